@@ -1,0 +1,63 @@
+//! toro on [async-std](https://docs.rs/async-std): the loop handle on async-io's timer (the reactor async-std runs on) and
+//! the glue `#[toro::main]` uses.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::time::Instant;
+
+pub use toro_core::LoopHandle;
+
+#[doc(hidden)]
+pub use async_std;
+
+struct AsyncIoClock;
+
+impl toro_core::Clock for AsyncIoClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> toro_core::Sleep {
+        let timer = async_io::Timer::at(deadline);
+        Box::pin(async move {
+            timer.await;
+        })
+    }
+}
+
+/// The loop handle on async-io's timer, which async-std's reactor drives.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # toro_core::block_on(async {
+/// let handle = toro_async_std::handle();
+/// assert_eq!(handle.name(), "async-std");
+/// let never = toro_core::Condition::new();
+/// assert!(never.wait().deadline_on(&handle, Duration::from_millis(1)).await.is_err());
+/// # });
+/// ```
+pub fn handle() -> LoopHandle {
+    static HANDLE: std::sync::OnceLock<LoopHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| LoopHandle::new("async-std", AsyncIoClock))
+        .clone()
+}
+
+/// Runs `future` to completion with async-std, with this adapter's handle entered on this
+/// thread and set as the process default. What `#[toro::main]` expands to under async-std.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(toro_async_std::run(async { 40 + 2 }), 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    let handle = handle();
+    handle.set_default();
+    let _entered = handle.enter();
+    async_std::task::block_on(future)
+}

@@ -1,0 +1,240 @@
+//! [`AsyncResult`]: a value set once, which many tasks can wait for.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+
+use crate::deadline::wait_future;
+use crate::error::{AlreadySet, NotReady};
+use crate::sync::{lock, Mutex};
+use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+
+/// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
+/// waiters, each with its own deadline.
+///
+/// # Examples
+///
+/// ```
+/// # toro_core::block_on(async {
+/// let result = toro_core::AsyncResult::new();
+/// let reader = result.get();
+/// result.set("done").unwrap();
+/// assert_eq!(*reader.await, "done");
+/// assert_eq!(result.get_nowait(), Ok(&"done"));
+/// # });
+/// ```
+pub struct AsyncResult<T> {
+    value: OnceLock<T>,
+    waiters: Mutex<WaiterList<()>>,
+}
+
+struct Readers<T>(std::marker::PhantomData<T>);
+
+impl<T> Line for Readers<T> {
+    type Target = AsyncResult<T>;
+    type State = WaiterList<()>;
+    type Data = ();
+
+    fn state(result: &AsyncResult<T>) -> &Mutex<WaiterList<()>> {
+        &result.waiters
+    }
+
+    fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
+        list
+    }
+}
+
+impl<T> AsyncResult<T> {
+    /// An unset result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::<i32>::new();
+    /// assert!(!r.ready());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        AsyncResult {
+            value: OnceLock::new(),
+            waiters: Mutex::new(WaiterList::new()),
+        }
+    }
+
+    #[cfg(loom)]
+    #[allow(missing_docs)]
+    pub fn new() -> Self {
+        AsyncResult {
+            value: OnceLock::new(),
+            waiters: Mutex::new(WaiterList::new()),
+        }
+    }
+
+    /// Whether a value has been set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::new();
+    /// r.set(()).unwrap();
+    /// assert!(r.ready());
+    /// ```
+    pub fn ready(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    /// Stores the value and wakes every waiter, oldest first, inside this call.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadySet`] holding `value` if a value was set before; nothing changes then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::new();
+    /// assert!(r.set(1).is_ok());
+    /// assert_eq!(r.set(2).unwrap_err().into_inner(), 2);
+    /// assert_eq!(r.get_nowait(), Ok(&1));
+    /// ```
+    pub fn set(&self, value: T) -> Result<(), AlreadySet<T>> {
+        let mut wakes = WakeList::new();
+        {
+            let mut list = lock(&self.waiters);
+            self.value.set(value).map_err(AlreadySet)?;
+            list.grant_all(&mut wakes);
+        }
+        wakes.wake_all();
+        Ok(())
+    }
+
+    /// The value, if set.
+    ///
+    /// # Errors
+    ///
+    /// [`NotReady`] if no value was set yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::new();
+    /// assert_eq!(r.get_nowait(), Err(toro_core::NotReady));
+    /// r.set('x').unwrap();
+    /// assert_eq!(r.get_nowait(), Ok(&'x'));
+    /// ```
+    pub fn get_nowait(&self) -> Result<&T, NotReady> {
+        self.value.get().ok_or(NotReady)
+    }
+
+    /// Waits for the value; completes at once (whatever its deadline) if it is set.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future takes nothing from anyone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # toro_core::block_on(async {
+    /// let r = toro_core::AsyncResult::<u8>::new();
+    /// assert!(r.get().deadline(Duration::from_millis(1)).await.is_err());
+    /// r.set(3).unwrap();
+    /// assert_eq!(r.get().deadline(Duration::ZERO).await, Ok(&3));
+    /// # });
+    /// ```
+    pub fn get(&self) -> AsyncResultGet<'_, T> {
+        if let Some(value) = self.value.get() {
+            return AsyncResultGet {
+                stage: Stage::Done(Some(value)),
+            };
+        }
+        let mut list = lock(&self.waiters);
+        // `set` stores the value with the lock held: re-check under it.
+        if let Some(value) = self.value.get() {
+            return AsyncResultGet {
+                stage: Stage::Done(Some(value)),
+            };
+        }
+        AsyncResultGet {
+            stage: Stage::Waiting(Waiter::enqueue(self, &mut *list, ())),
+        }
+    }
+
+    /// How many tasks wait for the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::<u8>::new();
+    /// let _g = r.get();
+    /// assert_eq!(r.waiters(), 1);
+    /// ```
+    pub fn waiters(&self) -> usize {
+        lock(&self.waiters).len()
+    }
+}
+
+impl<T> Default for AsyncResult<T> {
+    fn default() -> Self {
+        AsyncResult::new()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for AsyncResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AsyncResult");
+        match self.value.get() {
+            Some(value) => d.field("value", value),
+            None => d
+                .field("value", &format_args!("<unset>"))
+                .field("waiters", &self.waiters()),
+        }
+        .finish()
+    }
+}
+
+/// The future of [`AsyncResult::get`].
+#[must_use = "the wait is registered already; .await the future to get the value"]
+pub struct AsyncResultGet<'a, T> {
+    stage: Stage<'a, Readers<T>, &'a T>,
+}
+
+fn value_of<T>(result: &AsyncResult<T>) -> &T {
+    result
+        .value
+        .get()
+        .expect("AsyncResult waiter granted before the value was set")
+}
+
+impl<'a, T> AsyncResultGet<'a, T> {
+    fn give_up_wait(&mut self) -> Result<&'a T, ()> {
+        self.stage.give_up_with(|result, ()| value_of(result))
+    }
+
+    fn is_ready_now(&self) -> bool {
+        self.stage.is_ready()
+    }
+}
+
+wait_future!(AsyncResultGet<'a, T>, carries());
+
+impl<'a, T> Future for AsyncResultGet<'a, T> {
+    type Output = &'a T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'a T> {
+        self.get_mut()
+            .stage
+            .poll_with(cx, |result, ()| value_of(result))
+    }
+}
+
+impl<T> fmt::Debug for AsyncResultGet<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncResultGet")
+            .field("waiting", &self.stage.is_waiting())
+            .finish()
+    }
+}

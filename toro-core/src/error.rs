@@ -1,0 +1,214 @@
+//! The errors of toro, with toro's messages.
+
+use std::fmt;
+
+/// A wait's deadline passed before it completed.
+///
+/// `Timeout<T>` carries back whatever the wait held: a timed-out
+/// [`Queue::put`](crate::Queue::put) gives its item back through
+/// [`into_inner`](Timeout::into_inner), so nothing is ever lost. Waits that carry nothing
+/// use `Timeout<()>`, the default.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # toro_core::block_on(async {
+/// let q = toro_core::Queue::new(1);
+/// q.put_nowait("a").unwrap();
+/// let err = q.put("b").deadline(Duration::ZERO).await.unwrap_err();
+/// assert_eq!(err.to_string(), "Timeout");
+/// assert_eq!(err.into_inner(), "b");
+/// # });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Timeout<T = ()>(pub(crate) T);
+
+impl<T> Timeout<T> {
+    /// Builds a timeout that carries `value` back to the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = toro_core::Timeout::new(5);
+    /// assert_eq!(t.into_inner(), 5);
+    /// ```
+    pub fn new(value: T) -> Self {
+        Timeout(value)
+    }
+
+    /// Gives back what the timed-out wait carried (the item of a `put`, `()` otherwise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = toro_core::Timeout::new("item");
+    /// assert_eq!(t.into_inner(), "item");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Releasing something that is not held: toro's `RuntimeError('release unlocked lock')`.
+///
+/// # Examples
+///
+/// ```
+/// let lock = toro_core::Lock::new();
+/// let err = lock.release().unwrap_err();
+/// assert_eq!(err.to_string(), "release unlocked lock");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NotLocked;
+
+/// A [`BoundedSemaphore`](crate::BoundedSemaphore) released past its initial value:
+/// toro's `ValueError('Semaphore released too many times')`.
+///
+/// # Examples
+///
+/// ```
+/// let sem = toro_core::BoundedSemaphore::new(1);
+/// let err = sem.release().unwrap_err();
+/// assert_eq!(err.to_string(), "Semaphore released too many times");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TooManyReleases;
+
+/// [`AsyncResult::get_nowait`](crate::AsyncResult::get_nowait) before a value was set.
+///
+/// # Examples
+///
+/// ```
+/// let r = toro_core::AsyncResult::<u8>::new();
+/// assert_eq!(r.get_nowait(), Err(toro_core::NotReady));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NotReady;
+
+/// A second [`AsyncResult::set`](crate::AsyncResult::set); the rejected value comes back
+/// through [`into_inner`](AlreadySet::into_inner).
+///
+/// # Examples
+///
+/// ```
+/// let r = toro_core::AsyncResult::new();
+/// r.set(1).unwrap();
+/// assert_eq!(r.set(2).unwrap_err().into_inner(), 2);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AlreadySet<T>(pub(crate) T);
+
+impl<T> AlreadySet<T> {
+    /// Gives back the value that was not stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = toro_core::AsyncResult::new();
+    /// r.set("first").unwrap();
+    /// assert_eq!(r.set("second").unwrap_err().into_inner(), "second");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// [`Queue::get_nowait`](crate::Queue::get_nowait) on an empty queue.
+///
+/// # Examples
+///
+/// ```
+/// let q = toro_core::Queue::<u8>::new(0);
+/// assert_eq!(q.get_nowait(), Err(toro_core::Empty));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Empty;
+
+/// [`Queue::put_nowait`](crate::Queue::put_nowait) on a full queue; the item comes back
+/// through [`into_inner`](Full::into_inner).
+///
+/// # Examples
+///
+/// ```
+/// let q = toro_core::Queue::new(1);
+/// q.put_nowait(1).unwrap();
+/// assert_eq!(q.put_nowait(2).unwrap_err().into_inner(), 2);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Full<T>(pub(crate) T);
+
+impl<T> Full<T> {
+    /// Gives back the item that did not fit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = toro_core::Queue::new(1);
+    /// q.put_nowait('a').unwrap();
+    /// assert_eq!(q.put_nowait('b').unwrap_err().into_inner(), 'b');
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// [`JoinableQueue::task_done`](crate::JoinableQueue::task_done) called more often than
+/// items were put: toro's `ValueError('task_done() called too many times')`.
+///
+/// # Examples
+///
+/// ```
+/// let q = toro_core::JoinableQueue::<u8>::new(0);
+/// assert_eq!(q.task_done().unwrap_err().to_string(), "task_done() called too many times");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TooManyTaskDone;
+
+macro_rules! plain_error {
+    ($($ty:ident => $msg:literal),* $(,)?) => {$(
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($ty))
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($msg)
+            }
+        }
+        impl std::error::Error for $ty {}
+    )*};
+}
+
+plain_error! {
+    NotLocked => "release unlocked lock",
+    TooManyReleases => "Semaphore released too many times",
+    NotReady => "AsyncResult is not ready",
+    Empty => "queue is empty",
+    TooManyTaskDone => "task_done() called too many times",
+}
+
+macro_rules! carrying_error {
+    ($($ty:ident => $msg:literal),* $(,)?) => {$(
+        // The payload is not shown: items need not be `Debug`, and `unwrap()` on a
+        // result carrying a large item should not print it.
+        impl<T> fmt::Debug for $ty<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($ty), "(..)"))
+            }
+        }
+        impl<T> fmt::Display for $ty<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($msg)
+            }
+        }
+        impl<T> std::error::Error for $ty<T> {}
+    )*};
+}
+
+carrying_error! {
+    Timeout => "Timeout",
+    AlreadySet => "AsyncResult already set",
+    Full => "queue is full",
+}

@@ -1,0 +1,220 @@
+//! [`Event`]: a flag that tasks can wait for.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::deadline::wait_future;
+use crate::sync::{lock, AtomicBool, Mutex, Ordering};
+use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+
+/// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
+/// while the flag is set.
+///
+/// `set()` releases every waiter present at the call, inside the call, even if
+/// [`clear`](Self::clear) follows at once (a "pulse"); waiters that arrive after the
+/// `clear()` wait for the next `set()`.
+///
+/// # Examples
+///
+/// ```
+/// # toro_core::block_on(async {
+/// let event = toro_core::Event::new();
+/// let waiting = event.wait();
+/// event.set();
+/// event.clear();
+/// waiting.await; // released by the pulse
+/// assert!(!event.is_set());
+/// # });
+/// ```
+pub struct Event {
+    flag: AtomicBool,
+    waiters: Mutex<WaiterList<()>>,
+}
+
+enum Waiters {}
+
+impl Line for Waiters {
+    type Target = Event;
+    type State = WaiterList<()>;
+    type Data = ();
+
+    fn state(event: &Event) -> &Mutex<WaiterList<()>> {
+        &event.waiters
+    }
+
+    fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
+        list
+    }
+}
+
+impl Event {
+    /// A clear event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!toro_core::Event::new().is_set());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Event {
+            flag: AtomicBool::new(false),
+            waiters: Mutex::new(WaiterList::new()),
+        }
+    }
+
+    #[cfg(loom)]
+    #[allow(missing_docs)]
+    pub fn new() -> Self {
+        Event {
+            flag: AtomicBool::new(false),
+            waiters: Mutex::new(WaiterList::new()),
+        }
+    }
+
+    /// Whether the flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = toro_core::Event::new();
+    /// e.set();
+    /// assert!(e.is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Sets the flag and releases every waiter, inside this call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = toro_core::Event::new();
+    /// let w = e.wait();
+    /// e.set();
+    /// assert_eq!(e.waiters(), 0);
+    /// # drop(w);
+    /// ```
+    pub fn set(&self) {
+        self.flag.store(true, Ordering::Release);
+        let mut wakes = WakeList::new();
+        lock(&self.waiters).grant_all(&mut wakes);
+        wakes.wake_all();
+    }
+
+    /// Clears the flag: later waits block until the next [`set`](Self::set). Waiters
+    /// already released stay released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = toro_core::Event::new();
+    /// e.set();
+    /// e.clear();
+    /// assert!(!e.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.flag.store(false, Ordering::Release);
+    }
+
+    /// How many tasks wait for the flag.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = toro_core::Event::new();
+    /// let _w = e.wait();
+    /// assert_eq!(e.waiters(), 1);
+    /// ```
+    pub fn waiters(&self) -> usize {
+        lock(&self.waiters).len()
+    }
+
+    /// Waits until the flag is set; completes at once if it is set now (with no lock taken
+    /// and no clock read, whatever its deadline).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future takes nothing from anyone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # toro_core::block_on(async {
+    /// let e = toro_core::Event::new();
+    /// assert!(e.wait().deadline(Duration::ZERO).await.is_err());
+    /// e.set();
+    /// assert!(e.wait().deadline(Duration::ZERO).await.is_ok());
+    /// # });
+    /// ```
+    pub fn wait(&self) -> EventWait<'_> {
+        if self.is_set() {
+            return EventWait {
+                stage: Stage::Done(Some(())),
+            };
+        }
+        let mut list = lock(&self.waiters);
+        // Re-check under the lock: `set` stores the flag before it takes the lock.
+        if self.flag.load(Ordering::Acquire) {
+            return EventWait {
+                stage: Stage::Done(Some(())),
+            };
+        }
+        EventWait {
+            stage: Stage::Waiting(Waiter::enqueue(self, &mut *list, ())),
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .field("waiters", &self.waiters())
+            .finish()
+    }
+}
+
+/// The future of [`Event::wait`].
+#[must_use = "the wait is registered already; .await the future to wait for the event"]
+pub struct EventWait<'a> {
+    stage: Stage<'a, Waiters, ()>,
+}
+
+impl EventWait<'_> {
+    fn give_up_wait(&mut self) -> Result<(), ()> {
+        self.stage.give_up_with(|_, ()| ())
+    }
+
+    fn is_ready_now(&self) -> bool {
+        self.stage.is_ready()
+    }
+}
+
+wait_future!(EventWait<'a>, carries());
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().stage.poll_with(cx, |_, ()| ())
+    }
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait")
+            .field("waiting", &self.stage.is_waiting())
+            .finish()
+    }
+}

@@ -1,0 +1,65 @@
+//! The executor-agnostic core of [toro](https://docs.rs/toro): Tornado-style coordination
+//! primitives with deadlines.
+//!
+//! Most users depend on the `toro` facade crate, which re-exports everything here and adds
+//! runtime adapters and macros. Library authors may depend on `toro-core` (or on `toro`
+//! with no runtime feature) without tying their users to a runtime.
+//!
+//! Every primitive follows the same rules:
+//! - **Eager**: `acquire()`, `get()`, `put()`, `wait()` take the resource or a place in
+//!   line when called, not when first polled.
+//! - **Direct FIFO hand-off**: a release, put or notify hands the token, item or wake-up
+//!   to the oldest waiter inside that call; nobody barges in.
+//! - **Nothing is lost**: a waiter that times out or is dropped consumes nothing; one
+//!   dropped after being handed something gives it back.
+//! - **Ready wins**: a wait that can complete when called completes, whatever its deadline.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use toro_core::{Lock, Queue};
+//!
+//! toro_core::block_on(async {
+//!     let lock = Lock::new();
+//!     let queue = Queue::new(1);
+//!     {
+//!         let _guard = lock.acquire().await;
+//!         queue.put("work").await;
+//!     }
+//!     assert_eq!(queue.get().deadline(Duration::from_secs(1)).await, Ok("work"));
+//! });
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+mod async_result;
+mod condition;
+pub mod deadline;
+mod error;
+mod event;
+mod lock;
+pub mod queue;
+pub mod rt;
+mod rwlock;
+mod semaphore;
+mod sync;
+mod tokens;
+mod waiters;
+
+pub use async_result::{AsyncResult, AsyncResultGet};
+pub use condition::{Condition, ConditionWait};
+pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};
+pub use error::{
+    AlreadySet, Empty, Full, NotLocked, NotReady, Timeout, TooManyReleases, TooManyTaskDone,
+};
+pub use event::{Event, EventWait};
+pub use lock::{Lock, LockAcquire, LockGuard};
+pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
+#[cfg(feature = "tokio")]
+pub use rt::tokio_handle;
+pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};
+pub use rwlock::{AcquireRead, AcquireWrite, ReadGuard, RwLock, WriteGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait};

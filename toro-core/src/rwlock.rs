@@ -1,0 +1,384 @@
+//! [`RwLock`]: toro's reader-writer lock, one FIFO line of token requests.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::deadline::wait_future;
+use crate::error::NotLocked;
+use crate::tokens::{Acquirers, TokenPool};
+use crate::waiters::Stage;
+
+/// A reader-writer lock: up to `max_readers` readers at once, or one writer.
+///
+/// toro's model: a pool of `max_readers` tokens. A reader holds one; a writer holds all of
+/// them. Readers and writers stand in **one** FIFO line. A writer takes every free token
+/// the moment it asks and waits for the rest at one place in line, so readers that come
+/// after it queue behind it: writers never starve. A release hands tokens to the head of
+/// the line, so one write release can admit several queued readers at once.
+///
+/// [`locked`](Self::locked) keeps toro's meaning: *no token is free* (a writer holds or
+/// waits, or `max_readers` readers hold).
+///
+/// Unlike toro, a writer that times out or is dropped gives back every token it had been
+/// granted (toro leaked them).
+///
+/// # Examples
+///
+/// ```
+/// # toro_core::block_on(async {
+/// let rw = toro_core::RwLock::new(2);
+/// let r1 = rw.acquire_read().await;
+/// assert!(!rw.locked()); // one token still free
+/// let r2 = rw.acquire_read().await;
+/// assert!(rw.locked());
+/// drop((r1, r2));
+/// let _w = rw.acquire_write().await;
+/// assert!(rw.try_acquire_read().is_none());
+/// # });
+/// ```
+pub struct RwLock {
+    pool: TokenPool,
+    max_readers: usize,
+}
+
+impl RwLock {
+    /// A lock admitting `max_readers` concurrent readers (`1`: reads are exclusive too).
+    ///
+    /// # Panics
+    ///
+    /// If `max_readers` is 0 (toro's degenerate lock that no reader can ever take) or
+    /// exceeds `usize::MAX / 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(10);
+    /// assert_eq!(rw.max_readers(), 10);
+    /// ```
+    pub fn new(max_readers: usize) -> Self {
+        assert!(
+            max_readers > 0,
+            "RwLock::new: max_readers must be at least 1, got 0"
+        );
+        RwLock {
+            pool: TokenPool::new(max_readers, max_readers),
+            max_readers,
+        }
+    }
+
+    /// How many readers may hold the lock at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(toro_core::RwLock::new(3).max_readers(), 3);
+    /// ```
+    pub fn max_readers(&self) -> usize {
+        self.max_readers
+    }
+
+    /// Whether no token is free: a read would have to wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(10);
+    /// let r = rw.try_acquire_read().unwrap();
+    /// assert!(!rw.locked());
+    /// drop(r);
+    /// let _w = rw.try_acquire_write().unwrap();
+    /// assert!(rw.locked());
+    /// ```
+    pub fn locked(&self) -> bool {
+        self.pool.free() == 0
+    }
+
+    /// Takes a read token if one is free and nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(1);
+    /// let _r = rw.try_acquire_read().unwrap();
+    /// assert!(rw.try_acquire_read().is_none());
+    /// ```
+    pub fn try_acquire_read(&self) -> Option<ReadGuard<'_>> {
+        self.pool
+            .try_acquire(1)
+            .then_some(ReadGuard { pool: &self.pool })
+    }
+
+    /// Takes every token if all are free and nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(2);
+    /// let r = rw.try_acquire_read().unwrap();
+    /// assert!(rw.try_acquire_write().is_none());
+    /// drop(r);
+    /// assert!(rw.try_acquire_write().is_some());
+    /// ```
+    pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
+        self.pool
+            .try_acquire(self.max_readers)
+            .then_some(WriteGuard {
+                pool: &self.pool,
+                tokens: self.max_readers,
+            })
+    }
+
+    /// Takes one read token, waiting in line if none is free.
+    ///
+    /// Eager: the token is taken, or the place in line held, when this is called.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the line; a token already handed to it goes on to the
+    /// next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # toro_core::block_on(async {
+    /// let rw = toro_core::RwLock::new(4);
+    /// let _r = rw.acquire_read().await;
+    /// # });
+    /// ```
+    pub fn acquire_read(&self) -> AcquireRead<'_> {
+        AcquireRead {
+            stage: self.pool.acquire(1, || ReadGuard { pool: &self.pool }),
+        }
+    }
+
+    /// Takes every token, waiting in line for those not free.
+    ///
+    /// Eager: the free tokens are claimed when this is called, and the rest are waited for
+    /// at one place in line; readers arriving later queue behind.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future (or its deadline passing) gives back every token it had been
+    /// granted, to the next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # toro_core::block_on(async {
+    /// let rw = toro_core::RwLock::new(3);
+    /// let r = rw.acquire_read().await;
+    /// // Times out: the two tokens it claimed come back.
+    /// assert!(rw.acquire_write().deadline(Duration::from_millis(1)).await.is_err());
+    /// drop(r);
+    /// assert!(rw.try_acquire_write().is_some());
+    /// # });
+    /// ```
+    pub fn acquire_write(&self) -> AcquireWrite<'_> {
+        let tokens = self.max_readers;
+        AcquireWrite {
+            stage: self.pool.acquire(tokens, || WriteGuard {
+                pool: &self.pool,
+                tokens,
+            }),
+            tokens,
+        }
+    }
+
+    /// Gives back one read token (for a [`ReadGuard::forget`]-ed guard).
+    ///
+    /// # Errors
+    ///
+    /// [`NotLocked`] ("release unlocked lock") if every token is free already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(2);
+    /// rw.try_acquire_read().unwrap().forget();
+    /// assert!(rw.release_read().is_ok());
+    /// assert!(rw.release_read().is_err());
+    /// ```
+    pub fn release_read(&self) -> Result<(), NotLocked> {
+        self.pool.release(1).map_err(|()| NotLocked)
+    }
+
+    /// Gives back all `max_readers` tokens (for a [`WriteGuard::forget`]-ed guard).
+    ///
+    /// # Errors
+    ///
+    /// [`NotLocked`] ("release unlocked lock") if any token is free, i.e. the lock is not
+    /// write-held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(2);
+    /// rw.try_acquire_write().unwrap().forget();
+    /// assert!(rw.release_write().is_ok());
+    /// assert!(rw.release_write().is_err());
+    /// ```
+    pub fn release_write(&self) -> Result<(), NotLocked> {
+        self.pool.release(self.max_readers).map_err(|()| NotLocked)
+    }
+}
+
+impl fmt::Debug for RwLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock")
+            .field("max_readers", &self.max_readers)
+            .field("counter", &self.pool.free())
+            .field("waiters", &self.pool.waiting().0)
+            .finish()
+    }
+}
+
+/// A read token of an [`RwLock`], given back when dropped.
+#[must_use = "the read lock is released as soon as the guard is dropped"]
+pub struct ReadGuard<'a> {
+    pool: &'a TokenPool,
+}
+
+impl ReadGuard<'_> {
+    /// Keeps the token taken; give it back with [`RwLock::release_read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(1);
+    /// rw.try_acquire_read().unwrap().forget();
+    /// assert!(rw.locked());
+    /// rw.release_read().unwrap();
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self)
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.pool.release(1);
+    }
+}
+
+impl fmt::Debug for ReadGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadGuard").finish_non_exhaustive()
+    }
+}
+
+/// Every token of an [`RwLock`], given back when dropped.
+#[must_use = "the write lock is released as soon as the guard is dropped"]
+pub struct WriteGuard<'a> {
+    pool: &'a TokenPool,
+    tokens: usize,
+}
+
+impl WriteGuard<'_> {
+    /// Keeps the tokens taken; give them back with [`RwLock::release_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(3);
+    /// rw.try_acquire_write().unwrap().forget();
+    /// rw.release_write().unwrap();
+    /// assert!(!rw.locked());
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self)
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.pool.release(self.tokens);
+    }
+}
+
+impl fmt::Debug for WriteGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteGuard").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`RwLock::acquire_read`].
+#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+pub struct AcquireRead<'a> {
+    stage: Stage<'a, Acquirers, ReadGuard<'a>>,
+}
+
+impl<'a> AcquireRead<'a> {
+    fn give_up_wait(&mut self) -> Result<ReadGuard<'a>, ()> {
+        self.stage
+            .give_up_with(|pool, _| ReadGuard { pool })
+            .map_err(drop)
+    }
+
+    fn is_ready_now(&self) -> bool {
+        self.stage.is_ready()
+    }
+}
+
+wait_future!(AcquireRead<'a>, carries());
+
+impl<'a> Future for AcquireRead<'a> {
+    type Output = ReadGuard<'a>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut()
+            .stage
+            .poll_with(cx, |pool, _| ReadGuard { pool })
+    }
+}
+
+impl fmt::Debug for AcquireRead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcquireRead")
+            .field("waiting", &self.stage.is_waiting())
+            .finish()
+    }
+}
+
+/// The future of [`RwLock::acquire_write`].
+#[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
+pub struct AcquireWrite<'a> {
+    stage: Stage<'a, Acquirers, WriteGuard<'a>>,
+    tokens: usize,
+}
+
+impl<'a> AcquireWrite<'a> {
+    fn give_up_wait(&mut self) -> Result<WriteGuard<'a>, ()> {
+        let tokens = self.tokens;
+        self.stage
+            .give_up_with(|pool, _| WriteGuard { pool, tokens })
+            .map_err(drop)
+    }
+
+    fn is_ready_now(&self) -> bool {
+        self.stage.is_ready()
+    }
+}
+
+wait_future!(AcquireWrite<'a>, carries());
+
+impl<'a> Future for AcquireWrite<'a> {
+    type Output = WriteGuard<'a>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let tokens = this.tokens;
+        this.stage
+            .poll_with(cx, |pool, _| WriteGuard { pool, tokens })
+    }
+}
+
+impl fmt::Debug for AcquireWrite<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcquireWrite")
+            .field("waiting", &self.stage.is_waiting())
+            .finish()
+    }
+}

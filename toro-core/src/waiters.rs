@@ -1,0 +1,484 @@
+//! The one waiter mechanism every primitive shares: a FIFO line of waiters with a grant
+//! slot each, and the future that stands in it.
+//!
+//! # Why not `event-listener`
+//!
+//! toro hands a token, an item or a wake-up *to one particular waiter, inside the call that
+//! frees it* (strict FIFO, no barging), and a waiter that leaves the line must never take
+//! that grant with it. `event-listener` only wakes: the waiter must then retry the
+//! operation, and a newcomer's try can barge past it (async-lock#23); the only per-listener
+//! payload it has, the tag, is dropped when a cancelled listener has nobody to pass it to.
+//! So toro keeps its own line: each primitive guards its state and its [`WaiterList`]s with
+//! one mutex, the releasing call writes the grant into the oldest waiter's slot and takes
+//! its waker, and the waker is woken only after the mutex is released ([`WakeList`]).
+//!
+//! The list is a doubly linked list threaded through a slab (`Vec`), so joining, leaving
+//! from anywhere in the line and being granted are all O(1) and, once the slab has grown to
+//! the largest line seen, allocate nothing.
+//!
+//! # Lifecycle of a waiter
+//!
+//! ```text
+//!   push_back ──► Queued ──grant──► Granted ──remove (by its future)──► gone
+//!                   └──────────────remove (timeout / drop)────────────► gone
+//! ```
+//!
+//! Only the waiter's own future ([`Waiter`]) removes its entry, so a [`Key`] is never
+//! reused while someone still holds it.
+
+use std::marker::PhantomData;
+use std::task::{Context, Poll, Waker};
+
+use crate::sync::{lock, Mutex};
+
+/// Where a waiter stands in its [`WaiterList`]'s slab.
+pub(crate) type Key = usize;
+
+enum Place {
+    Queued {
+        prev: Option<Key>,
+        next: Option<Key>,
+    },
+    Granted,
+}
+
+struct Node<W> {
+    data: W,
+    waker: Option<Waker>,
+    place: Place,
+}
+
+enum Entry<W> {
+    Occupied(Node<W>),
+    Vacant { next_free: Option<Key> },
+}
+
+/// A FIFO line of waiters, each with its own data (what it asks for and what it was given).
+pub(crate) struct WaiterList<W> {
+    entries: Vec<Entry<W>>,
+    free: Option<Key>,
+    head: Option<Key>,
+    tail: Option<Key>,
+    queued: usize,
+}
+
+impl<W> WaiterList<W> {
+    pub(crate) const fn new() -> Self {
+        WaiterList {
+            entries: Vec::new(),
+            free: None,
+            head: None,
+            tail: None,
+            queued: 0,
+        }
+    }
+
+    /// Waiters still in line (granted ones are not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    /// Joins the line at the back.
+    pub(crate) fn push_back(&mut self, data: W) -> Key {
+        let node = Node {
+            data,
+            waker: None,
+            place: Place::Queued {
+                prev: self.tail,
+                next: None,
+            },
+        };
+        let key = match self.free {
+            Some(key) => {
+                let Entry::Vacant { next_free } = self.entries[key] else {
+                    unreachable!("free list points at an occupied entry")
+                };
+                self.free = next_free;
+                self.entries[key] = Entry::Occupied(node);
+                key
+            }
+            None => {
+                self.entries.push(Entry::Occupied(node));
+                self.entries.len() - 1
+            }
+        };
+        match self.tail {
+            Some(tail) => self.set_next(tail, Some(key)),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.queued += 1;
+        key
+    }
+
+    /// The oldest waiter still in line.
+    pub(crate) fn front(&self) -> Option<Key> {
+        self.head
+    }
+
+    /// The waiter behind `key` in line (`key` must be queued).
+    #[cfg(test)]
+    pub(crate) fn next(&self, key: Key) -> Option<Key> {
+        match self.node(key).place {
+            Place::Queued { next, .. } => next,
+            Place::Granted => None,
+        }
+    }
+
+    pub(crate) fn data_mut(&mut self, key: Key) -> &mut W {
+        &mut self.node_mut(key).data
+    }
+
+    pub(crate) fn is_granted(&self, key: Key) -> bool {
+        matches!(self.node(key).place, Place::Granted)
+    }
+
+    /// Takes `key` out of line as granted: its future will find the grant in its data.
+    /// Returns the waker to wake once the state's mutex is released.
+    pub(crate) fn grant(&mut self, key: Key) -> Option<Waker> {
+        self.unlink(key);
+        let node = self.node_mut(key);
+        node.place = Place::Granted;
+        node.waker.take()
+    }
+
+    /// Grants the oldest waiter, if any, adding its waker to `wakes`.
+    pub(crate) fn grant_front(&mut self, wakes: &mut WakeList) -> Option<Key> {
+        let key = self.head?;
+        wakes.push(self.grant(key));
+        Some(key)
+    }
+
+    /// Grants every waiter in line, oldest first.
+    pub(crate) fn grant_all(&mut self, wakes: &mut WakeList) {
+        while self.grant_front(wakes).is_some() {}
+    }
+
+    /// Stores the waker to wake on grant, cloning only when it changed.
+    pub(crate) fn set_waker(&mut self, key: Key, waker: &Waker) {
+        let slot = &mut self.node_mut(key).waker;
+        match slot {
+            Some(old) if old.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Removes `key` for good, from the line or from the granted set. Returns its data and
+    /// whether it had been granted.
+    pub(crate) fn remove(&mut self, key: Key) -> (W, bool) {
+        let granted = self.is_granted(key);
+        if !granted {
+            self.unlink(key);
+        }
+        let entry = std::mem::replace(
+            &mut self.entries[key],
+            Entry::Vacant {
+                next_free: self.free,
+            },
+        );
+        self.free = Some(key);
+        match entry {
+            Entry::Occupied(node) => (node.data, granted),
+            Entry::Vacant { .. } => unreachable!("removed a vacant waiter"),
+        }
+    }
+
+    fn node(&self, key: Key) -> &Node<W> {
+        match &self.entries[key] {
+            Entry::Occupied(node) => node,
+            Entry::Vacant { .. } => unreachable!("waiter key points at a vacant entry"),
+        }
+    }
+
+    fn node_mut(&mut self, key: Key) -> &mut Node<W> {
+        match &mut self.entries[key] {
+            Entry::Occupied(node) => node,
+            Entry::Vacant { .. } => unreachable!("waiter key points at a vacant entry"),
+        }
+    }
+
+    fn set_next(&mut self, key: Key, to: Option<Key>) {
+        if let Place::Queued { next, .. } = &mut self.node_mut(key).place {
+            *next = to;
+        }
+    }
+
+    fn set_prev(&mut self, key: Key, to: Option<Key>) {
+        if let Place::Queued { prev, .. } = &mut self.node_mut(key).place {
+            *prev = to;
+        }
+    }
+
+    fn unlink(&mut self, key: Key) {
+        let Place::Queued { prev, next } = self.node(key).place else {
+            unreachable!("unlinked a waiter that is not in line")
+        };
+        match prev {
+            Some(p) => self.set_next(p, next),
+            None => self.head = next,
+        }
+        match next {
+            Some(n) => self.set_prev(n, prev),
+            None => self.tail = prev,
+        }
+        self.queued -= 1;
+    }
+}
+
+/// Wakers collected under a primitive's mutex, woken after it is released.
+///
+/// The first few live inline, so a hand-off allocates nothing.
+pub(crate) struct WakeList {
+    inline: [Option<Waker>; 4],
+    len: usize,
+    spill: Vec<Waker>,
+}
+
+impl WakeList {
+    pub(crate) const fn new() -> Self {
+        WakeList {
+            inline: [None, None, None, None],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        if self.len < self.inline.len() {
+            self.inline[self.len] = Some(waker);
+            self.len += 1;
+        } else {
+            self.spill.push(waker);
+        }
+    }
+
+    /// Wakes everything collected, oldest first. Call with no mutex held.
+    pub(crate) fn wake_all(self) {
+        drop(self)
+    }
+}
+
+impl Drop for WakeList {
+    fn drop(&mut self) {
+        for waker in self.inline[..self.len].iter_mut().filter_map(Option::take) {
+            waker.wake();
+        }
+        for waker in self.spill.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// How one kind of waiter stands in one primitive's line: where the line is, and how to
+/// undo a waiter's progress when it leaves.
+///
+/// Implemented by zero-sized marker types, so that one primitive may keep several lines
+/// (a semaphore's acquirers and its `wait()`ers) under the same mutex.
+pub(crate) trait Line {
+    /// The primitive the line belongs to.
+    type Target;
+    /// What the primitive's mutex guards.
+    type State;
+    /// Each waiter's data: its request, and what it has been granted.
+    type Data;
+
+    fn state(target: &Self::Target) -> &Mutex<Self::State>;
+
+    fn list(state: &mut Self::State) -> &mut WaiterList<Self::Data>;
+
+    /// A waiter left the line before it was granted (timed out or dropped); `data` is what
+    /// it held. Undo any partial progress (tokens granted so far) and tidy the state.
+    fn left_line(
+        _target: &Self::Target,
+        _state: &mut Self::State,
+        _data: &mut Self::Data,
+        _wakes: &mut WakeList,
+    ) {
+    }
+
+    /// A waiter was granted but its future was dropped before returning the grant: give
+    /// it back (release the token, put the item back, pass the wake-up on).
+    fn return_grant(
+        _target: &Self::Target,
+        _state: &mut Self::State,
+        _data: Self::Data,
+        _wakes: &mut WakeList,
+    ) {
+    }
+}
+
+/// A place in a primitive's line, held by a future: the shared half of every toro wait.
+///
+/// Polling returns the waiter's data once it has been granted; [`give_up`](Self::give_up)
+/// leaves the line (used at a deadline), and dropping it undoes whatever it was given.
+pub(crate) struct Waiter<'a, L: Line> {
+    target: &'a L::Target,
+    key: Option<Key>,
+    _line: PhantomData<fn() -> L>,
+}
+
+impl<'a, L: Line> Waiter<'a, L> {
+    /// Joins the back of the line. The caller holds the state's mutex (through `state`).
+    pub(crate) fn enqueue(target: &'a L::Target, state: &mut L::State, data: L::Data) -> Self {
+        let key = L::list(state).push_back(data);
+        Waiter {
+            target,
+            key: Some(key),
+            _line: PhantomData,
+        }
+    }
+
+    pub(crate) fn target(&self) -> &'a L::Target {
+        self.target
+    }
+
+    /// Whether the waiter is still in line or holds an unreturned grant.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.key.is_some()
+    }
+
+    pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<L::Data> {
+        let key = self.key.expect("toro future polled after it completed");
+        let mut state = lock(L::state(self.target));
+        let list = L::list(&mut state);
+        if list.is_granted(key) {
+            let (data, _) = list.remove(key);
+            self.key = None;
+            Poll::Ready(data)
+        } else {
+            list.set_waker(key, cx.waker());
+            Poll::Pending
+        }
+    }
+
+    /// Leaves the line: `Ok(grant)` if a grant came first (it wins over the deadline),
+    /// otherwise `Err(data)` with whatever the waiter carried, its partial progress undone.
+    pub(crate) fn give_up(&mut self) -> Result<L::Data, L::Data> {
+        let key = self
+            .key
+            .take()
+            .expect("toro future given up after it completed");
+        let mut wakes = WakeList::new();
+        let result = {
+            let mut state = lock(L::state(self.target));
+            let (mut data, granted) = L::list(&mut state).remove(key);
+            if granted {
+                Ok(data)
+            } else {
+                L::left_line(self.target, &mut state, &mut data, &mut wakes);
+                Err(data)
+            }
+        };
+        wakes.wake_all();
+        result
+    }
+}
+
+impl<L: Line> Drop for Waiter<'_, L> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut wakes = WakeList::new();
+        {
+            let mut state = lock(L::state(self.target));
+            let (mut data, granted) = L::list(&mut state).remove(key);
+            if granted {
+                L::return_grant(self.target, &mut state, data, &mut wakes);
+            } else {
+                L::left_line(self.target, &mut state, &mut data, &mut wakes);
+            }
+        }
+        wakes.wake_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_order_and_removal_from_the_middle() {
+        let mut list = WaiterList::new();
+        let a = list.push_back('a');
+        let b = list.push_back('b');
+        let c = list.push_back('c');
+        assert_eq!(list.len(), 3);
+        list.remove(b);
+        assert_eq!(list.front(), Some(a));
+        assert_eq!(list.next(a), Some(c));
+        let mut wakes = WakeList::new();
+        assert_eq!(list.grant_front(&mut wakes), Some(a));
+        assert!(list.is_granted(a));
+        assert_eq!(list.front(), Some(c));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list.remove(a), ('a', true));
+        // The freed slot is reused.
+        let d = list.push_back('d');
+        assert!(d == a || d == b);
+        assert_eq!(list.next(c), Some(d));
+    }
+}
+
+/// A wait future's progress: finished at the call (the eager fast path) or standing in
+/// line. Every public wait future is a `Stage` plus how to turn a grant into its output.
+pub(crate) enum Stage<'a, L: Line, T> {
+    Done(Option<T>),
+    Waiting(Waiter<'a, L>),
+}
+
+impl<'a, L: Line, T> Stage<'a, L, T> {
+    pub(crate) fn poll_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        finish: impl FnOnce(&'a L::Target, L::Data) -> T,
+    ) -> Poll<T> {
+        match self {
+            Stage::Done(output) => Poll::Ready(
+                output
+                    .take()
+                    .expect("toro future polled after it completed"),
+            ),
+            Stage::Waiting(waiter) => match waiter.poll_granted(cx) {
+                Poll::Ready(data) => {
+                    let target = waiter.target();
+                    *self = Stage::Done(None);
+                    Poll::Ready(finish(target, data))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    /// See [`Waiter::give_up`].
+    pub(crate) fn give_up_with(
+        &mut self,
+        finish: impl FnOnce(&'a L::Target, L::Data) -> T,
+    ) -> Result<T, L::Data> {
+        let result = match self {
+            Stage::Done(output) => {
+                return Ok(output
+                    .take()
+                    .expect("toro future given up after it completed"))
+            }
+            Stage::Waiting(waiter) => {
+                let target = waiter.target();
+                waiter.give_up().map(|data| finish(target, data))
+            }
+        };
+        *self = Stage::Done(None);
+        result
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(self, Stage::Done(Some(_)))
+    }
+
+    /// Whether the future still stands in line (for `Debug`).
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(self, Stage::Waiting(w) if w.is_pending())
+    }
+}

@@ -1,0 +1,2 @@
+//! Procedural macros of toro (placeholder; filled by the macros work).
+#![forbid(unsafe_code)]

@@ -1,0 +1,63 @@
+//! toro on [smol](https://docs.rs/smol): the loop handle on async-io's timer (the reactor smol runs on) and
+//! the glue `#[toro::main]` uses.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::time::Instant;
+
+pub use toro_core::LoopHandle;
+
+#[doc(hidden)]
+pub use smol;
+
+struct AsyncIoClock;
+
+impl toro_core::Clock for AsyncIoClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> toro_core::Sleep {
+        let timer = async_io::Timer::at(deadline);
+        Box::pin(async move {
+            timer.await;
+        })
+    }
+}
+
+/// The loop handle on async-io's timer, which smol's reactor drives.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # toro_core::block_on(async {
+/// let handle = toro_smol::handle();
+/// assert_eq!(handle.name(), "async-io");
+/// let never = toro_core::Condition::new();
+/// assert!(never.wait().deadline_on(&handle, Duration::from_millis(1)).await.is_err());
+/// # });
+/// ```
+pub fn handle() -> LoopHandle {
+    static HANDLE: std::sync::OnceLock<LoopHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| LoopHandle::new("async-io", AsyncIoClock))
+        .clone()
+}
+
+/// Runs `future` to completion with smol, with this adapter's handle entered on this
+/// thread and set as the process default. What `#[toro::main]` expands to under smol.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(toro_smol::run(async { 40 + 2 }), 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    let handle = handle();
+    handle.set_default();
+    let _entered = handle.enter();
+    smol::block_on(future)
+}
