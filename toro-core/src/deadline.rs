@@ -277,7 +277,7 @@ pub trait DeadlineExt: Future + Sized {
     /// This future with a deadline on the current loop.
     fn deadline(self, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
-            future: Box::pin(self),
+            future: self,
             alarm: Alarm::new(deadline.into(), None),
         }
     }
@@ -285,7 +285,7 @@ pub trait DeadlineExt: Future + Sized {
     /// This future with a deadline on `handle`'s clock.
     fn deadline_on(self, handle: &LoopHandle, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
-            future: Box::pin(self),
+            future: self,
             alarm: Alarm::new(deadline.into(), Some(handle)),
         }
     }
@@ -293,19 +293,22 @@ pub trait DeadlineExt: Future + Sized {
 
 impl<F: Future> DeadlineExt for F {}
 
-/// Any future with a deadline; see [`DeadlineExt`].
-#[must_use = "futures do nothing unless you .await or poll them"]
-pub struct Deadlined<F> {
-    future: Pin<Box<F>>,
-    alarm: Alarm,
+pin_project_lite::pin_project! {
+    /// Any future with a deadline; see [`DeadlineExt`].
+    #[must_use = "futures do nothing unless you .await or poll them"]
+    pub struct Deadlined<F> {
+        #[pin]
+        future: F,
+        alarm: Alarm,
+    }
 }
 
 impl<F: Future> Future for Deadlined<F> {
     type Output = Result<F::Output, Timeout>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if let Poll::Ready(output) = this.future.as_mut().poll(cx) {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
         this.alarm.poll_rang(cx).map(|()| Err(Timeout(())))

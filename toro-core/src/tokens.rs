@@ -137,7 +137,7 @@ impl TokenPool {
             // Take what is free now (an RwLock writer claims every free token at the call)
             // and wait in line for the rest.
             let take = free.min(n);
-            let next = (free - take) * ONE | QUEUED;
+            let next = ((free - take) * ONE) | QUEUED;
             match self
                 .state
                 .compare_exchange(s, next, Ordering::AcqRel, Ordering::Acquire)
@@ -178,50 +178,57 @@ impl TokenPool {
     /// Returns `n` tokens: to the oldest acquirers in line, else to the pool. Refused
     /// (`Err`) if that would leave more than `bound` tokens free.
     pub(crate) fn release(&self, n: usize) -> Result<(), ()> {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & QUEUED == 0 {
-            let free = s / ONE;
-            if free + n > self.bound {
-                return Err(());
-            }
-            match self.state.compare_exchange_weak(
-                s,
-                s + n * ONE,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                Err(actual) => s = actual,
-            }
+        if self.add_free(n, self.bound)? {
+            return Ok(());
         }
         let mut wakes = WakeList::new();
         let result = {
             let mut lines = lock(&self.lines);
-            if self.free() + n > self.bound {
-                Err(())
-            } else {
-                self.release_locked(&mut lines, n, &mut wakes);
-                Ok(())
-            }
+            self.release_locked(&mut lines, n, self.bound, &mut wakes)
         };
         wakes.wake_all();
         result
     }
 
-    /// `release` with the mutex held and no bound check: for tokens known to be taken.
-    fn release_locked(&self, lines: &mut Lines, n: usize, wakes: &mut WakeList) {
-        let mut s = self.state.load(Ordering::Acquire);
+    /// With nobody in line, adds `n` free tokens (`Ok(true)`), unless that would pass
+    /// `bound`. `Ok(false)` once `QUEUED` is seen: the tokens must go to the line.
+    fn add_free(&self, n: usize, bound: usize) -> Result<bool, ()> {
+        let mut s = self.state.load(Ordering::Relaxed);
         while s & QUEUED == 0 {
-            match self
-                .state
-                .compare_exchange(s, s + n * ONE, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
+            if s / ONE + n > bound {
+                return Err(());
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s + n * ONE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(true),
                 Err(actual) => s = actual,
             }
         }
-        // QUEUED is set and we hold the mutex: the word is ours.
+        Ok(false)
+    }
+
+    /// `release` with the mutex held. `QUEUED` may have been cleared since the caller last
+    /// looked, so try the lock-free path again first.
+    fn release_locked(
+        &self,
+        lines: &mut Lines,
+        n: usize,
+        bound: usize,
+        wakes: &mut WakeList,
+    ) -> Result<(), ()> {
+        if self.add_free(n, bound)? {
+            return Ok(());
+        }
+        // QUEUED is set and we hold the mutex: the word is ours, and no token is free.
+        if n > bound {
+            return Err(());
+        }
         self.hand_out(lines, n, wakes);
+        Ok(())
     }
 
     /// Hands `n` tokens to the line, oldest first, then settles the word. Mutex held and
@@ -250,7 +257,7 @@ impl TokenPool {
         } else {
             QUEUED
         };
-        self.state.store(n * ONE | queued, Ordering::Release);
+        self.state.store((n * ONE) | queued, Ordering::Release);
     }
 }
 
@@ -275,7 +282,8 @@ impl Line for Acquirers {
     }
 
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
-        pool.release_locked(lines, request.held, wakes);
+        // These tokens were taken, so giving them back cannot pass the bound.
+        let _ = pool.release_locked(lines, request.held, MAX_TOKENS, wakes);
     }
 }
 

@@ -13,6 +13,7 @@ mod sealed {
 /// The buffer discipline of a queue: which item a `get` takes next.
 ///
 /// Sealed; implemented by [`Fifo`], [`Lifo`] and [`Priority`].
+#[allow(clippy::len_without_is_empty)] // internal hooks, not a collection API
 pub trait Order<T>: sealed::Sealed {
     #[doc(hidden)]
     fn new() -> Self;
