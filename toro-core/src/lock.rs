@@ -82,7 +82,7 @@ impl Lock {
     pub fn try_acquire(&self) -> Option<LockGuard<'_>> {
         self.pool
             .try_acquire(1)
-            .then_some(LockGuard { pool: &self.pool })
+            .then(|| LockGuard { pool: &self.pool })
     }
 
     /// Takes the lock, waiting in line if it is held.

@@ -107,7 +107,7 @@ impl RwLock {
     pub fn try_acquire_read(&self) -> Option<ReadGuard<'_>> {
         self.pool
             .try_acquire(1)
-            .then_some(ReadGuard { pool: &self.pool })
+            .then(|| ReadGuard { pool: &self.pool })
     }
 
     /// Takes every token if all are free and nobody waits.
@@ -124,7 +124,7 @@ impl RwLock {
     pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
         self.pool
             .try_acquire(self.max_readers)
-            .then_some(WriteGuard {
+            .then(|| WriteGuard {
                 pool: &self.pool,
                 tokens: self.max_readers,
             })

@@ -101,7 +101,7 @@ impl Semaphore {
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.pool
             .try_acquire(1)
-            .then_some(SemaphoreGuard { pool: &self.pool })
+            .then(|| SemaphoreGuard { pool: &self.pool })
     }
 
     /// Takes a token, waiting for one if none is free.
@@ -271,7 +271,7 @@ impl BoundedSemaphore {
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.pool
             .try_acquire(1)
-            .then_some(SemaphoreGuard { pool: &self.pool })
+            .then(|| SemaphoreGuard { pool: &self.pool })
     }
 
     /// Takes a token, waiting for one if none is free; see [`Semaphore::acquire`].
