@@ -146,16 +146,16 @@ impl<T> AsyncResult<T> {
     /// # });
     /// ```
     pub fn get(&self) -> AsyncResultGet<'_, T> {
-        if let Some(value) = self.value.get() {
+        if self.ready() {
             return AsyncResultGet {
-                stage: Stage::Done(Some(value)),
+                stage: Stage::granted(self, ()),
             };
         }
         let mut list = lock(&self.waiters);
         // `set` stores the value with the lock held: re-check under it.
-        if let Some(value) = self.value.get() {
+        if self.ready() {
             return AsyncResultGet {
-                stage: Stage::Done(Some(value)),
+                stage: Stage::granted(self, ()),
             };
         }
         AsyncResultGet {
@@ -198,8 +198,11 @@ impl<T: fmt::Debug> fmt::Debug for AsyncResult<T> {
 
 /// The future of [`AsyncResult::get`].
 #[must_use = "the wait is registered already; .await the future to get the value"]
-pub struct AsyncResultGet<'a, T> {
-    stage: Stage<'a, Readers<T>, &'a T>,
+pub struct AsyncResultGet<'a, T>
+where
+    T: 'a,
+{
+    stage: Stage<'a, Readers<T>>,
 }
 
 fn value_of<T>(result: &AsyncResult<T>) -> &T {

@@ -194,7 +194,7 @@ impl fmt::Debug for Condition {
 /// The future of [`Condition::wait`]: already in line.
 #[must_use = "the place in line is held already; .await the future to wait for the notification"]
 pub struct ConditionWait<'a> {
-    stage: Stage<'a, Waiters, ()>,
+    stage: Stage<'a, Waiters>,
 }
 
 impl ConditionWait<'_> {

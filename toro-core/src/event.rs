@@ -154,14 +154,14 @@ impl Event {
     pub fn wait(&self) -> EventWait<'_> {
         if self.is_set() {
             return EventWait {
-                stage: Stage::Done(Some(())),
+                stage: Stage::granted(self, ()),
             };
         }
         let mut list = lock(&self.waiters);
         // Re-check under the lock: `set` stores the flag before it takes the lock.
         if self.flag.load(Ordering::Acquire) {
             return EventWait {
-                stage: Stage::Done(Some(())),
+                stage: Stage::granted(self, ()),
             };
         }
         EventWait {
@@ -188,7 +188,7 @@ impl fmt::Debug for Event {
 /// The future of [`Event::wait`].
 #[must_use = "the wait is registered already; .await the future to wait for the event"]
 pub struct EventWait<'a> {
-    stage: Stage<'a, Waiters, ()>,
+    stage: Stage<'a, Waiters>,
 }
 
 impl EventWait<'_> {

@@ -109,7 +109,7 @@ impl Lock {
     /// ```
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
-            stage: self.pool.acquire(1, || LockGuard { pool: &self.pool }),
+            stage: self.pool.acquire(1),
         }
     }
 
@@ -186,7 +186,7 @@ impl fmt::Debug for LockGuard<'_> {
 /// The future of [`Lock::acquire`]: already holds the lock or its place in line.
 #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
 pub struct LockAcquire<'a> {
-    stage: Stage<'a, Acquirers, LockGuard<'a>>,
+    stage: Stage<'a, Acquirers>,
 }
 
 impl<'a> LockAcquire<'a> {

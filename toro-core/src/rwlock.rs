@@ -122,12 +122,10 @@ impl RwLock {
     /// assert!(rw.try_acquire_write().is_some());
     /// ```
     pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
-        self.pool
-            .try_acquire(self.max_readers)
-            .then(|| WriteGuard {
-                pool: &self.pool,
-                tokens: self.max_readers,
-            })
+        self.pool.try_acquire(self.max_readers).then(|| WriteGuard {
+            pool: &self.pool,
+            tokens: self.max_readers,
+        })
     }
 
     /// Takes one read token, waiting in line if none is free.
@@ -149,7 +147,7 @@ impl RwLock {
     /// ```
     pub fn acquire_read(&self) -> AcquireRead<'_> {
         AcquireRead {
-            stage: self.pool.acquire(1, || ReadGuard { pool: &self.pool }),
+            stage: self.pool.acquire(1),
         }
     }
 
@@ -179,10 +177,7 @@ impl RwLock {
     pub fn acquire_write(&self) -> AcquireWrite<'_> {
         let tokens = self.max_readers;
         AcquireWrite {
-            stage: self.pool.acquire(tokens, || WriteGuard {
-                pool: &self.pool,
-                tokens,
-            }),
+            stage: self.pool.acquire(tokens),
             tokens,
         }
     }
@@ -307,7 +302,7 @@ impl fmt::Debug for WriteGuard<'_> {
 /// The future of [`RwLock::acquire_read`].
 #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
 pub struct AcquireRead<'a> {
-    stage: Stage<'a, Acquirers, ReadGuard<'a>>,
+    stage: Stage<'a, Acquirers>,
 }
 
 impl<'a> AcquireRead<'a> {
@@ -345,7 +340,7 @@ impl fmt::Debug for AcquireRead<'_> {
 /// The future of [`RwLock::acquire_write`].
 #[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
 pub struct AcquireWrite<'a> {
-    stage: Stage<'a, Acquirers, WriteGuard<'a>>,
+    stage: Stage<'a, Acquirers>,
     tokens: usize,
 }
 

@@ -126,7 +126,7 @@ impl Semaphore {
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
-            stage: self.pool.acquire(1, || SemaphoreGuard { pool: &self.pool }),
+            stage: self.pool.acquire(1),
         }
     }
 
@@ -294,7 +294,7 @@ impl BoundedSemaphore {
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
-            stage: self.pool.acquire(1, || SemaphoreGuard { pool: &self.pool }),
+            stage: self.pool.acquire(1),
         }
     }
 
@@ -393,7 +393,7 @@ impl fmt::Debug for SemaphoreGuard<'_> {
 /// It already holds its place in line (or its token) when created.
 #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
 pub struct SemaphoreAcquire<'a> {
-    stage: Stage<'a, Acquirers, SemaphoreGuard<'a>>,
+    stage: Stage<'a, Acquirers>,
 }
 
 impl<'a> SemaphoreAcquire<'a> {
@@ -431,7 +431,7 @@ impl fmt::Debug for SemaphoreAcquire<'_> {
 /// The future of [`Semaphore::wait`] and [`BoundedSemaphore::wait`].
 #[must_use = "the wait is registered already; .await the future to wait for a free token"]
 pub struct SemaphoreWait<'a> {
-    stage: Stage<'a, Watchers, ()>,
+    stage: Stage<'a, Watchers>,
 }
 
 impl SemaphoreWait<'_> {

@@ -108,15 +108,17 @@ impl TokenPool {
         false
     }
 
-    /// Takes `n` tokens now (`Done`), or takes every free one and joins the line for the
-    /// rest. `finish` builds the output (a guard) from the pool.
-    pub(crate) fn acquire<'a, T>(
-        &'a self,
-        n: usize,
-        done: impl FnOnce() -> T,
-    ) -> Stage<'a, Acquirers, T> {
+    /// Takes `n` tokens now (granted at the call), or takes every free one and joins the
+    /// line for the rest.
+    pub(crate) fn acquire(&self, n: usize) -> Stage<'_, Acquirers> {
         if self.try_acquire(n) {
-            return Stage::Done(Some(done()));
+            return Stage::granted(
+                self,
+                Request {
+                    missing: 0,
+                    held: n,
+                },
+            );
         }
         let mut lines = lock(&self.lines);
         let mut s = self.state.load(Ordering::Acquire);
@@ -129,7 +131,15 @@ impl TokenPool {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return Stage::Done(Some(done())),
+                    Ok(_) => {
+                        return Stage::granted(
+                            self,
+                            Request {
+                                missing: 0,
+                                held: n,
+                            },
+                        )
+                    }
                     Err(actual) => s = actual,
                 }
                 continue;
@@ -155,15 +165,15 @@ impl TokenPool {
     }
 
     /// Completes at once while a token is free; otherwise joins the watchers' line.
-    pub(crate) fn watch(&self) -> Stage<'_, Watchers, ()> {
+    pub(crate) fn watch(&self) -> Stage<'_, Watchers> {
         if self.free() > 0 {
-            return Stage::Done(Some(()));
+            return Stage::granted(self, ());
         }
         let mut lines = lock(&self.lines);
         let mut s = self.state.load(Ordering::Acquire);
         loop {
             if s / ONE > 0 {
-                return Stage::Done(Some(()));
+                return Stage::granted(self, ());
             }
             match self
                 .state

@@ -423,29 +423,44 @@ mod tests {
     }
 }
 
-/// A wait future's progress: finished at the call (the eager fast path) or standing in
-/// line. Every public wait future is a `Stage` plus how to turn a grant into its output.
-pub(crate) enum Stage<'a, L: Line, T> {
-    Done(Option<T>),
+/// A wait future's progress: granted (at the call, on the eager fast path, or later by a
+/// release) or standing in line. Every public wait future is a `Stage` plus how to turn
+/// a grant into its output.
+///
+/// A grant that was never turned into an output (the future was dropped unpolled after the
+/// fast path took a token or an item) is given back on drop, exactly like a grant handed to
+/// a waiter in line: nothing is lost whichever path granted it.
+pub(crate) enum Stage<'a, L: Line> {
+    Granted {
+        target: &'a L::Target,
+        data: Option<L::Data>,
+    },
     Waiting(Waiter<'a, L>),
 }
 
-impl<'a, L: Line, T> Stage<'a, L, T> {
-    pub(crate) fn poll_with(
+impl<'a, L: Line> Stage<'a, L> {
+    /// A grant made at the call: the wait never stood in line.
+    pub(crate) fn granted(target: &'a L::Target, data: L::Data) -> Self {
+        Stage::Granted {
+            target,
+            data: Some(data),
+        }
+    }
+
+    pub(crate) fn poll_with<T>(
         &mut self,
         cx: &mut Context<'_>,
         finish: impl FnOnce(&'a L::Target, L::Data) -> T,
     ) -> Poll<T> {
         match self {
-            Stage::Done(output) => Poll::Ready(
-                output
-                    .take()
-                    .expect("toro future polled after it completed"),
-            ),
+            Stage::Granted { target, data } => {
+                let data = data.take().expect("toro future polled after it completed");
+                Poll::Ready(finish(*target, data))
+            }
             Stage::Waiting(waiter) => match waiter.poll_granted(cx) {
                 Poll::Ready(data) => {
                     let target = waiter.target();
-                    *self = Stage::Done(None);
+                    *self = Stage::Granted { target, data: None };
                     Poll::Ready(finish(target, data))
                 }
                 Poll::Pending => Poll::Pending,
@@ -454,31 +469,44 @@ impl<'a, L: Line, T> Stage<'a, L, T> {
     }
 
     /// See [`Waiter::give_up`].
-    pub(crate) fn give_up_with(
+    pub(crate) fn give_up_with<T>(
         &mut self,
         finish: impl FnOnce(&'a L::Target, L::Data) -> T,
     ) -> Result<T, L::Data> {
-        let result = match self {
-            Stage::Done(output) => {
-                return Ok(output
+        match self {
+            Stage::Granted { target, data } => {
+                let data = data
                     .take()
-                    .expect("toro future given up after it completed"))
+                    .expect("toro future given up after it completed");
+                Ok(finish(*target, data))
             }
             Stage::Waiting(waiter) => {
                 let target = waiter.target();
-                waiter.give_up().map(|data| finish(target, data))
+                let result = waiter.give_up().map(|data| finish(target, data));
+                *self = Stage::Granted { target, data: None };
+                result
             }
-        };
-        *self = Stage::Done(None);
-        result
+        }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(self, Stage::Done(Some(_)))
+        matches!(self, Stage::Granted { data: Some(_), .. })
     }
 
     /// Whether the future still stands in line (for `Debug`).
     pub(crate) fn is_waiting(&self) -> bool {
         matches!(self, Stage::Waiting(w) if w.is_pending())
+    }
+}
+
+impl<L: Line> Drop for Stage<'_, L> {
+    fn drop(&mut self) {
+        if let Stage::Granted { target, data } = self {
+            if let Some(data) = data.take() {
+                let mut wakes = WakeList::new();
+                L::return_grant(target, &mut lock(L::state(target)), data, &mut wakes);
+                wakes.wake_all();
+            }
+        }
     }
 }

@@ -200,7 +200,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         let stage = {
             let mut state = lock(&self.state);
             match self.offer(&mut state, item, &mut wakes) {
-                Ok(()) => Stage::Done(Some(())),
+                Ok(()) => Stage::granted(self, None),
                 Err(item) => Stage::Waiting(Waiter::enqueue(self, &mut *state, Some(item))),
             }
         };
@@ -220,7 +220,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         let stage = {
             let mut state = lock(&self.state);
             match self.take(&mut state, &mut wakes) {
-                Some(item) => Stage::Done(Some(item)),
+                Some(item) => Stage::granted(self, Some(item)),
                 None => Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
             }
         };
@@ -248,10 +248,10 @@ impl<T, O: Order<T>> Engine<T, O> {
         Ok(())
     }
 
-    fn join(&self) -> Stage<'_, Joiners<T, O>, ()> {
+    fn join(&self) -> Stage<'_, Joiners<T, O>> {
         let mut state = lock(&self.state);
         let stage = if state.unfinished == 0 {
-            Stage::Done(Some(()))
+            Stage::granted(self, ())
         } else {
             Stage::Waiting(Waiter::enqueue(self, &mut *state, ()))
         };
@@ -287,7 +287,7 @@ impl<T, O: Order<T>> Engine<T, O> {
 }
 
 /// `JoinableQueue` is always FIFO; its join line is typed on that.
-type JoinStage<'a, T> = Stage<'a, Joiners<T, Fifo<T>>, ()>;
+type JoinStage<'a, T> = Stage<'a, Joiners<T, Fifo<T>>>;
 
 macro_rules! queue_type {
     (
@@ -617,7 +617,7 @@ where
     T: 'a,
     O: 'a,
 {
-    stage: Stage<'a, Getters<T, O>, T>,
+    stage: Stage<'a, Getters<T, O>>,
 }
 
 fn granted_item<T, O>(_: &Engine<T, O>, item: Option<T>) -> T {
@@ -659,7 +659,7 @@ where
     T: 'a,
     O: 'a,
 {
-    stage: Stage<'a, Putters<T, O>, ()>,
+    stage: Stage<'a, Putters<T, O>>,
 }
 
 impl<T, O: Order<T>> QueuePut<'_, T, O> {

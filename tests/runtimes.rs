@@ -1,0 +1,601 @@
+//! The same behaviour on every runtime: each scenario below runs on tokio's current-thread
+//! and multi-thread runtimes, async-std, smol and `toro::block_on`, spawning its tasks with
+//! that runtime's own `spawn` (for `toro::block_on`, which has none, each task gets an OS
+//! thread with its own `toro::block_on`).
+//!
+//! Nothing is gated on the facade's features except the checks of which clock a deadline
+//! uses.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use toro::{
+    AsyncResult, Condition, DeadlineExt, Event, JoinableQueue, Lock, LoopHandle, Queue, Semaphore,
+};
+
+// ----------------------------------------------------------------------------------------
+// Runtimes
+
+/// A spawned task: awaiting it waits for the task to finish (and re-raises its panic).
+type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A runtime's `spawn`.
+#[derive(Clone, Copy)]
+struct Spawner(fn(Task) -> Task);
+
+impl Spawner {
+    fn spawn(self, task: impl Future<Output = ()> + Send + 'static) -> Task {
+        (self.0)(Box::pin(task))
+    }
+}
+
+fn tokio_spawn(task: Task) -> Task {
+    let handle = tokio::spawn(task);
+    Box::pin(async move { handle.await.expect("task panicked") })
+}
+
+fn async_std_spawn(task: Task) -> Task {
+    Box::pin(async_std::task::spawn(task))
+}
+
+fn smol_spawn(task: Task) -> Task {
+    Box::pin(smol::spawn(task))
+}
+
+/// toro's loop runs one future per thread: each task gets its own thread and loop, and its
+/// end is signalled through a toro `Event`.
+fn toro_spawn(task: Task) -> Task {
+    type Panic = Box<dyn Any + Send>;
+    let done = Arc::new((Event::new(), Mutex::new(None::<Panic>)));
+    let finished = done.clone();
+    thread::spawn(move || {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| toro::block_on(task)));
+        *finished.1.lock().unwrap() = outcome.err();
+        finished.0.set();
+    });
+    Box::pin(async move {
+        done.0.wait().await;
+        if let Some(panic) = done.1.lock().unwrap().take() {
+            std::panic::resume_unwind(panic);
+        }
+    })
+}
+
+/// Generous: a healthy scenario takes milliseconds; only a hang gets near this.
+const HANG_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `f` on its own thread and fails if it has not finished within [`HANG_LIMIT`].
+fn watchdog(f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(HANG_LIMIT) {
+        Ok(()) => worker.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {HANG_LIMIT:?}"),
+    }
+}
+
+trait Scenario<Fut>: FnOnce(Spawner) -> Fut + Send + 'static {}
+impl<F: FnOnce(Spawner) -> Fut + Send + 'static, Fut> Scenario<Fut> for F {}
+
+fn run_tokio_current_thread<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(scenario(Spawner(tokio_spawn)))
+    })
+}
+
+fn run_tokio_multi_thread<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(scenario(Spawner(tokio_spawn)))
+    })
+}
+
+fn run_async_std<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || async_std::task::block_on(scenario(Spawner(async_std_spawn))))
+}
+
+fn run_smol<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || smol::block_on(scenario(Spawner(smol_spawn))))
+}
+
+fn run_toro<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || toro::block_on(scenario(Spawner(toro_spawn))))
+}
+
+// ----------------------------------------------------------------------------------------
+// Helpers
+
+/// Primitives shared with spawned tasks, which need `'static` borrows for the eager wait
+/// futures made before spawning.
+fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}
+
+/// Yields once to the executor (works on any executor).
+fn yield_now() -> impl Future<Output = ()> {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+    YieldNow(false)
+}
+
+async fn join_all(tasks: Vec<Task>) {
+    for task in tasks {
+        task.await;
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Scenarios
+
+mod scenarios {
+    use super::*;
+
+    /// Four tasks wait in line for a held lock; they get it one at a time, in the order of
+    /// their `acquire()` calls, whatever order the runtime runs them in.
+    pub async fn lock_handoff(sp: Spawner) {
+        let lock = leak(Lock::new());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let held = lock.acquire().await;
+        let tasks: Vec<Task> = (0..4)
+            .map(|i| {
+                let acquire = lock.acquire(); // the place in line is taken here
+                let (order, inside) = (order.clone(), inside.clone());
+                sp.spawn(async move {
+                    let _guard = acquire.await;
+                    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders");
+                    order.lock().unwrap().push(i);
+                    yield_now().await;
+                    inside.fetch_sub(1, SeqCst);
+                })
+            })
+            .collect();
+        assert!(lock.locked());
+        assert!(format!("{lock:?}").contains("waiters: 4"));
+        drop(held);
+        join_all(tasks).await;
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+        assert!(!lock.locked());
+        // A task releases; the waiting main task gets the lock.
+        let held = lock.acquire().await;
+        let waiting = lock.acquire();
+        let releaser = sp.spawn(async move { drop(held) });
+        let _guard = waiting.await;
+        releaser.await;
+        assert!(lock.locked());
+    }
+
+    /// Producers and consumers through a bounded JoinableQueue; `join` after the last put
+    /// completes once every item was processed.
+    pub async fn producer_consumer(sp: Spawner) {
+        const PER_PRODUCER: u32 = 50;
+        let q = leak(JoinableQueue::new(2));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let left = Arc::new(AtomicUsize::new(2 * PER_PRODUCER as usize));
+        let consumers: Vec<Task> = (0..2)
+            .map(|_| {
+                let (received, left) = (received.clone(), left.clone());
+                sp.spawn(async move {
+                    while left
+                        .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                        .is_ok()
+                    {
+                        let x = q.get().await;
+                        yield_now().await;
+                        received.lock().unwrap().push(x);
+                        q.task_done().unwrap();
+                    }
+                })
+            })
+            .collect();
+        let producers: Vec<Task> = (0..2)
+            .map(|p| {
+                sp.spawn(async move {
+                    for i in 0..PER_PRODUCER {
+                        q.put(p * 1000 + i).await;
+                    }
+                })
+            })
+            .collect();
+        join_all(producers).await;
+        q.join().await;
+        assert_eq!(received.lock().unwrap().len(), 100, "join completed early");
+        assert_eq!(q.unfinished_tasks(), 0);
+        join_all(consumers).await;
+        let mut all = std::mem::take(&mut *received.lock().unwrap());
+        all.sort_unstable();
+        let expected: Vec<u32> = (0..2)
+            .flat_map(|p| (0..PER_PRODUCER).map(move |i| p * 1000 + i))
+            .collect();
+        assert_eq!(all, expected);
+        assert!(q.empty());
+    }
+
+    /// A plain Queue between two tasks keeps FIFO order.
+    pub async fn queue_fifo_between_tasks(sp: Spawner) {
+        let q = leak(Queue::new(3));
+        let producer = sp.spawn(async move {
+            for i in 0..200u32 {
+                q.put(i).await;
+            }
+        });
+        let mut got = Vec::new();
+        for _ in 0..200 {
+            got.push(q.get().await);
+        }
+        producer.await;
+        assert_eq!(got, (0..200).collect::<Vec<_>>());
+    }
+
+    /// `notify` wakes waiters registered before it, oldest first; from another task too.
+    pub async fn condition_notify(sp: Spawner) {
+        let cond = leak(Condition::new());
+        let woken = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<Task> = (0..3)
+            .map(|_| {
+                let wait = cond.wait();
+                let woken = woken.clone();
+                sp.spawn(async move {
+                    wait.await;
+                    woken.fetch_add(1, SeqCst);
+                })
+            })
+            .collect();
+        let mine = cond.wait();
+        assert_eq!(cond.waiters(), 4);
+        cond.notify(3); // the three tasks, not `mine`
+        assert_eq!(cond.waiters(), 1);
+        let notifier = sp.spawn(async move { cond.notify(1) });
+        mine.await;
+        notifier.await;
+        join_all(tasks).await;
+        assert_eq!(woken.load(SeqCst), 3);
+        // A notify with nobody waiting is not remembered.
+        cond.notify_all();
+        assert!(cond
+            .wait()
+            .deadline(Duration::from_millis(5))
+            .await
+            .is_err());
+        assert_eq!(cond.waiters(), 0);
+    }
+
+    /// `set` from a task releases every waiter; a set event lets waits through; a cleared
+    /// one blocks them again.
+    pub async fn event_set(sp: Spawner) {
+        let event = leak(Event::new());
+        let passed = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<Task> = (0..3)
+            .map(|_| {
+                let passed = passed.clone();
+                sp.spawn(async move {
+                    event.wait().await;
+                    passed.fetch_add(1, SeqCst);
+                })
+            })
+            .collect();
+        let mine = event.wait();
+        let setter = sp.spawn(async move {
+            yield_now().await;
+            event.set();
+        });
+        mine.await;
+        setter.await;
+        join_all(tasks).await;
+        assert_eq!(passed.load(SeqCst), 3);
+        assert!(event.is_set());
+        event.wait().await;
+        event.clear();
+        assert!(event
+            .wait()
+            .deadline(Duration::from_millis(5))
+            .await
+            .is_err());
+    }
+
+    /// Semaphore(2): never more than two tasks inside; every token comes back.
+    pub async fn semaphore_bounds_concurrency(sp: Spawner) {
+        let sem = leak(Semaphore::new(2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<Task> = (0..6)
+            .map(|_| {
+                let (inside, most) = (inside.clone(), most.clone());
+                sp.spawn(async move {
+                    for _ in 0..20 {
+                        let _token = sem.acquire().await;
+                        let now = inside.fetch_add(1, SeqCst) + 1;
+                        assert!(now <= 2, "{now} holders of a Semaphore(2)");
+                        most.fetch_max(now, SeqCst);
+                        for _ in 0..3 {
+                            yield_now().await;
+                        }
+                        inside.fetch_sub(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        join_all(tasks).await;
+        assert!(most.load(SeqCst) <= 2);
+        assert_eq!(sem.counter(), 2);
+        // `wait` completes once a token is free, taking none.
+        let empty = leak(Semaphore::new(0));
+        let wait = empty.wait();
+        let releaser = sp.spawn(async move { empty.release() });
+        wait.await;
+        releaser.await;
+        assert_eq!(empty.counter(), 1);
+    }
+
+    /// Short deadlines on the real clock fire; what a timed-out put carried comes back.
+    pub async fn deadline_fires(_sp: Spawner) {
+        let cond = Condition::new();
+        let start = Instant::now();
+        let result = cond.wait().deadline(Duration::from_millis(20)).await;
+        let waited = start.elapsed();
+        assert!(result.is_err());
+        assert!(
+            waited >= Duration::from_millis(15),
+            "fired early: {waited:?}"
+        );
+        assert!(waited < Duration::from_secs(20), "fired late: {waited:?}");
+        assert_eq!(cond.waiters(), 0, "the timed-out waiter left the line");
+
+        let q = Queue::new(1);
+        q.put_nowait('a').unwrap();
+        let timeout = q
+            .put('b')
+            .deadline(Duration::from_millis(5))
+            .await
+            .unwrap_err();
+        assert_eq!(timeout.into_inner(), 'b');
+        assert_eq!(q.qsize(), 1);
+
+        let lock = Lock::new();
+        let _held = lock.acquire().await;
+        assert!(lock
+            .acquire()
+            .deadline(Duration::from_millis(5))
+            .await
+            .is_err());
+
+        let never = std::future::pending::<()>();
+        assert!(never.deadline(Duration::from_millis(5)).await.is_err());
+    }
+
+    /// Deadlines that do not fire: the wait completes when another task delivers.
+    pub async fn deadline_does_not_fire(sp: Spawner) {
+        let q = leak(Queue::new(0));
+        let get = q.get().deadline(Duration::from_secs(30));
+        let producer = sp.spawn(async move {
+            yield_now().await;
+            q.put_nowait(7).unwrap();
+        });
+        assert_eq!(get.await, Ok(7));
+        producer.await;
+
+        let lock = leak(Lock::new());
+        let held = lock.acquire().await;
+        let waiting = lock.acquire().deadline(Duration::from_secs(30));
+        let releaser = sp.spawn(async move {
+            yield_now().await;
+            drop(held);
+        });
+        assert!(waiting.await.is_ok());
+        releaser.await;
+
+        assert_eq!(async { 5 }.deadline(Duration::from_secs(30)).await, Ok(5));
+    }
+
+    /// One AsyncResult read by several tasks: each sees the same value, set once.
+    pub async fn async_result_shared(sp: Spawner) {
+        let result = leak(AsyncResult::<String>::new());
+        let tasks: Vec<Task> = (0..4)
+            .map(|_| {
+                sp.spawn(async move {
+                    let value = result.get().await;
+                    assert_eq!(value, "done");
+                    assert!(std::ptr::eq(value, result.get_nowait().unwrap()));
+                })
+            })
+            .collect();
+        let mine = result.get();
+        let setter = sp.spawn(async move {
+            yield_now().await;
+            result.set("done".to_string()).unwrap();
+        });
+        assert_eq!(mine.await, "done");
+        setter.await;
+        join_all(tasks).await;
+        assert!(result.ready());
+        assert_eq!(
+            result.set("again".to_string()).unwrap_err().into_inner(),
+            "again"
+        );
+        assert_eq!(result.get_nowait().map(String::as_str), Ok("done"));
+    }
+
+    /// Which clock a deadline uses when nothing was entered.
+    pub fn expect_clock(
+        name: &'static str,
+    ) -> impl FnOnce(Spawner) -> Pin<Box<dyn Future<Output = ()>>> + Send {
+        move |_sp| {
+            Box::pin(async move {
+                assert_eq!(LoopHandle::current().name(), name);
+                let before = toro::now();
+                yield_now().await;
+                assert!(toro::now() >= before);
+            })
+        }
+    }
+}
+
+macro_rules! on_runtime {
+    ($runtime:ident, $run:ident, clock: $clock:expr) => {
+        mod $runtime {
+            use super::*;
+
+            #[test]
+            fn lock_handoff() {
+                $run(scenarios::lock_handoff)
+            }
+
+            #[test]
+            fn producer_consumer() {
+                $run(scenarios::producer_consumer)
+            }
+
+            #[test]
+            fn queue_fifo_between_tasks() {
+                $run(scenarios::queue_fifo_between_tasks)
+            }
+
+            #[test]
+            fn condition_notify() {
+                $run(scenarios::condition_notify)
+            }
+
+            #[test]
+            fn event_set() {
+                $run(scenarios::event_set)
+            }
+
+            #[test]
+            fn semaphore_bounds_concurrency() {
+                $run(scenarios::semaphore_bounds_concurrency)
+            }
+
+            #[test]
+            fn deadline_fires() {
+                $run(scenarios::deadline_fires)
+            }
+
+            #[test]
+            fn deadline_does_not_fire() {
+                $run(scenarios::deadline_does_not_fire)
+            }
+
+            #[test]
+            fn async_result_shared() {
+                $run(scenarios::async_result_shared)
+            }
+
+            #[test]
+            fn clock_name() {
+                $run(scenarios::expect_clock($clock))
+            }
+        }
+    };
+}
+
+/// Inside tokio, with the facade's `tokio` feature, deadlines use tokio's timer.
+const TOKIO_CLOCK: &str = if cfg!(feature = "tokio") {
+    "tokio"
+} else {
+    "runtime-free"
+};
+
+on_runtime!(tokio_current_thread, run_tokio_current_thread, clock: TOKIO_CLOCK);
+on_runtime!(tokio_multi_thread, run_tokio_multi_thread, clock: TOKIO_CLOCK);
+// async-std and smol are not detected: without an entered handle, the runtime-free timer.
+on_runtime!(async_std_runtime, run_async_std, clock: "runtime-free");
+on_runtime!(smol_runtime, run_smol, clock: "runtime-free");
+on_runtime!(toro_block_on, run_toro, clock: "runtime-free");
+
+// ----------------------------------------------------------------------------------------
+// The adapters' own clocks (only with their features).
+
+#[cfg(feature = "smol")]
+#[test]
+fn smol_adapter_clock_runs_deadlines_under_smol() {
+    let handle = toro::smol::handle();
+    assert_eq!(handle.name(), "async-io");
+    watchdog(move || {
+        smol::block_on(async move {
+            let cond = Condition::new();
+            let start = Instant::now();
+            let r = cond
+                .wait()
+                .deadline_on(&handle, Duration::from_millis(10))
+                .await;
+            assert!(r.is_err());
+            assert!(start.elapsed() >= Duration::from_millis(5));
+            let _entered = handle.enter();
+            assert_eq!(LoopHandle::current().name(), "async-io");
+        })
+    });
+}
+
+#[cfg(feature = "async-std")]
+#[test]
+fn async_std_adapter_clock_runs_deadlines_under_async_std() {
+    let handle = toro::async_std::handle();
+    assert_eq!(handle.name(), "async-std");
+    watchdog(move || {
+        async_std::task::block_on(async move {
+            let q = Queue::new(1);
+            q.put_nowait(1).unwrap();
+            let start = Instant::now();
+            let r = q
+                .put(2)
+                .deadline_on(&handle, Duration::from_millis(10))
+                .await;
+            assert_eq!(r.unwrap_err().into_inner(), 2);
+            assert!(start.elapsed() >= Duration::from_millis(5));
+        })
+    });
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_adapter_clock_follows_paused_time() {
+    let handle = toro::tokio::handle();
+    assert_eq!(handle.name(), "tokio");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(async {
+            let start = toro::now();
+            let cond = Condition::new();
+            let r = cond.wait().deadline(Duration::from_secs(3600)).await;
+            assert!(r.is_err());
+            // Paused time jumps straight to the deadline: exactly an hour on tokio's clock.
+            assert_eq!(toro::now() - start, Duration::from_secs(3600));
+        });
+}

@@ -1,0 +1,926 @@
+//! Poll-level tests of the queues' rules: toro-semantics §9–§12 and DESIGN §3.3 / §3.6.
+//!
+//! Every future is polled by hand (a no-op or counting waker), and every deadline runs on
+//! a mock clock that only moves when a test advances it, so nothing here depends on timing.
+//! Rules shared by the four queues are written once ([`discipline!`]) and instantiated per
+//! queue with that discipline's expected orders.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use toro::{
+    Clock, Empty, JoinableQueue, LifoQueue, LoopHandle, PriorityQueue, Queue, Sleep,
+    TooManyTaskDone,
+};
+
+// ----------------------------------------------------------------------------------------
+// Harness: polling by hand, wakers that count or log, a mock clock.
+
+fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+}
+
+fn poll_by<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(waker))
+}
+
+/// Counts its wake-ups.
+#[derive(Default)]
+struct WakeCount(AtomicUsize);
+
+impl Wake for WakeCount {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn wake_counter() -> (Arc<WakeCount>, Waker) {
+    let count = Arc::new(WakeCount::default());
+    (count.clone(), Waker::from(count))
+}
+
+impl WakeCount {
+    fn get(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// Logs its tag when woken, so a test sees the order of wake-ups.
+struct Tagged {
+    tag: u32,
+    log: Arc<Mutex<Vec<u32>>>,
+}
+
+impl Wake for Tagged {
+    fn wake(self: Arc<Self>) {
+        self.log.lock().unwrap().push(self.tag);
+    }
+}
+
+fn tagged(tag: u32, log: &Arc<Mutex<Vec<u32>>>) -> Waker {
+    Waker::from(Arc::new(Tagged {
+        tag,
+        log: log.clone(),
+    }))
+}
+
+/// A clock that moves only when told: deadlines fire exactly when the test says.
+#[derive(Clone)]
+struct MockClock(Arc<Mutex<MockState>>);
+
+struct MockState {
+    now: Instant,
+    sleepers: Vec<Waker>,
+}
+
+impl MockClock {
+    fn new() -> (MockClock, LoopHandle) {
+        let clock = MockClock(Arc::new(Mutex::new(MockState {
+            now: Instant::now(),
+            sleepers: Vec::new(),
+        })));
+        let handle = LoopHandle::new("mock", clock.clone());
+        (clock, handle)
+    }
+
+    fn advance(&self, by: Duration) {
+        let sleepers = {
+            let mut state = self.0.lock().unwrap();
+            state.now += by;
+            std::mem::take(&mut state.sleepers)
+        };
+        sleepers.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Clock for MockClock {
+    fn now(&self) -> Instant {
+        self.0.lock().unwrap().now
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        let clock = self.clone();
+        Box::pin(std::future::poll_fn(move |cx| {
+            let mut state = clock.0.lock().unwrap();
+            if state.now >= deadline {
+                Poll::Ready(())
+            } else {
+                state.sleepers.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }))
+    }
+}
+
+const TEN_MS: Duration = Duration::from_millis(10);
+
+fn debug_of(q: &impl std::fmt::Debug) -> String {
+    format!("{q:?}")
+}
+
+// ----------------------------------------------------------------------------------------
+// Rules shared by every queue, with each discipline's expected orders.
+
+macro_rules! discipline {
+    (
+        $m:ident, $Q:ident,
+        // put 111, 333, 222, then read back
+        order: $order:expr,
+        // buffer [5, 3] full, blocked putter 1: what the admitting get returns, then the rest
+        admitted: $admitted:expr, rest: $rest:expr,
+        // getter handed 1, then 2 and 3 put, getter dropped: the queue drains as
+        handed_back: $back:expr,
+        // Queue(1) holding [1], putters 2 and 3 blocked, a get (admits 2) dropped unpolled
+        slot_taken: $slot_taken:expr,
+        // getter handed 1, then put_nowait(2) fills Queue(1), putter 3 blocks, getter dropped
+        over_full: $over_full:expr
+    ) => {
+        mod $m {
+            use super::*;
+
+            fn drain(q: &$Q<u32>) -> Vec<u32> {
+                std::iter::from_fn(|| q.get_nowait().ok()).collect()
+            }
+
+            #[test]
+            fn toro_order_through_put_nowait() {
+                let q = $Q::new(0);
+                for x in [111, 333, 222] {
+                    q.put_nowait(x).unwrap();
+                }
+                assert_eq!(q.qsize(), 3);
+                assert_eq!(drain(&q), $order);
+                assert_eq!(q.get_nowait(), Err(Empty));
+            }
+
+            #[test]
+            fn toro_order_through_with_items() {
+                assert_eq!(drain(&$Q::with_items(0, [111, 333, 222])), $order);
+                let q = $Q::with_items(3, [111, 333, 222]);
+                assert!(q.full());
+                assert_eq!(drain(&q), $order);
+            }
+
+            #[test]
+            fn toro_order_through_put_and_get_futures() {
+                let q = $Q::new(3);
+                for x in [111, 333, 222] {
+                    assert_eq!(poll(&mut q.put(x)), Poll::Ready(()));
+                }
+                let out: Vec<u32> = (0..3)
+                    .map(|_| match poll(&mut q.get()) {
+                        Poll::Ready(x) => x,
+                        Poll::Pending => panic!("get on a non-empty queue must be ready"),
+                    })
+                    .collect();
+                assert_eq!(out, $order);
+            }
+
+            #[test]
+            fn getter_registered_before_put_nowait_receives_the_item_inside_the_call() {
+                let q = $Q::new(0);
+                let (count, waker) = wake_counter();
+                let mut getter = q.get();
+                assert!(poll_by(&mut getter, &waker).is_pending());
+                assert!(debug_of(&q).contains("getters: 1"));
+                q.put_nowait(7).unwrap();
+                // Handed over inside put_nowait: the buffer never held it.
+                assert_eq!(q.qsize(), 0);
+                assert!(q.empty());
+                assert_eq!(count.get(), 1);
+                assert!(debug_of(&q).contains("getters: 0"));
+                assert_eq!(poll(&mut getter), Poll::Ready(7));
+                assert_eq!(q.get_nowait(), Err(Empty));
+            }
+
+            #[test]
+            fn getter_never_polled_still_receives_the_item() {
+                let q = $Q::new(0);
+                let mut getter = q.get(); // not polled: eager registration
+                q.put_nowait(8).unwrap();
+                assert_eq!(q.qsize(), 0);
+                assert_eq!(poll(&mut getter), Poll::Ready(8));
+            }
+
+            #[test]
+            fn put_future_hands_straight_to_a_waiting_getter() {
+                let q = $Q::new(1);
+                let mut getter = q.get();
+                let mut put = q.put(9);
+                assert_eq!(q.qsize(), 0);
+                assert_eq!(poll(&mut put), Poll::Ready(()));
+                assert_eq!(poll(&mut getter), Poll::Ready(9));
+            }
+
+            #[test]
+            fn getters_are_served_in_call_order_not_poll_order() {
+                let q = $Q::new(0);
+                let log = Arc::new(Mutex::new(Vec::new()));
+                let mut getters = [q.get(), q.get(), q.get()];
+                for (i, g) in getters.iter_mut().enumerate().rev() {
+                    assert!(poll_by(g, &tagged(i as u32 + 1, &log)).is_pending());
+                }
+                for x in [10, 20, 30] {
+                    q.put_nowait(x).unwrap();
+                }
+                assert_eq!(*log.lock().unwrap(), [1, 2, 3]);
+                let got: Vec<_> = getters.iter_mut().map(poll).collect();
+                assert_eq!(got, [Poll::Ready(10), Poll::Ready(20), Poll::Ready(30)]);
+                assert_eq!(q.qsize(), 0);
+            }
+
+            #[test]
+            fn blocked_putter_holds_its_place_from_the_call() {
+                let q = $Q::with_items(1, [0]);
+                let mut p1 = q.put(1); // never polled before it is admitted
+                let mut p2 = q.put(2);
+                assert!(poll(&mut p2).is_pending());
+                assert_eq!(q.qsize(), 1, "a blocked putter's item is not in the buffer");
+                // A newcomer does not barge past the line.
+                assert_eq!(q.put_nowait(9).unwrap_err().into_inner(), 9);
+                let first = q.get_nowait().unwrap();
+                assert_eq!(
+                    poll(&mut p1),
+                    Poll::Ready(()),
+                    "oldest putter admitted first"
+                );
+                assert!(poll(&mut p2).is_pending());
+                assert_eq!(q.qsize(), 1);
+                // A put made now lines up behind p2.
+                let mut p3 = q.put(3);
+                let second = q.get_nowait().unwrap();
+                assert_eq!(poll(&mut p2), Poll::Ready(()));
+                assert!(poll(&mut p3).is_pending());
+                let third = q.get_nowait().unwrap();
+                assert_eq!(poll(&mut p3), Poll::Ready(()));
+                let mut all = vec![first, second, third];
+                all.extend(drain(&q));
+                all.sort_unstable();
+                assert_eq!(all, [0, 1, 2, 3]);
+            }
+
+            #[test]
+            fn queue_of_one_with_five_puts_shows_four_putters() {
+                let q = $Q::new(1);
+                let _puts: Vec<_> = (0..5).map(|i| q.put(i)).collect();
+                let shown = debug_of(&q);
+                assert!(shown.contains("maxsize: 1"), "{shown}");
+                assert!(shown.contains("qsize: 1"), "{shown}");
+                assert!(shown.contains("putters: 4"), "{shown}");
+                assert!(shown.contains("getters: 0"), "{shown}");
+            }
+
+            #[test]
+            fn seven_unawaited_gets_show_seven_getters() {
+                let q = $Q::<u32>::new(0);
+                let _gets: Vec<_> = (0..7).map(|_| q.get()).collect();
+                let shown = debug_of(&q);
+                assert!(shown.contains("getters: 7"), "{shown}");
+                assert!(shown.contains("putters: 0"), "{shown}");
+            }
+
+            #[test]
+            fn get_nowait_admitting_a_putter_returns_by_the_queue_order() {
+                let q = $Q::with_items(2, [5, 3]);
+                let (count, waker) = wake_counter();
+                let mut putter = q.put(1);
+                assert!(poll_by(&mut putter, &waker).is_pending());
+                assert!(debug_of(&q).contains("putters: 1"));
+                assert_eq!(q.get_nowait(), Ok($admitted));
+                // The putter was admitted inside that call; the queue is still full.
+                assert_eq!(count.get(), 1);
+                assert_eq!(poll(&mut putter), Poll::Ready(()));
+                assert_eq!(q.qsize(), 2);
+                assert!(q.full());
+                assert!(debug_of(&q).contains("putters: 0"));
+                assert_eq!(drain(&q), $rest);
+            }
+
+            #[test]
+            fn get_future_admitting_a_putter_returns_by_the_queue_order() {
+                let q = $Q::with_items(2, [5, 3]);
+                let mut putter = q.put(1);
+                let mut getter = q.get();
+                assert_eq!(poll(&mut putter), Poll::Ready(()));
+                assert_eq!(q.qsize(), 2);
+                assert_eq!(poll(&mut getter), Poll::Ready($admitted));
+                assert_eq!(drain(&q), $rest);
+            }
+
+            #[test]
+            fn timed_out_getter_takes_nothing() {
+                let (clock, handle) = MockClock::new();
+                let q = $Q::new(0);
+                let mut g1 = q.get();
+                let mut g2 = q.get().deadline_on(&handle, TEN_MS);
+                let mut g3 = q.get();
+                assert!(poll(&mut g2).is_pending());
+                clock.advance(TEN_MS);
+                assert!(matches!(poll(&mut g2), Poll::Ready(Err(_))));
+                assert!(debug_of(&q).contains("getters: 2"));
+                q.put_nowait(1).unwrap();
+                q.put_nowait(2).unwrap();
+                assert_eq!(poll(&mut g1), Poll::Ready(1));
+                assert_eq!(poll(&mut g3), Poll::Ready(2));
+                assert_eq!(q.qsize(), 0);
+            }
+
+            #[test]
+            fn handoff_before_the_deadline_is_observed_wins() {
+                let (clock, handle) = MockClock::new();
+                let q = $Q::new(0);
+                let mut g = q.get().deadline_on(&handle, TEN_MS);
+                assert!(poll(&mut g).is_pending());
+                q.put_nowait(4).unwrap();
+                clock.advance(TEN_MS * 2);
+                assert!(matches!(poll(&mut g), Poll::Ready(Ok(4))));
+                // An expired deadline on a wait that can finish at the call: it finishes.
+                let q = $Q::with_items(1, [6]);
+                assert!(matches!(
+                    poll(&mut q.get().deadline(Duration::ZERO)),
+                    Poll::Ready(Ok(6))
+                ));
+                assert!(matches!(
+                    poll(&mut q.put(7).deadline(Duration::ZERO)),
+                    Poll::Ready(Ok(()))
+                ));
+                assert_eq!(drain(&q), [7]);
+            }
+
+            #[test]
+            fn timed_out_putter_gets_its_item_back_and_it_never_enters() {
+                let (clock, handle) = MockClock::new();
+                let q = $Q::with_items(1, [1]);
+                let mut pb = q.put(2).deadline_on(&handle, TEN_MS);
+                let mut pc = q.put(3);
+                assert!(poll(&mut pb).is_pending());
+                clock.advance(TEN_MS);
+                let timeout = match poll(&mut pb) {
+                    Poll::Ready(Err(timeout)) => timeout,
+                    other => panic!("expected a timeout, got {other:?}"),
+                };
+                assert_eq!(timeout.into_inner(), 2);
+                assert!(debug_of(&q).contains("putters: 1"));
+                assert_eq!(q.qsize(), 1);
+                // The next get admits pc, not the timed-out pb.
+                let first = q.get_nowait().unwrap();
+                assert_eq!(poll(&mut pc), Poll::Ready(()));
+                let mut all = vec![first];
+                all.extend(drain(&q));
+                all.sort_unstable();
+                assert_eq!(all, [1, 3]);
+            }
+
+            #[test]
+            fn expired_put_on_the_default_clock_returns_its_item() {
+                let q = $Q::with_items(1, [1]);
+                let mut put = q.put(2).deadline(Duration::ZERO);
+                match poll(&mut put) {
+                    Poll::Ready(Err(timeout)) => assert_eq!(timeout.into_inner(), 2),
+                    other => panic!("expected a timeout, got {other:?}"),
+                }
+                assert_eq!(drain(&q), [1]);
+            }
+
+            #[test]
+            fn dropped_getter_passes_its_item_to_the_next_getter() {
+                let q = $Q::new(0);
+                let g1 = q.get();
+                let (count, waker) = wake_counter();
+                let mut g2 = q.get();
+                assert!(poll_by(&mut g2, &waker).is_pending());
+                q.put_nowait(7).unwrap();
+                assert_eq!(count.get(), 0);
+                drop(g1);
+                assert_eq!(count.get(), 1, "the next getter is woken with the item");
+                assert_eq!(q.qsize(), 0);
+                assert_eq!(poll(&mut g2), Poll::Ready(7));
+            }
+
+            #[test]
+            fn dropped_timed_wait_passes_its_item_on_too() {
+                let (_clock, handle) = MockClock::new();
+                let q = $Q::new(0);
+                let mut g1 = q.get().deadline_on(&handle, TEN_MS);
+                assert!(poll(&mut g1).is_pending());
+                let mut g2 = q.get();
+                q.put_nowait(7).unwrap();
+                drop(g1);
+                assert_eq!(poll(&mut g2), Poll::Ready(7));
+            }
+
+            #[test]
+            fn dropped_getter_puts_its_item_back_at_the_head() {
+                let q = $Q::new(0);
+                let g = q.get();
+                q.put_nowait(1).unwrap();
+                q.put_nowait(2).unwrap();
+                q.put_nowait(3).unwrap();
+                assert_eq!(q.qsize(), 2);
+                drop(g);
+                assert_eq!(q.qsize(), 3);
+                assert_eq!(drain(&q), $back);
+            }
+
+            #[test]
+            fn dropped_pending_getter_takes_nothing() {
+                let q = $Q::new(0);
+                let g = q.get();
+                drop(g);
+                assert!(debug_of(&q).contains("getters: 0"));
+                q.put_nowait(1).unwrap();
+                assert_eq!(q.qsize(), 1);
+                assert_eq!(drain(&q), [1]);
+            }
+
+            /// DESIGN §3.3: a get that admitted a blocked putter and is dropped before it
+            /// returns its item gives the item back; the putter already took the freed
+            /// slot, so the queue holds maxsize + 1 until the next get.
+            #[test]
+            fn dropped_get_whose_slot_a_putter_took_leaves_the_queue_over_full() {
+                let q = $Q::with_items(1, [1]);
+                let mut p2 = q.put(2);
+                let mut p3 = q.put(3);
+                let g = q.get(); // takes an item and admits p2
+                assert_eq!(poll(&mut p2), Poll::Ready(()));
+                drop(g);
+                assert_eq!(q.qsize(), 2, "the item came back: one over maxsize");
+                assert!(q.full());
+                assert_eq!(q.put_nowait(9).unwrap_err().into_inner(), 9);
+                let first = q.get_nowait().unwrap();
+                // That get freed no slot (the queue was over-full): p3 still waits.
+                assert!(poll(&mut p3).is_pending());
+                assert_eq!(q.qsize(), 1);
+                let mut out = vec![first];
+                out.push(q.get_nowait().unwrap());
+                assert_eq!(poll(&mut p3), Poll::Ready(()));
+                out.extend(drain(&q));
+                assert_eq!(out, $slot_taken);
+            }
+
+            #[test]
+            fn dropped_getter_over_a_refilled_queue_leaves_it_over_full() {
+                let q = $Q::new(1);
+                let g = q.get();
+                q.put_nowait(1).unwrap(); // handed to g
+                q.put_nowait(2).unwrap(); // fills the queue
+                let mut p3 = q.put(3);
+                assert!(poll(&mut p3).is_pending());
+                drop(g);
+                assert_eq!(q.qsize(), 2, "nothing is dropped, even over maxsize");
+                let first = q.get_nowait().unwrap();
+                assert!(poll(&mut p3).is_pending(), "an over-full get frees no slot");
+                let mut out = vec![first];
+                out.push(q.get_nowait().unwrap());
+                assert_eq!(poll(&mut p3), Poll::Ready(()));
+                out.extend(drain(&q));
+                assert_eq!(out, $over_full);
+            }
+
+            #[test]
+            fn dropped_blocked_putter_leaves_the_line() {
+                let q = $Q::with_items(1, [1]);
+                let p2 = q.put(2);
+                let mut p3 = q.put(3);
+                drop(p2);
+                assert!(debug_of(&q).contains("putters: 1"));
+                let first = q.get_nowait().unwrap();
+                assert_eq!(poll(&mut p3), Poll::Ready(()));
+                let mut all = vec![first];
+                all.extend(drain(&q));
+                all.sort_unstable();
+                assert_eq!(all, [1, 3]);
+            }
+
+            #[test]
+            fn admitted_putter_dropped_unpolled_leaves_its_item_in_the_queue() {
+                let q = $Q::with_items(1, [1]);
+                let p = q.put(2);
+                let first = q.get_nowait().unwrap();
+                drop(p);
+                let mut all = vec![first];
+                all.extend(drain(&q));
+                all.sort_unstable();
+                assert_eq!(all, [1, 2]);
+            }
+
+            #[test]
+            fn put_nowait_on_a_full_queue_returns_the_item_in_full() {
+                let q = $Q::with_items(1, [1]);
+                let err = q.put_nowait(2).unwrap_err();
+                assert_eq!(err.to_string(), "queue is full");
+                assert_eq!(err.into_inner(), 2);
+                assert_eq!(q.qsize(), 1);
+                assert_eq!(drain(&q), [1]);
+            }
+
+            #[test]
+            #[should_panic(expected = "3 items do not fit in maxsize 2")]
+            fn with_items_over_maxsize_panics_clearly() {
+                let _ = $Q::with_items(2, [1, 2, 3]);
+            }
+
+            #[test]
+            fn with_items_names_the_queue_in_its_panic() {
+                let err = std::panic::catch_unwind(|| $Q::with_items(1, [1, 2])).unwrap_err();
+                let msg = err
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap();
+                assert!(msg.contains(stringify!($Q)), "{msg}");
+                assert!(msg.contains("2 items"), "{msg}");
+            }
+
+            #[test]
+            fn with_items_fits_exactly_or_unbounded() {
+                let q = $Q::with_items(0, 0..1000);
+                assert_eq!(q.qsize(), 1000);
+                assert!(!q.full());
+                assert_eq!(q.maxsize(), 0);
+                let q = $Q::with_items(3, [1, 2, 3]);
+                assert!(q.full());
+                assert_eq!(q.maxsize(), 3);
+                let q = $Q::<u32>::with_items(3, []);
+                assert!(q.empty());
+            }
+
+            #[test]
+            fn maxsize_zero_never_blocks_a_putter() {
+                let q = $Q::new(0);
+                for i in 0..10_000 {
+                    assert_eq!(poll(&mut q.put(i)), Poll::Ready(()));
+                    assert!(!q.full());
+                }
+                for i in 0..1000 {
+                    q.put_nowait(i).unwrap();
+                }
+                assert_eq!(q.qsize(), 11_000);
+                assert!(debug_of(&q).contains("putters: 0"));
+            }
+
+            #[test]
+            fn debug_shows_the_state() {
+                let q = $Q::with_items(3, [1]);
+                let shown = debug_of(&q);
+                assert!(shown.starts_with(concat!(stringify!($Q), " {")), "{shown}");
+                for part in ["maxsize: 3", "qsize: 1", "getters: 0", "putters: 0"] {
+                    assert!(shown.contains(part), "{part} missing from {shown}");
+                }
+                assert_eq!(q.get_nowait(), Ok(1));
+                let _g = q.get();
+                assert!(debug_of(&q).contains("qsize: 0"));
+                assert!(debug_of(&q).contains("getters: 1"));
+            }
+
+            #[test]
+            fn empty_and_full_follow_the_buffer() {
+                let q = $Q::new(2);
+                assert!(q.empty() && !q.full());
+                q.put_nowait(1).unwrap();
+                assert!(!q.empty() && !q.full());
+                q.put_nowait(2).unwrap();
+                assert!(q.full());
+                let _blocked = q.put(3);
+                assert_eq!(q.qsize(), 2);
+                assert_eq!(q.get_nowait().map(|_| ()), Ok(()));
+                assert!(q.full(), "the blocked putter took the slot");
+            }
+        }
+    };
+}
+
+discipline!(fifo, Queue,
+    order: [111, 333, 222],
+    admitted: 5, rest: [3, 1],
+    handed_back: [1, 2, 3],
+    slot_taken: [1, 2, 3],
+    over_full: [1, 2, 3]);
+
+discipline!(lifo, LifoQueue,
+    order: [222, 333, 111],
+    admitted: 1, rest: [3, 5],
+    handed_back: [1, 3, 2],
+    slot_taken: [2, 3, 1],
+    over_full: [1, 3, 2]);
+
+discipline!(priority, PriorityQueue,
+    order: [111, 222, 333],
+    admitted: 1, rest: [3, 5],
+    handed_back: [1, 2, 3],
+    slot_taken: [1, 2, 3],
+    over_full: [1, 2, 3]);
+
+discipline!(joinable, JoinableQueue,
+    order: [111, 333, 222],
+    admitted: 5, rest: [3, 1],
+    handed_back: [1, 2, 3],
+    slot_taken: [1, 2, 3],
+    over_full: [1, 2, 3]);
+
+// ----------------------------------------------------------------------------------------
+// PriorityQueue: lowest first, FIFO among items that compare equal.
+
+/// Ordered by `rank` only; `name` tells equal items apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Job {
+    rank: u8,
+    name: u32,
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn job(rank: u8, name: u32) -> Job {
+    Job { rank, name }
+}
+
+fn names(q: &PriorityQueue<Job>) -> Vec<u32> {
+    std::iter::from_fn(|| q.get_nowait().ok())
+        .map(|j| j.name)
+        .collect()
+}
+
+/// Ranks in a scrambled but fixed order (a small LCG), so a non-stable heap would show.
+fn scrambled_jobs(n: u32) -> Vec<Job> {
+    let mut x: u32 = 12345;
+    (0..n)
+        .map(|name| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            job(((x >> 16) % 4) as u8, name)
+        })
+        .collect()
+}
+
+fn stable_sorted(jobs: &[Job]) -> Vec<u32> {
+    let mut sorted = jobs.to_vec();
+    sorted.sort_by_key(|j| j.rank); // stable
+    sorted.iter().map(|j| j.name).collect()
+}
+
+#[test]
+fn priority_queue_is_fifo_among_equal_items() {
+    let q = PriorityQueue::new(0);
+    for j in [job(1, 1), job(0, 2), job(1, 3), job(1, 4), job(0, 5)] {
+        q.put_nowait(j).unwrap();
+    }
+    assert_eq!(names(&q), [2, 5, 1, 3, 4]);
+
+    let jobs = scrambled_jobs(300);
+    let q = PriorityQueue::new(0);
+    for j in jobs.iter().cloned() {
+        q.put_nowait(j).unwrap();
+    }
+    assert_eq!(names(&q), stable_sorted(&jobs));
+    let q = PriorityQueue::with_items(0, jobs.iter().cloned());
+    assert_eq!(names(&q), stable_sorted(&jobs));
+}
+
+#[test]
+fn priority_queue_stays_fifo_among_equals_while_interleaving_gets() {
+    let q = PriorityQueue::new(0);
+    let mut out = Vec::new();
+    for (i, j) in scrambled_jobs(200).into_iter().enumerate() {
+        q.put_nowait(j).unwrap();
+        if i % 3 == 2 {
+            out.push(q.get_nowait().unwrap());
+        }
+    }
+    out.extend(std::iter::from_fn(|| q.get_nowait().ok()));
+    // Among equal ranks, names come out in increasing order.
+    for rank in 0..4 {
+        let same: Vec<u32> = out
+            .iter()
+            .filter(|j| j.rank == rank)
+            .map(|j| j.name)
+            .collect();
+        assert!(
+            same.windows(2).all(|w| w[0] < w[1]),
+            "rank {rank}: {same:?}"
+        );
+    }
+    assert_eq!(out.len(), 200);
+}
+
+#[test]
+fn priority_queue_admitted_putter_queues_behind_its_equals() {
+    let q = PriorityQueue::with_items(2, [job(1, 1), job(1, 2)]);
+    let mut p = q.put(job(1, 3));
+    assert_eq!(q.get_nowait().map(|j| j.name), Ok(1));
+    assert_eq!(poll(&mut p), Poll::Ready(()));
+    assert_eq!(names(&q), [2, 3]);
+
+    let q = PriorityQueue::with_items(2, [job(1, 1), job(1, 2)]);
+    let _p = q.put(job(0, 3));
+    assert_eq!(
+        q.get_nowait().map(|j| j.name),
+        Ok(3),
+        "a smaller putter's item first"
+    );
+    assert_eq!(names(&q), [1, 2]);
+}
+
+#[test]
+fn priority_queue_returned_item_is_first_among_its_equals() {
+    let q = PriorityQueue::new(0);
+    let g = q.get();
+    q.put_nowait(job(1, 1)).unwrap(); // handed to g
+    q.put_nowait(job(1, 2)).unwrap();
+    q.put_nowait(job(2, 3)).unwrap();
+    q.put_nowait(job(0, 4)).unwrap();
+    drop(g);
+    // Back at the head of its rank; the priority order still holds.
+    assert_eq!(names(&q), [4, 1, 2, 3]);
+}
+
+// ----------------------------------------------------------------------------------------
+// JoinableQueue: the count of unfinished tasks, join and task_done.
+
+#[test]
+fn direct_handoff_to_a_getter_counts_as_a_task() {
+    let q = JoinableQueue::new(0);
+    let mut g = q.get();
+    q.put_nowait('a').unwrap();
+    assert_eq!(q.qsize(), 0);
+    assert_eq!(q.unfinished_tasks(), 1);
+    assert!(debug_of(&q).contains("tasks: 1"));
+    assert_eq!(poll(&mut g), Poll::Ready('a'));
+    assert!(poll(&mut q.join()).is_pending());
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+}
+
+#[test]
+fn admitted_putter_counts_blocked_and_timed_out_putters_do_not() {
+    let (clock, handle) = MockClock::new();
+    let q = JoinableQueue::new(1);
+    q.put_nowait('a').unwrap();
+    assert_eq!(q.unfinished_tasks(), 1);
+    let mut pb = q.put('b');
+    assert!(poll(&mut pb).is_pending());
+    assert_eq!(
+        q.unfinished_tasks(),
+        1,
+        "a blocked putter is not a task yet"
+    );
+    let mut pc = q.put('c').deadline_on(&handle, TEN_MS);
+    assert!(poll(&mut pc).is_pending());
+    clock.advance(TEN_MS);
+    assert!(matches!(poll(&mut pc), Poll::Ready(Err(_))));
+    assert_eq!(q.unfinished_tasks(), 1, "a timed-out putter never counted");
+    assert_eq!(q.get_nowait(), Ok('a'));
+    assert_eq!(poll(&mut pb), Poll::Ready(()));
+    assert_eq!(q.unfinished_tasks(), 2, "the admitted putter's item counts");
+    assert_eq!(q.put_nowait('d').unwrap_err().into_inner(), 'd');
+    assert_eq!(
+        q.unfinished_tasks(),
+        2,
+        "a refused put_nowait does not count"
+    );
+}
+
+#[test]
+fn with_items_counts_its_items() {
+    let q = JoinableQueue::with_items(0, [1, 2]);
+    assert_eq!(q.unfinished_tasks(), 2);
+    assert!(poll(&mut q.join()).is_pending());
+}
+
+#[test]
+fn join_is_ready_at_zero_and_on_a_fresh_queue() {
+    let q = JoinableQueue::<u8>::new(0);
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+    // At zero an expired deadline does not matter.
+    assert!(matches!(
+        poll(&mut q.join().deadline(Duration::ZERO)),
+        Poll::Ready(Ok(()))
+    ));
+    q.put_nowait(1).unwrap();
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+    assert_eq!(
+        poll(&mut q.join()),
+        Poll::Ready(()),
+        "join may be called again"
+    );
+}
+
+#[test]
+fn join_completes_inside_the_task_done_that_reaches_zero() {
+    let q = JoinableQueue::new(0);
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut j1 = q.join();
+    let mut j2 = q.join();
+    assert!(poll_by(&mut j1, &tagged(1, &log)).is_pending());
+    assert!(poll_by(&mut j2, &tagged(2, &log)).is_pending());
+    q.task_done().unwrap();
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "one task left: nobody woken"
+    );
+    assert!(poll_by(&mut j1, &tagged(1, &log)).is_pending());
+    q.task_done().unwrap();
+    assert_eq!(*log.lock().unwrap(), [1, 2], "every joiner, oldest first");
+    assert_eq!(poll(&mut j1), Poll::Ready(()));
+    assert_eq!(poll(&mut j2), Poll::Ready(()));
+    assert_eq!(q.qsize(), 2, "join counts tasks, not the buffer");
+}
+
+#[test]
+fn join_waits_for_task_done_not_for_get() {
+    // toro probe: JoinableQueue(1), put 'a', blocked put 'b', task_done: join is done.
+    let q = JoinableQueue::new(1);
+    q.put_nowait('a').unwrap();
+    let _pb = q.put('b');
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+    assert_eq!(q.qsize(), 1);
+}
+
+#[test]
+fn a_new_put_rearms_join() {
+    let q = JoinableQueue::new(0);
+    q.put_nowait(1).unwrap();
+    assert_eq!(q.get_nowait(), Ok(1));
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+    q.put_nowait(2).unwrap();
+    let mut j = q.join();
+    assert!(poll(&mut j).is_pending());
+    assert_eq!(q.get_nowait(), Ok(2));
+    assert!(poll(&mut j).is_pending(), "a get is not a task_done");
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut j), Poll::Ready(()));
+}
+
+#[test]
+fn join_timeout_leaves_the_count() {
+    let (clock, handle) = MockClock::new();
+    let q = JoinableQueue::new(0);
+    q.put_nowait(1).unwrap();
+    let mut j = q.join().deadline_on(&handle, TEN_MS);
+    assert!(poll(&mut j).is_pending());
+    clock.advance(TEN_MS);
+    assert!(matches!(poll(&mut j), Poll::Ready(Err(_))));
+    assert_eq!(q.unfinished_tasks(), 1);
+    // A timed-out joiner is gone: a later join still completes at zero.
+    let mut j2 = q.join();
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut j2), Poll::Ready(()));
+}
+
+#[test]
+fn task_done_past_zero_is_an_error_with_toros_message() {
+    let q = JoinableQueue::<u8>::new(0);
+    let err = q.task_done().unwrap_err();
+    assert_eq!(err, TooManyTaskDone);
+    assert_eq!(err.to_string(), "task_done() called too many times");
+    q.put_nowait(1).unwrap();
+    assert_eq!(q.task_done(), Ok(()));
+    assert_eq!(q.task_done(), Err(TooManyTaskDone));
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+}
+
+#[test]
+fn item_passed_on_by_a_dropped_getter_is_not_counted_twice() {
+    let q = JoinableQueue::new(0);
+    let g1 = q.get();
+    let mut g2 = q.get();
+    q.put_nowait(1).unwrap();
+    drop(g1);
+    assert_eq!(q.unfinished_tasks(), 1);
+    assert_eq!(poll(&mut g2), Poll::Ready(1));
+    let g3 = q.get();
+    q.put_nowait(2).unwrap();
+    drop(g3); // back to the buffer
+    assert_eq!(q.unfinished_tasks(), 2);
+    assert_eq!(q.get_nowait(), Ok(2));
+    q.task_done().unwrap();
+    q.task_done().unwrap();
+    assert_eq!(poll(&mut q.join()), Poll::Ready(()));
+}
+
+#[test]
+fn debug_shows_tasks_only_for_joinable_queues() {
+    let q = JoinableQueue::with_items(3, [1]);
+    let shown = debug_of(&q);
+    assert!(shown.contains("tasks: 1"), "{shown}");
+    assert!(shown.contains("maxsize: 3"), "{shown}");
+    assert!(!debug_of(&Queue::with_items(3, [1])).contains("tasks"));
+}
