@@ -16,3 +16,303 @@ pub use toro_smol as smol;
 /// toro on async-std (feature `async-std`).
 #[cfg(feature = "async-std")]
 pub use toro_async_std as async_std;
+
+// ==== Macros: #[toro::main], #[toro::test], toro::with! (toro-macros; issue 4) ====
+
+/// Runs an `async fn main` on a runtime: the one the facade's features enable (tokio
+/// first, then smol, then async-std), or toro's built-in single-threaded loop when none
+/// is on, so `#[toro::main]` always works and deadlines always have a clock.
+///
+/// Choose with `runtime = "tokio" | "smol" | "async-std" | "builtin"`; tune tokio with
+/// `flavor = "current_thread" | "multi_thread"` and `worker_threads = N`, for example
+/// `#[toro::main(runtime = "tokio", flavor = "current_thread")]`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[toro::main]
+/// async fn main() {
+///     let lock = toro::Lock::new();
+///     let answer = toro::with!(_held = lock.acquire(), deadline = Duration::from_secs(1) => 42);
+///     assert_eq!(answer, Ok(42));
+///     // "tokio", "async-io", "async-std" or "runtime-free", by the features on.
+///     println!("deadlines measured on {}", toro::LoopHandle::current().name());
+/// }
+/// ```
+///
+/// ```
+/// #[toro::main(runtime = "builtin")]
+/// async fn main() -> Result<(), toro::NotLocked> {
+///     assert_eq!(toro::LoopHandle::current().name(), "runtime-free");
+///     let lock = toro::Lock::new();
+///     lock.acquire().await.forget();
+///     lock.release()?;
+///     Ok(())
+/// }
+/// ```
+pub use toro_macros::main;
+
+/// Runs an `async fn` test on a runtime, or, with `runtimes(...)`, on each of several.
+///
+/// Same options as [`main`](macro@main), plus `start_paused = true` for tokio (a paused,
+/// auto-advancing clock: exact deadlines; needs tokio's `test-util` feature in your
+/// dev-dependencies, like `#[tokio::test(start_paused = true)]`) and
+/// `runtimes(tokio, smol, async_std, builtin)`: one test per runtime, in a module named
+/// after the function (`cargo test my_test::smol`), each compiled only where its
+/// runtime's feature is on.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[toro::test(runtimes(tokio, smol, async_std, builtin))]
+/// async fn a_held_lock_times_out() {
+///     let lock = toro::Lock::new();
+///     let _held = lock.acquire().await;
+///     assert!(lock.acquire().deadline(Duration::from_millis(5)).await.is_err());
+/// }
+/// # fn main() {}
+/// ```
+pub use toro_macros::test;
+
+/// Holds guards for a block, like Python's `with (yield lock.acquire(deadline)):`.
+///
+/// `with!(guard = lock.acquire(), deadline = d => { body })` is a
+/// `Result<body's type, Timeout>`; without `deadline` it is the body's value. Several
+/// guards are taken in order under one deadline and released in reverse order when the
+/// block ends. The body runs inline in the enclosing async function: `?`, `return` and
+/// `break` in it act there. It is a procedural macro (`toro-macros`), for errors that
+/// point at the offending token.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use toro::{Lock, Semaphore, Timeout};
+///
+/// toro::block_on(async {
+///     let lock = Lock::new();
+///     let slots = Semaphore::new(2);
+///
+///     let n = toro::with!(_slot = slots.acquire(), guard = lock.acquire() => {
+///         assert!(lock.locked());
+///         drop(guard); // a guard may be given up early
+///         slots.counter()
+///     });
+///     assert_eq!(n, 1);
+///     assert_eq!(slots.counter(), 2); // released at the end of the block
+///
+///     let _held = lock.acquire().await;
+///     let late = toro::with!(_g = lock.acquire(), deadline = Duration::from_millis(5) => {
+///         unreachable!("the lock is held elsewhere")
+///     });
+///     assert_eq!(late, Err::<(), _>(Timeout::new(())));
+/// });
+/// ```
+pub use toro_macros::with;
+
+/// What the expansions of toro's macros name; not public API.
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+
+    #[cfg(feature = "tokio")]
+    pub use toro_tokio::tokio;
+
+    pub use crate::{
+        __toro_if_async_std as if_async_std, __toro_if_smol as if_smol,
+        __toro_if_tokio as if_tokio, __toro_require_async_std as require_async_std,
+        __toro_require_smol as require_smol, __toro_require_tokio as require_tokio,
+    };
+
+    /// `#[toro::main]` with no runtime named: tokio (multi-thread, like `#[tokio::main]`).
+    #[cfg(feature = "tokio")]
+    pub fn main_auto<F: Future>(future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("toro: failed to build the tokio runtime");
+        toro_tokio::run(runtime, future)
+    }
+
+    /// `#[toro::main]` with no runtime named: smol.
+    #[cfg(all(not(feature = "tokio"), feature = "smol"))]
+    pub fn main_auto<F: Future>(future: F) -> F::Output {
+        toro_smol::run(future)
+    }
+
+    /// `#[toro::main]` with no runtime named: async-std.
+    #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
+    pub fn main_auto<F: Future>(future: F) -> F::Output {
+        toro_async_std::run(future)
+    }
+
+    /// `#[toro::main]` with no runtime feature: the built-in loop.
+    #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
+    pub fn main_auto<F: Future>(future: F) -> F::Output {
+        main_builtin(future)
+    }
+
+    /// `#[toro::main(runtime = "builtin")]`: the runtime-free clock for the whole process.
+    pub fn main_builtin<F: Future>(future: F) -> F::Output {
+        crate::LoopHandle::runtime_free().set_default();
+        crate::block_on(future)
+    }
+
+    /// `#[toro::test]` with no runtime named: tokio's current-thread runtime. No default
+    /// is set (tests run in parallel): waits detect tokio.
+    #[cfg(feature = "tokio")]
+    pub fn test_auto<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("toro: failed to build the tokio runtime")
+            .block_on(future)
+    }
+
+    /// `#[toro::test]` with no runtime named: smol.
+    #[cfg(all(not(feature = "tokio"), feature = "smol"))]
+    pub fn test_auto<F: Future>(future: F) -> F::Output {
+        test_smol(future)
+    }
+
+    /// `#[toro::test]` with no runtime named: async-std.
+    #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
+    pub fn test_auto<F: Future>(future: F) -> F::Output {
+        test_async_std(future)
+    }
+
+    /// `#[toro::test]` with no runtime feature: the built-in loop.
+    #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
+    pub fn test_auto<F: Future>(future: F) -> F::Output {
+        test_builtin(future)
+    }
+
+    /// A test on the built-in loop, the runtime-free clock entered on its thread only.
+    pub fn test_builtin<F: Future>(future: F) -> F::Output {
+        let _entered = crate::LoopHandle::runtime_free().enter();
+        crate::block_on(future)
+    }
+
+    /// A test on smol, async-io's handle entered on its thread only.
+    #[cfg(feature = "smol")]
+    pub fn test_smol<F: Future>(future: F) -> F::Output {
+        let _entered = toro_smol::handle().enter();
+        toro_smol::smol::block_on(future)
+    }
+
+    /// A test on async-std, its handle entered on the test's thread only.
+    #[cfg(feature = "async-std")]
+    pub fn test_async_std<F: Future>(future: F) -> F::Output {
+        let _entered = toro_async_std::handle().enter();
+        toro_async_std::async_std::task::block_on(future)
+    }
+}
+
+// `require_*!(code)`: the code where the runtime's feature is on, a compile error naming
+// the feature where it is off (the proc macro cannot see the facade's features).
+// `if_*! { items }`: the items, or nothing.
+
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_tokio {
+    ($($code:tt)*) => { $($code)* };
+}
+
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_tokio {
+    ($($code:tt)*) => {
+        ::core::compile_error!(
+            "this needs the runtime \"tokio\", whose feature is off: turn on toro's `tokio` feature \
+             (toro = { version = \"0.1\", features = [\"tokio\"] }), or choose another runtime"
+        )
+    };
+}
+
+#[cfg(feature = "smol")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_smol {
+    ($($code:tt)*) => { $($code)* };
+}
+
+#[cfg(not(feature = "smol"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_smol {
+    ($($code:tt)*) => {
+        ::core::compile_error!(
+            "this needs the runtime \"smol\", whose feature is off: turn on toro's `smol` feature \
+             (toro = { version = \"0.1\", features = [\"smol\"] }), or choose another runtime"
+        )
+    };
+}
+
+#[cfg(feature = "async-std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_async_std {
+    ($($code:tt)*) => { $($code)* };
+}
+
+#[cfg(not(feature = "async-std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_require_async_std {
+    ($($code:tt)*) => {
+        ::core::compile_error!(
+            "this needs the runtime \"async-std\", whose feature is off: turn on toro's `async-std` feature \
+             (toro = { version = \"0.1\", features = [\"async-std\"] }), or choose another runtime"
+        )
+    };
+}
+
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_tokio {
+    ($($item:tt)*) => { $($item)* };
+}
+
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_tokio {
+    ($($item:tt)*) => {};
+}
+
+#[cfg(feature = "smol")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_smol {
+    ($($item:tt)*) => { $($item)* };
+}
+
+#[cfg(not(feature = "smol"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_smol {
+    ($($item:tt)*) => {};
+}
+
+#[cfg(feature = "async-std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_async_std {
+    ($($item:tt)*) => { $($item)* };
+}
+
+#[cfg(not(feature = "async-std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __toro_if_async_std {
+    ($($item:tt)*) => {};
+}
+
+// ==== end of the macros block ====

@@ -1,2 +1,106 @@
-//! Procedural macros of toro (placeholder; filled by the macros work).
+//! The procedural macros of [toro](https://docs.rs/toro): `#[toro::main]`, `#[toro::test]`
+//! and `toro::with!`.
+//!
+//! Use them through the `toro` facade, never from this crate directly: their expansions
+//! name `::toro::...` paths, and which runtimes exist depends on the facade's features
+//! (`tokio`, `smol`, `async-std`). The runnable examples are on the facade's re-exports.
+
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms)]
+
+use proc_macro::TokenStream;
+
+mod entry;
+mod options;
+mod with;
+
+use options::Kind;
+
+/// Runs an `async fn main` on a runtime.
+///
+/// # Options
+///
+/// - `runtime = "tokio" | "smol" | "async-std" | "builtin"`: the runtime. Its facade
+///   feature must be on (`builtin`, toro's own single-threaded loop, needs none).
+///   Without it: tokio if the `tokio` feature is on, else smol, else async-std, else the
+///   built-in loop, so `#[toro::main]` always works.
+/// - `flavor = "multi_thread" | "current_thread"` (tokio; default `multi_thread`, like
+///   `#[tokio::main]`), `worker_threads = N` (tokio's multi-thread runtime only). A tokio
+///   option with no `runtime` named asks for tokio.
+///
+/// The runtime's loop handle becomes the process default
+/// (`toro::LoopHandle::set_default`), so every deadline in the program, on every worker
+/// thread, is measured on that runtime's clock; with the built-in loop, on the
+/// runtime-free clock.
+///
+/// # Errors
+///
+/// A compile error, on the offending tokens, for a function that is not `async`, that
+/// takes arguments or is generic; for an unknown, duplicate or ill-typed option;
+/// `worker_threads` on the current-thread flavor; a tokio option on another runtime; and
+/// a runtime whose facade feature is off.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on a runtime, or on several.
+///
+/// # Options
+///
+/// - `runtime = "tokio" | "smol" | "async-std" | "builtin"`, as for `#[toro::main]`; when
+///   none is named: tokio, then smol, then async-std, then the built-in loop.
+/// - `runtimes(tokio, smol, async_std, builtin)`: one `#[test]` per listed runtime, in a
+///   module named after the function, each test named after its runtime (`cargo test
+///   my_test::smol`). A runtime whose facade feature is off is left out, without error.
+///   The body is moved into that module: it sees the parent's items through `use
+///   super::*`.
+/// - `flavor` (default `current_thread`, like `#[tokio::test]`), `worker_threads`, and
+///   `start_paused = true` for tokio: tokio's clock starts paused and auto-advances, so
+///   deadlines are exact. `start_paused` needs tokio's `test-util` feature in your
+///   dependency graph, as `#[tokio::test(start_paused = true)]` does (e.g.
+///   `tokio = { version = "1", features = ["test-util"] }` in `[dev-dependencies]`).
+///
+/// Tests run in parallel threads, so a test sets no process-wide default handle: under
+/// tokio, waits find tokio's timer by themselves; under smol, async-std and the built-in
+/// loop the adapter's handle is entered on the test's thread.
+///
+/// # Errors
+///
+/// As for `#[toro::main]`, plus `start_paused` on a multi-thread runtime and a second
+/// test attribute.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(Kind::Test, args.into(), item.into()).into()
+}
+
+/// Holds guards for a block: `with!(guard = lock.acquire(), deadline = d => { body })`.
+///
+/// - With `deadline = d` (anything `Into<toro::Deadline>`), it evaluates to
+///   `Result<T, toro::Timeout>` where `T` is the body's type: `Err` if the deadline passed
+///   before every guard was taken; then the body did not run and no guard is held.
+/// - Without a deadline, it evaluates to the body's value.
+/// - Several guards, `a = x.acquire(), b = y.acquire()`, are taken in order under one
+///   deadline (resolved once, when the first wait starts) and released in reverse order
+///   when the block ends.
+/// - A guard named `_` is held all the same; `mut name` binds it mutably.
+/// - The block is expanded inline in the enclosing async function: `?`, `return`,
+///   `break` and `continue` in the body act on that function or loop, and `.await` works
+///   in it. So `with!` is usable only inside async code.
+///
+/// With several guards and a deadline, the guard expressions run inside one `async`
+/// block (so that a single deadline covers them): `?` or `return` there, as opposed to in
+/// the body, would act on that block.
+///
+/// # Errors
+///
+/// A compile error for a missing guard, body or `=`, a guard after the deadline, a
+/// deadline given twice, a guard name used twice, and use outside async code.
+#[proc_macro]
+pub fn with(input: TokenStream) -> TokenStream {
+    match syn::parse::<with::With>(input) {
+        Ok(with) => with.expand().into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}

@@ -1,0 +1,31 @@
+//! Misuse of `#[toro::main]`, `#[toro::test]` and `toro::with!` is a compile error that
+//! points at the offending tokens and says what to do (trybuild, `tests/ui*/`).
+//!
+//! ```text
+//! cargo test -p toro --all-features --test compile_fail        # tests/ui
+//! cargo test -p toro --no-default-features --test compile_fail # tests/ui-*-off
+//! ```
+//!
+//! Regenerate an expected message with `TRYBUILD=overwrite`, then read the `.stderr`.
+
+/// Every misuse but "runtime not enabled". Run with every runtime feature on, so the
+/// messages do not depend on which are.
+#[cfg(all(feature = "tokio", feature = "smol", feature = "async-std"))]
+#[test]
+fn misuse_is_a_compile_error_with_a_fix() {
+    trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
+}
+
+/// A runtime whose facade feature is off: needs the `smol` feature off.
+#[cfg(not(feature = "smol"))]
+#[test]
+fn a_runtime_whose_feature_is_off_is_a_compile_error() {
+    trybuild::TestCases::new().compile_fail("tests/ui-smol-off/*.rs");
+}
+
+/// tokio named, or asked for by a tokio option, with the `tokio` feature off.
+#[cfg(not(feature = "tokio"))]
+#[test]
+fn tokio_whose_feature_is_off_is_a_compile_error() {
+    trybuild::TestCases::new().compile_fail("tests/ui-tokio-off/*.rs");
+}

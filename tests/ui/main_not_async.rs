@@ -1,0 +1,2 @@
+#[toro::main]
+fn main() {}

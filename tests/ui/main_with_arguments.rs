@@ -1,0 +1,4 @@
+#[toro::main]
+async fn main(port: u16) {
+    println!("{port}");
+}

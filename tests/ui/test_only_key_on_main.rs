@@ -1,0 +1,2 @@
+#[toro::main(start_paused = true)]
+async fn main() {}

@@ -1,0 +1,4 @@
+fn main() {
+    let lock = toro::Lock::new();
+    toro::with!(guard = lock.acquire() => {});
+}

@@ -1,0 +1,276 @@
+//! `#[toro::main]` and `#[toro::test]`: an `async fn` becomes a plain function that runs
+//! its body on a runtime.
+//!
+//! The macro cannot see the facade's features, so everything that depends on them goes
+//! through `::toro::__private`: `main_auto`/`test_auto` pick the runtime the features
+//! enable, `require_tokio!(...)` (and the smol / async-std ones) expand to their input
+//! when the feature is on and to a `compile_error!` when it is off, and `if_tokio! { ... }`
+//! expands to nothing when it is off (the tests of `runtimes(...)`).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{ItemFn, ReturnType, Type};
+
+use crate::options::{self, Choice, Errors, Flavor, Kind, Options, Runtime, Runtimes};
+
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let message = format!("{} goes on an `async fn`", kind.attribute());
+            let mut out = syn::Error::new(Span::call_site(), message).to_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+
+    let mut errors = Errors::default();
+    let options = options::parse(kind, args)
+        .map_err(|error| errors.push(error))
+        .ok();
+    check_function(kind, &function, &mut errors);
+    match (errors.into_result(), options) {
+        (Ok(()), Some(options)) => generate(kind, &function, &options),
+        (Err(error), _) => {
+            let mut out = error.to_compile_error();
+            out.extend(fallback(kind, &function));
+            out
+        }
+        (Ok(()), None) => unreachable!("a failed parse pushed its error"),
+    }
+}
+
+/// What the attribute needs of the function itself.
+fn check_function(kind: Kind, function: &ItemFn, errors: &mut Errors) {
+    let attribute = kind.attribute();
+    let sig = &function.sig;
+    if sig.asyncness.is_none() {
+        errors.at(
+            sig.fn_token.span,
+            format!("{attribute} needs an `async fn`: add `async` before `fn`"),
+        );
+    }
+    if !sig.inputs.is_empty() {
+        let message = match kind {
+            Kind::Main => format!(
+                "`{}` cannot take arguments under {attribute}: remove them (read command-line arguments with `std::env::args()`)",
+                sig.ident
+            ),
+            Kind::Test => {
+                "a test function cannot take arguments: remove them and build the values in the body"
+                    .to_string()
+            }
+        };
+        errors.push(syn::Error::new_spanned(&sig.inputs, message));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            format!("{attribute} cannot be generic: remove the generic parameters"),
+        ));
+    }
+    if kind == Kind::Test {
+        for attr in &function.attrs {
+            let path = attr.path();
+            if path
+                .segments
+                .last()
+                .is_some_and(|last| last.ident == "test")
+            {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "#[toro::test] already makes this a test: remove this second test attribute",
+                ));
+            }
+        }
+    }
+}
+
+fn generate(kind: Kind, function: &ItemFn, options: &Options) -> TokenStream {
+    match &options.runtimes {
+        Runtimes::One(choice) => {
+            one_function(kind, function, &function.sig.ident, *choice, options)
+        }
+        Runtimes::Each(list) => {
+            // One test per runtime, in a module named after the function:
+            // `cargo test my_test::smol`.
+            let module = &function.sig.ident;
+            let tests = Runtime::ALL
+                .iter()
+                .filter_map(|runtime| list.iter().find(|(listed, _)| listed == runtime))
+                .map(|(runtime, span)| {
+                    let name = format_ident!("{}", runtime.test_name(), span = *span);
+                    let mut function = function.clone();
+                    // Seen from the parent module as the function would have been.
+                    if let syn::Visibility::Inherited = function.vis {
+                        function.vis = syn::parse_quote!(pub(super));
+                    }
+                    let choice = Choice::Named(*runtime, *span);
+                    let test = one_function(kind, &function, &name, choice, options);
+                    match runtime {
+                        Runtime::Tokio => quote!(::toro::__private::if_tokio! { #test }),
+                        Runtime::Smol => quote!(::toro::__private::if_smol! { #test }),
+                        Runtime::AsyncStd => quote!(::toro::__private::if_async_std! { #test }),
+                        Runtime::Builtin => test,
+                    }
+                });
+            quote! {
+                mod #module {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    #(#tests)*
+                }
+            }
+        }
+    }
+}
+
+/// The plain function that runs `function`'s body on `choice`.
+fn one_function(
+    kind: Kind,
+    function: &ItemFn,
+    name: &syn::Ident,
+    choice: Choice,
+    options: &Options,
+) -> TokenStream {
+    let attrs = &function.attrs;
+    let vis = &function.vis;
+    let mut sig = function.sig.clone();
+    sig.asyncness = None;
+    sig.ident = name.clone();
+    let test_attr = match kind {
+        Kind::Main => quote!(),
+        Kind::Test => quote!(#[::core::prelude::v1::test]),
+    };
+    let body = body_future(function);
+    let run = run_on(kind, choice, options);
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig {
+            #body
+            #run
+        }
+    }
+}
+
+/// `let __toro_body = <the async body>;`, typed as a future of the declared output where
+/// that can be written, so `?` and mismatched types are reported against the signature.
+fn body_future(function: &ItemFn) -> TokenStream {
+    let block = &function.block;
+    let async_token = function
+        .sig
+        .asyncness
+        .map_or_else(|| quote!(async), |token| token.into_token_stream());
+    let output = match &function.sig.output {
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) if !matches!(**ty, Type::ImplTrait(_)) => {
+            Some(ty.to_token_stream())
+        }
+        ReturnType::Type(..) => None,
+    };
+    match output {
+        Some(output) => quote! {
+            let __toro_body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
+                ::core::pin::pin!(#async_token move #block);
+        },
+        None => quote! {
+            let __toro_body = #async_token move #block;
+        },
+    }
+}
+
+/// The expression that runs `__toro_body` to completion on `choice`.
+fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
+    let (runtime, span) = match choice {
+        Choice::Auto => {
+            return match kind {
+                Kind::Main => quote!(::toro::__private::main_auto(__toro_body)),
+                Kind::Test => quote!(::toro::__private::test_auto(__toro_body)),
+            }
+        }
+        Choice::Named(runtime, span) => (runtime, span),
+    };
+    match (runtime, kind) {
+        (Runtime::Builtin, Kind::Main) => quote!(::toro::__private::main_builtin(__toro_body)),
+        (Runtime::Builtin, Kind::Test) => quote!(::toro::__private::test_builtin(__toro_body)),
+        (Runtime::Smol, Kind::Main) => quote_spanned! {span=>
+            ::toro::__private::require_smol!(::toro::smol::run(__toro_body))
+        },
+        (Runtime::Smol, Kind::Test) => quote_spanned! {span=>
+            ::toro::__private::require_smol!(::toro::__private::test_smol(__toro_body))
+        },
+        (Runtime::AsyncStd, Kind::Main) => quote_spanned! {span=>
+            ::toro::__private::require_async_std!(::toro::async_std::run(__toro_body))
+        },
+        (Runtime::AsyncStd, Kind::Test) => quote_spanned! {span=>
+            ::toro::__private::require_async_std!(::toro::__private::test_async_std(__toro_body))
+        },
+        (Runtime::Tokio, _) => {
+            let tokio = &options.tokio;
+            let builder = match tokio.flavor {
+                Flavor::CurrentThread => quote!(new_current_thread),
+                Flavor::MultiThread => quote!(new_multi_thread),
+            };
+            let workers = tokio.worker_threads.map(|workers| {
+                let n = workers.value;
+                quote_spanned!(workers.span=> .worker_threads(#n))
+            });
+            // `Builder::start_paused` exists only with tokio's `test-util` feature, which
+            // the user's graph must turn on (as for `#[tokio::test(start_paused = true)]`);
+            // the span puts a missing-method error on the user's option.
+            let paused = tokio
+                .start_paused
+                .filter(|paused| paused.value)
+                .map(|paused| quote_spanned!(paused.span=> .start_paused(true)));
+            let runtime = quote! {
+                ::toro::__private::tokio::runtime::Builder::#builder()
+                    #workers
+                    #paused
+                    .enable_all()
+                    .build()
+                    .expect("toro: failed to build the tokio runtime")
+            };
+            let run = match kind {
+                // The main sets tokio's handle as the process default, for every worker.
+                Kind::Main => quote!(::toro::tokio::run(#runtime, __toro_body)),
+                // Tests run in parallel: no process default; waits detect tokio.
+                Kind::Test => quote!(#runtime.block_on(__toro_body)),
+            };
+            quote_spanned!(span=> ::toro::__private::require_tokio!(#run))
+        }
+    }
+}
+
+/// What stands in for the function when the attribute has errors: the same function,
+/// made synchronous, so the only errors shown are the attribute's (no "`main` function
+/// not found", no unused helpers), while the body is still checked.
+fn fallback(kind: Kind, function: &ItemFn) -> TokenStream {
+    let attrs = &function.attrs;
+    let vis = &function.vis;
+    let block = &function.block;
+    let mut sig = function.sig.clone();
+    let allow = match kind {
+        Kind::Main => quote!(),
+        Kind::Test => quote!(#[allow(dead_code)]),
+    };
+    let body = if sig.asyncness.is_none() {
+        block.to_token_stream()
+    } else if sig.inputs.is_empty() && sig.generics.params.is_empty() {
+        sig.asyncness = None;
+        quote!({
+            let _ = async move #block;
+            ::core::unreachable!()
+        })
+    } else {
+        sig.asyncness = None;
+        sig.inputs.clear();
+        sig.generics = syn::Generics::default();
+        quote!({ ::core::unreachable!() })
+    };
+    quote! {
+        #allow
+        #(#attrs)*
+        #vis #sig #body
+    }
+}
