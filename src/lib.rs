@@ -1,5 +1,84 @@
 //! toro: Tornado-style coordination primitives for async Rust, with a deadline on every
 //! wait, on tokio, async-std, smol or no runtime at all.
+//!
+//! A port of the Python library toro: [`Lock`], [`RwLock`], [`Semaphore`],
+//! [`BoundedSemaphore`], [`Condition`], [`Event`], [`AsyncResult`], and the queues
+//! [`Queue`], [`LifoQueue`], [`PriorityQueue`] and [`JoinableQueue`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use toro::{Lock, Queue};
+//!
+//! #[toro::main]
+//! async fn main() {
+//!     let lock = Lock::new();
+//!     let queue = Queue::new(1);
+//!     {
+//!         let _guard = lock.acquire().await;
+//!         queue.put("work").await;
+//!     }
+//!     assert_eq!(queue.get().deadline(Duration::from_secs(1)).await, Ok("work"));
+//! }
+//! ```
+//!
+//! # Semantics
+//!
+//! Every primitive keeps toro's rules, made safe for Rust's cancellation:
+//!
+//! - **Eager.** `acquire()`, `get()`, `put()` and `wait()` act when called, not when first
+//!   polled: an uncontended `lock.acquire()` has taken the lock before it is awaited, and
+//!   places in line follow the order of the calls.
+//! - **Direct hand-off, strict FIFO.** A release, put or notify hands the token, item or
+//!   wake-up to the oldest waiter inside that call; `locked()`, `counter()` and `qsize()`
+//!   already show it when the call returns. Nobody barges in.
+//! - **Nothing is lost.** A waiter that timed out or was dropped consumes nothing. A future
+//!   dropped after it was handed something gives it back: the token to the next waiter,
+//!   the item to the next getter or the head of the queue, a `notify(n)` wake-up to the
+//!   next waiter. A timed-out `put` returns its item in [`Timeout<T>`](Timeout).
+//! - **Ready wins.** A wait that can complete when called completes whatever its deadline;
+//!   a hand-off that happened before the deadline was observed wins over it.
+//!
+//! Each waiting method returns a named future that has registered already; dropping it
+//! leaves the line. A future that was woken must be polled or dropped: one kept alive and
+//! never polled again holds what it was handed.
+//!
+//! # Deadlines
+//!
+//! Every wait has `.deadline(d)` and `.deadline_on(&handle, d)`; any other future gets the
+//! same from [`DeadlineExt`]. A [`Deadline`] comes from a `Duration` (relative, fixed when
+//! the deadline is set), an `Instant` (absolute, on the loop's clock) or an `Option` of
+//! either (`None`: never). `Duration::ZERO` or a past instant is an expired deadline, not
+//! "no deadline". Only a wait that could not finish at once reads a clock or makes a timer.
+//!
+//! # Loops and clocks
+//!
+//! A [`LoopHandle`] is toro's `io_loop`: a clock and a timer. A wait uses, in order, the
+//! handle given to `.deadline_on`; the one entered by `#[toro::main]` / `#[toro::test]`
+//! ([`LoopHandle::enter`], [`LoopHandle::set_default`]); a tokio runtime detected at run
+//! time (feature `tokio`), whose clock follows `tokio::time::pause`; otherwise a
+//! runtime-free timer thread, so deadlines work under any executor. [`now()`] reads the
+//! current loop's clock. Implement [`Clock`] to bring your own (a simulation, a mock).
+//!
+//! # Features
+//!
+//! - none: every primitive, deadlines on the runtime-free timer, `#[toro::main]` on a small
+//!   built-in single-threaded loop ([`block_on`]). What a library should depend on.
+//! - `tokio`: deadlines on tokio's timer inside a tokio runtime; `toro::tokio::handle()`;
+//!   `#[toro::main]` builds a tokio runtime.
+//! - `smol`: `toro::smol::handle()` on async-io's timer; `#[toro::main]` runs on smol.
+//! - `async-std`: `toro::async_std::handle()`; `#[toro::main]` runs on async-std.
+//!
+//! Features are additive: several may be on at once; `#[toro::main]` then picks tokio,
+//! then smol, then async-std, unless told otherwise with `runtime = "..."`.
+//!
+//! # Differences from Python toro
+//!
+//! Cancellation is safe (see above); a timed-out `put` returns its item; a timed-out
+//! `RwLock` writer gives back the tokens it was granted (toro leaked them);
+//! `PriorityQueue` is stable among equal items; timed-out waiters leave the line at once
+//! (no tombstones); sizes are `usize`, so toro's negative and float sizes cannot be
+//! written; `Condition::notify` takes a `usize` (use `notify_all` where toro used `n < 0`).
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
