@@ -396,33 +396,6 @@ impl<L: Line> Drop for Waiter<'_, L> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fifo_order_and_removal_from_the_middle() {
-        let mut list = WaiterList::new();
-        let a = list.push_back('a');
-        let b = list.push_back('b');
-        let c = list.push_back('c');
-        assert_eq!(list.len(), 3);
-        list.remove(b);
-        assert_eq!(list.front(), Some(a));
-        assert_eq!(list.next(a), Some(c));
-        let mut wakes = WakeList::new();
-        assert_eq!(list.grant_front(&mut wakes), Some(a));
-        assert!(list.is_granted(a));
-        assert_eq!(list.front(), Some(c));
-        assert_eq!(list.len(), 1);
-        assert_eq!(list.remove(a), ('a', true));
-        // The freed slot is reused.
-        let d = list.push_back('d');
-        assert!(d == a || d == b);
-        assert_eq!(list.next(c), Some(d));
-    }
-}
-
 /// A wait future's progress: granted (at the call, on the eager fast path, or later by a
 /// release) or standing in line. Every public wait future is a `Stage` plus how to turn
 /// a grant into its output.
@@ -508,5 +481,32 @@ impl<L: Line> Drop for Stage<'_, L> {
                 wakes.wake_all();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_order_and_removal_from_the_middle() {
+        let mut list = WaiterList::new();
+        let a = list.push_back('a');
+        let b = list.push_back('b');
+        let c = list.push_back('c');
+        assert_eq!(list.len(), 3);
+        list.remove(b);
+        assert_eq!(list.front(), Some(a));
+        assert_eq!(list.next(a), Some(c));
+        let mut wakes = WakeList::new();
+        assert_eq!(list.grant_front(&mut wakes), Some(a));
+        assert!(list.is_granted(a));
+        assert_eq!(list.front(), Some(c));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list.remove(a), ('a', true));
+        // The freed slot is reused.
+        let d = list.push_back('d');
+        assert!(d == a || d == b);
+        assert_eq!(list.next(c), Some(d));
     }
 }
