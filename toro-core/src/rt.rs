@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 /// A timer future returned by [`Clock::sleep_until`].
-pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>>;
 
 /// A clock and a timer: what a runtime adapter supplies to toro.
 ///

@@ -292,8 +292,9 @@ impl Line for Acquirers {
     }
 
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
-        // These tokens were taken, so giving them back cannot pass the bound.
-        let _ = pool.release_locked(lines, request.held, MAX_TOKENS, wakes);
+        // Refused only if the tokens were also released by hand (`release()` while this
+        // grant sat unreturned): they are back already, exactly as for a guard's drop.
+        let _ = pool.release_locked(lines, request.held, pool.bound, wakes);
     }
 }
 

@@ -1,0 +1,1566 @@
+//! Property tests: every primitive against a sequential model of DESIGN §3.
+//!
+//! Each test draws a random sequence of operations: calls (`acquire`, `try_acquire`,
+//! `release`, `notify`, `set`, `clear`, `put`, `get`, `put_nowait`, `get_nowait`,
+//! `task_done`, ...), polls of pending futures, drops of pending futures and expired
+//! deadlines (the pending future gets a zero deadline on a mock clock and is polled once:
+//! it times out unless it was granted). After every step the primitive is compared with
+//! the model: its counters (`counter`, `locked`, `qsize`, `waiters`, `Debug`), which futures
+//! are ready, what came out, and which pending futures were woken (every future polled
+//! while pending carries a waker that records its wake-up: a granted future must have been
+//! woken, a queued one must not).
+//!
+//! The seed is fixed, so a run is deterministic; set `PROPTEST_RNG_SEED` to explore others.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use toro::queue::order::{Fifo, Lifo, Order, Priority};
+use toro::{
+    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, BoundedSemaphore, Clock, Condition,
+    ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
+    LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
+    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, WaitFuture, WithDeadline,
+    WriteGuard,
+};
+
+// ---------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        rng_seed: match std::env::var("PROPTEST_RNG_SEED") {
+            Ok(seed) => RngSeed::Fixed(seed.parse().expect("PROPTEST_RNG_SEED: a u64")),
+            Err(_) => RngSeed::Fixed(0x7070),
+        },
+        ..Config::default()
+    }
+}
+
+/// A clock frozen at one instant: a zero deadline has passed at the first poll.
+struct Expired(Instant);
+
+impl Clock for Expired {
+    fn now(&self) -> Instant {
+        self.0
+    }
+
+    fn sleep_until(&self, _: Instant) -> Sleep {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn expired_clock() -> LoopHandle {
+    LoopHandle::new("mock", Expired(Instant::now()))
+}
+
+/// Polls a wait with an expired deadline once: it must resolve at that poll.
+fn expire<F: WaitFuture>(mut timed: WithDeadline<F>) -> Result<F::Output, Timeout<F::Carried>> {
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    match Pin::new(&mut timed).poll(&mut cx) {
+        Poll::Ready(result) => result,
+        Poll::Pending => panic!("a wait with an expired deadline stayed pending"),
+    }
+}
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// A future under test and the waker that records whether it was woken since its last
+/// poll.
+struct Slot<F> {
+    future: F,
+    flag: Arc<Flag>,
+    polled: bool,
+}
+
+impl<F> Slot<F> {
+    fn new(future: F) -> Self {
+        Slot {
+            future,
+            flag: Arc::new(Flag(AtomicBool::new(false))),
+            polled: false,
+        }
+    }
+
+    fn poll<T>(&mut self, poll: impl FnOnce(&mut F, &mut Context<'_>) -> Poll<T>) -> Poll<T> {
+        self.flag.0.store(false, SeqCst);
+        self.polled = true;
+        let waker = Waker::from(self.flag.clone());
+        poll(&mut self.future, &mut Context::from_waker(&waker))
+    }
+
+    fn woken(&self) -> bool {
+        self.flag.0.load(SeqCst)
+    }
+}
+
+fn poll_unpin<F: Future + Unpin>(future: &mut F, cx: &mut Context<'_>) -> Poll<F::Output> {
+    Pin::new(future).poll(cx)
+}
+
+/// Where a future stands in the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stand {
+    /// Completed inside the call that made it (eager fast path).
+    Ready,
+    /// In line.
+    Queued,
+    /// Handed its token, item or wake-up; not yet polled.
+    Granted,
+}
+
+/// A future polled while it was pending has a waker: it must have been woken exactly
+/// when it was granted.
+fn check_wakes<F>(slots: &[Slot<F>], stands: impl Iterator<Item = Stand>) {
+    for (i, (slot, stand)) in slots.iter().zip(stands).enumerate() {
+        if slot.polled && stand != Stand::Ready {
+            assert_eq!(
+                slot.woken(),
+                stand == Stand::Granted,
+                "future #{i} ({stand:?}) woken: {}",
+                slot.woken()
+            );
+        }
+    }
+}
+
+fn pick(index: usize, len: usize) -> Option<usize> {
+    (len > 0).then(|| index % len)
+}
+
+// ---------------------------------------------------------------------------------------
+// Token pools: Lock, Semaphore, BoundedSemaphore, RwLock
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum PoolKind {
+    Lock,
+    Semaphore(usize),
+    Bounded(usize),
+    RwLock(usize),
+}
+
+#[derive(Clone, Debug)]
+enum PoolOp {
+    /// `acquire()` (`acquire_read()` on an RwLock).
+    Acquire,
+    /// `acquire_write()` on an RwLock, `acquire()` elsewhere.
+    AcquireWrite,
+    /// `wait()` on a semaphore, `acquire()` elsewhere.
+    Wait,
+    TryAcquire,
+    TryAcquireWrite,
+    /// A manual `release()` (`release_read()`).
+    Release,
+    /// `release_write()` on an RwLock, `release()` elsewhere.
+    ReleaseWrite,
+    Poll(usize),
+    PollAll,
+    Drop(usize),
+    Expire(usize),
+    DropGuard(usize),
+    ForgetGuard(usize),
+}
+
+fn pool_op() -> impl Strategy<Value = PoolOp> {
+    prop_oneof![
+        4 => Just(PoolOp::Acquire),
+        2 => Just(PoolOp::AcquireWrite),
+        1 => Just(PoolOp::Wait),
+        1 => Just(PoolOp::TryAcquire),
+        1 => Just(PoolOp::TryAcquireWrite),
+        2 => Just(PoolOp::Release),
+        1 => Just(PoolOp::ReleaseWrite),
+        3 => any::<usize>().prop_map(PoolOp::Poll),
+        1 => Just(PoolOp::PollAll),
+        2 => any::<usize>().prop_map(PoolOp::Drop),
+        2 => any::<usize>().prop_map(PoolOp::Expire),
+        4 => any::<usize>().prop_map(PoolOp::DropGuard),
+        1 => any::<usize>().prop_map(PoolOp::ForgetGuard),
+    ]
+}
+
+fn pool_kind() -> impl Strategy<Value = PoolKind> {
+    prop_oneof![
+        Just(PoolKind::Lock),
+        (0..3usize).prop_map(PoolKind::Semaphore),
+        (0..3usize).prop_map(PoolKind::Bounded),
+        (1..4usize).prop_map(PoolKind::RwLock),
+    ]
+}
+
+enum Pool {
+    Lock(Lock),
+    Semaphore(Semaphore),
+    Bounded(BoundedSemaphore),
+    RwLock(RwLock),
+}
+
+enum PoolFuture<'a> {
+    Lock(LockAcquire<'a>),
+    Acquire(SemaphoreAcquire<'a>),
+    Watch(SemaphoreWait<'a>),
+    Read(AcquireRead<'a>),
+    Write(AcquireWrite<'a>),
+}
+
+#[allow(dead_code)] // the guards are held for their `Drop`
+enum PoolGuard<'a> {
+    Lock(LockGuard<'a>),
+    Semaphore(SemaphoreGuard<'a>),
+    Read(ReadGuard<'a>),
+    Write(WriteGuard<'a>),
+}
+
+impl PoolGuard<'_> {
+    fn forget(self) {
+        match self {
+            PoolGuard::Lock(g) => g.forget(),
+            PoolGuard::Semaphore(g) => g.forget(),
+            PoolGuard::Read(g) => g.forget(),
+            PoolGuard::Write(g) => g.forget(),
+        }
+    }
+}
+
+impl<'a> PoolFuture<'a> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<PoolGuard<'a>>> {
+        match self {
+            PoolFuture::Lock(f) => poll_unpin(f, cx).map(|g| Some(PoolGuard::Lock(g))),
+            PoolFuture::Acquire(f) => poll_unpin(f, cx).map(|g| Some(PoolGuard::Semaphore(g))),
+            PoolFuture::Watch(f) => poll_unpin(f, cx).map(|()| None),
+            PoolFuture::Read(f) => poll_unpin(f, cx).map(|g| Some(PoolGuard::Read(g))),
+            PoolFuture::Write(f) => poll_unpin(f, cx).map(|g| Some(PoolGuard::Write(g))),
+        }
+    }
+
+    fn expire(self, clock: &LoopHandle) -> Result<Option<PoolGuard<'a>>, ()> {
+        let zero = Duration::ZERO;
+        match self {
+            PoolFuture::Lock(f) => expire(f.deadline_on(clock, zero))
+                .map(|g| Some(PoolGuard::Lock(g)))
+                .map_err(Timeout::into_inner),
+            PoolFuture::Acquire(f) => expire(f.deadline_on(clock, zero))
+                .map(|g| Some(PoolGuard::Semaphore(g)))
+                .map_err(Timeout::into_inner),
+            PoolFuture::Watch(f) => expire(f.deadline_on(clock, zero))
+                .map(|()| None)
+                .map_err(Timeout::into_inner),
+            PoolFuture::Read(f) => expire(f.deadline_on(clock, zero))
+                .map(|g| Some(PoolGuard::Read(g)))
+                .map_err(Timeout::into_inner),
+            PoolFuture::Write(f) => expire(f.deadline_on(clock, zero))
+                .map(|g| Some(PoolGuard::Write(g)))
+                .map_err(Timeout::into_inner),
+        }
+    }
+}
+
+impl Pool {
+    fn new(kind: PoolKind) -> Self {
+        match kind {
+            PoolKind::Lock => Pool::Lock(Lock::new()),
+            PoolKind::Semaphore(n) => Pool::Semaphore(Semaphore::new(n)),
+            PoolKind::Bounded(n) => Pool::Bounded(BoundedSemaphore::new(n)),
+            PoolKind::RwLock(n) => Pool::RwLock(RwLock::new(n)),
+        }
+    }
+
+    fn acquire(&self, write: bool) -> PoolFuture<'_> {
+        match self {
+            Pool::Lock(l) => PoolFuture::Lock(l.acquire()),
+            Pool::Semaphore(s) => PoolFuture::Acquire(s.acquire()),
+            Pool::Bounded(s) => PoolFuture::Acquire(s.acquire()),
+            Pool::RwLock(rw) if write => PoolFuture::Write(rw.acquire_write()),
+            Pool::RwLock(rw) => PoolFuture::Read(rw.acquire_read()),
+        }
+    }
+
+    fn wait(&self) -> PoolFuture<'_> {
+        match self {
+            Pool::Semaphore(s) => PoolFuture::Watch(s.wait()),
+            Pool::Bounded(s) => PoolFuture::Watch(s.wait()),
+            _ => self.acquire(false),
+        }
+    }
+
+    fn try_acquire(&self, write: bool) -> Option<PoolGuard<'_>> {
+        match self {
+            Pool::Lock(l) => l.try_acquire().map(PoolGuard::Lock),
+            Pool::Semaphore(s) => s.try_acquire().map(PoolGuard::Semaphore),
+            Pool::Bounded(s) => s.try_acquire().map(PoolGuard::Semaphore),
+            Pool::RwLock(rw) if write => rw.try_acquire_write().map(PoolGuard::Write),
+            Pool::RwLock(rw) => rw.try_acquire_read().map(PoolGuard::Read),
+        }
+    }
+
+    fn release(&self, write: bool) -> Result<(), ()> {
+        match self {
+            Pool::Lock(l) => l.release().map_err(drop),
+            Pool::Semaphore(s) => {
+                s.release();
+                Ok(())
+            }
+            Pool::Bounded(s) => s.release().map_err(drop),
+            Pool::RwLock(rw) if write => rw.release_write().map_err(drop),
+            Pool::RwLock(rw) => rw.release_read().map_err(drop),
+        }
+    }
+
+    fn locked(&self) -> bool {
+        match self {
+            Pool::Lock(l) => l.locked(),
+            Pool::Semaphore(s) => s.locked(),
+            Pool::Bounded(s) => s.locked(),
+            Pool::RwLock(rw) => rw.locked(),
+        }
+    }
+
+    fn counter(&self) -> Option<usize> {
+        match self {
+            Pool::Semaphore(s) => Some(s.counter()),
+            Pool::Bounded(s) => Some(s.counter()),
+            Pool::Lock(_) | Pool::RwLock(_) => None,
+        }
+    }
+
+    fn debug(&self) -> String {
+        match self {
+            Pool::Lock(l) => format!("{l:?}"),
+            Pool::Semaphore(s) => format!("{s:?}"),
+            Pool::Bounded(s) => format!("{s:?}"),
+            Pool::RwLock(rw) => format!("{rw:?}"),
+        }
+    }
+}
+
+/// An acquirer in the model's line: tokens still missing, tokens already handed to it.
+struct Request {
+    id: usize,
+    missing: usize,
+    held: usize,
+}
+
+struct PoolFutureModel {
+    id: usize,
+    /// Tokens it asks for; 0 for a semaphore's `wait()`.
+    tokens: usize,
+    stand: Stand,
+}
+
+/// toro's bounded token pool (DESIGN §3.1–3.5): FIFO hand-off inside the releasing call,
+/// a writer claiming every free token at once and the rest at one place in line, nothing
+/// lost when a waiter leaves.
+struct PoolModel {
+    kind: PoolKind,
+    free: usize,
+    bound: usize,
+    line: VecDeque<Request>,
+    watchers: Vec<usize>,
+    futures: Vec<PoolFutureModel>,
+    /// Tokens held by each guard.
+    guards: Vec<usize>,
+    next_id: usize,
+}
+
+impl PoolModel {
+    fn new(kind: PoolKind) -> Self {
+        let (free, bound) = match kind {
+            PoolKind::Lock => (1, 1),
+            PoolKind::Semaphore(n) => (n, usize::MAX >> 1),
+            PoolKind::Bounded(n) | PoolKind::RwLock(n) => (n, n),
+        };
+        PoolModel {
+            kind,
+            free,
+            bound,
+            line: VecDeque::new(),
+            watchers: Vec::new(),
+            futures: Vec::new(),
+            guards: Vec::new(),
+            next_id: 0,
+        }
+    }
+
+    fn tokens(&self, write: bool) -> usize {
+        match self.kind {
+            PoolKind::RwLock(n) if write => n,
+            _ => 1,
+        }
+    }
+
+    fn has_watch(&self) -> bool {
+        matches!(self.kind, PoolKind::Semaphore(_) | PoolKind::Bounded(_))
+    }
+
+    fn nobody_waits(&self) -> bool {
+        self.line.is_empty() && self.watchers.is_empty()
+    }
+
+    fn push_future(&mut self, tokens: usize, stand: Stand) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.futures.push(PoolFutureModel { id, tokens, stand });
+        id
+    }
+
+    fn set_stand(&mut self, id: usize, stand: Stand) {
+        self.futures.iter_mut().find(|f| f.id == id).unwrap().stand = stand;
+    }
+
+    fn acquire(&mut self, n: usize) {
+        if self.nobody_waits() && self.free >= n {
+            self.free -= n;
+            self.push_future(n, Stand::Ready);
+        } else {
+            // Only an acquirer at the head of an empty line finds free tokens: it claims
+            // them all and waits for the rest.
+            let take = self.free.min(n);
+            self.free -= take;
+            let id = self.push_future(n, Stand::Queued);
+            self.line.push_back(Request {
+                id,
+                missing: n - take,
+                held: take,
+            });
+        }
+    }
+
+    fn watch(&mut self) {
+        if self.free > 0 {
+            self.push_future(0, Stand::Ready);
+        } else {
+            let id = self.push_future(0, Stand::Queued);
+            self.watchers.push(id);
+        }
+    }
+
+    fn try_acquire(&mut self, n: usize) -> bool {
+        let ok = self.nobody_waits() && self.free >= n;
+        if ok {
+            self.free -= n;
+            self.guards.push(n);
+        }
+        ok
+    }
+
+    /// A release of `n` tokens: refused past the bound, else handed to the line.
+    fn release(&mut self, n: usize) -> bool {
+        if self.free + n > self.bound {
+            return false;
+        }
+        self.hand_out(n);
+        true
+    }
+
+    fn hand_out(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.line.front_mut() else {
+                break;
+            };
+            let give = n.min(front.missing);
+            front.missing -= give;
+            front.held += give;
+            n -= give;
+            if front.missing == 0 {
+                let id = front.id;
+                self.line.pop_front();
+                self.set_stand(id, Stand::Granted);
+            }
+        }
+        if n > 0 {
+            for id in std::mem::take(&mut self.watchers) {
+                self.set_stand(id, Stand::Granted);
+            }
+        }
+        self.free += n;
+    }
+
+    /// A queued future leaves the line (timed out or dropped): what a writer was granted
+    /// goes on to the next in line.
+    fn leave(&mut self, index: usize) {
+        let fut = self.futures.remove(index);
+        assert_eq!(fut.stand, Stand::Queued);
+        if fut.tokens == 0 {
+            self.watchers.retain(|&id| id != fut.id);
+        } else {
+            let at = self.line.iter().position(|r| r.id == fut.id).unwrap();
+            let request = self.line.remove(at).unwrap();
+            self.hand_out(request.held);
+        }
+    }
+
+    /// Polls future `index`: `Some(tokens)` if it completes.
+    fn poll(&mut self, index: usize) -> Option<usize> {
+        match self.futures[index].stand {
+            Stand::Queued => None,
+            Stand::Ready | Stand::Granted => {
+                let fut = self.futures.remove(index);
+                if fut.tokens > 0 {
+                    self.guards.push(fut.tokens);
+                }
+                Some(fut.tokens)
+            }
+        }
+    }
+
+    /// Drops future `index`: it leaves the line, or gives back what it was handed, as a
+    /// guard's drop would (a release that the bound may refuse).
+    fn drop_future(&mut self, index: usize) {
+        match self.futures[index].stand {
+            Stand::Queued => self.leave(index),
+            Stand::Ready | Stand::Granted => {
+                let fut = self.futures.remove(index);
+                if fut.tokens > 0 {
+                    self.release(fut.tokens);
+                }
+            }
+        }
+    }
+
+    /// An expired deadline: `true` (Ok) if the future had completed or been granted.
+    fn expire(&mut self, index: usize) -> bool {
+        match self.futures[index].stand {
+            Stand::Queued => {
+                self.leave(index);
+                false
+            }
+            Stand::Ready | Stand::Granted => {
+                self.poll(index);
+                true
+            }
+        }
+    }
+
+    fn drop_guard(&mut self, index: usize) {
+        let tokens = self.guards.remove(index);
+        self.release(tokens);
+    }
+
+    fn debug(&self) -> String {
+        let waiters = self.line.len();
+        let (free, watchers) = (self.free, self.watchers.len());
+        match self.kind {
+            PoolKind::Lock => format!("Lock {{ locked: {}, waiters: {waiters} }}", free == 0),
+            PoolKind::Semaphore(_) => {
+                format!("Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}")
+            }
+            PoolKind::Bounded(_) => format!(
+                "BoundedSemaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}"
+            ),
+            PoolKind::RwLock(n) => {
+                format!("RwLock {{ max_readers: {n}, counter: {free}, waiters: {waiters} }}")
+            }
+        }
+    }
+
+    fn check(&self, pool: &Pool, slots: &[Slot<PoolFuture<'_>>], guards: usize) {
+        if !self.nobody_waits() {
+            assert_eq!(self.free, 0, "model: a token free while someone waits");
+        }
+        assert_eq!(pool.debug(), self.debug());
+        assert_eq!(pool.locked(), self.free == 0);
+        if let Some(counter) = pool.counter() {
+            assert_eq!(counter, self.free);
+        }
+        assert_eq!(slots.len(), self.futures.len());
+        assert_eq!(guards, self.guards.len());
+        check_wakes(slots, self.futures.iter().map(|f| f.stand));
+    }
+}
+
+/// Polls future `i` and compares with the model; a completed future's guard is kept.
+fn poll_pool<'a>(
+    slots: &mut Vec<Slot<PoolFuture<'a>>>,
+    guards: &mut Vec<PoolGuard<'a>>,
+    model: &mut PoolModel,
+    i: usize,
+) {
+    let real = slots[i].poll(|f, cx| f.poll(cx));
+    match (real, model.poll(i)) {
+        (Poll::Pending, None) => {}
+        (Poll::Ready(guard), Some(tokens)) => {
+            slots.remove(i);
+            assert_eq!(guard.is_some(), tokens > 0);
+            guards.extend(guard);
+        }
+        (real, expected) => panic!(
+            "poll of future #{i}: ready {} but the model says {expected:?}",
+            real.is_ready()
+        ),
+    }
+}
+
+fn run_pool(kind: PoolKind, ops: &[PoolOp]) {
+    let clock = expired_clock();
+    let pool = Pool::new(kind);
+    let mut model = PoolModel::new(kind);
+    let mut slots: Vec<Slot<PoolFuture<'_>>> = Vec::new();
+    let mut guards: Vec<PoolGuard<'_>> = Vec::new();
+
+    for op in ops {
+        match *op {
+            PoolOp::Acquire | PoolOp::AcquireWrite => {
+                let write = matches!(op, PoolOp::AcquireWrite);
+                slots.push(Slot::new(pool.acquire(write)));
+                model.acquire(model.tokens(write));
+            }
+            PoolOp::Wait => {
+                slots.push(Slot::new(pool.wait()));
+                if model.has_watch() {
+                    model.watch();
+                } else {
+                    model.acquire(1);
+                }
+            }
+            PoolOp::TryAcquire | PoolOp::TryAcquireWrite => {
+                let write = matches!(op, PoolOp::TryAcquireWrite);
+                let real = pool.try_acquire(write);
+                assert_eq!(real.is_some(), model.try_acquire(model.tokens(write)));
+                guards.extend(real);
+            }
+            PoolOp::Release | PoolOp::ReleaseWrite => {
+                let write = matches!(op, PoolOp::ReleaseWrite);
+                let n = model.tokens(write);
+                assert_eq!(pool.release(write).is_ok(), model.release(n));
+            }
+            PoolOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    poll_pool(&mut slots, &mut guards, &mut model, i);
+                }
+            }
+            PoolOp::PollAll => {
+                for i in (0..slots.len()).rev() {
+                    poll_pool(&mut slots, &mut guards, &mut model, i);
+                }
+            }
+            PoolOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    model.drop_future(i);
+                }
+            }
+            PoolOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots.remove(i).future.expire(&clock);
+                    let expected = model.expire(i);
+                    assert_eq!(real.is_ok(), expected, "expired future #{i}");
+                    if let Ok(guard) = real {
+                        guards.extend(guard);
+                    }
+                }
+            }
+            PoolOp::DropGuard(i) => {
+                if let Some(i) = pick(i, guards.len()) {
+                    drop(guards.remove(i));
+                    model.drop_guard(i);
+                }
+            }
+            PoolOp::ForgetGuard(i) => {
+                if let Some(i) = pick(i, guards.len()) {
+                    guards.remove(i).forget();
+                    model.guards.remove(i);
+                }
+            }
+        }
+        model.check(&pool, &slots, guards.len());
+    }
+
+    // Tear down oldest first: every token held by a future or a guard comes back.
+    while !slots.is_empty() {
+        drop(slots.remove(0));
+        model.drop_future(0);
+        model.check(&pool, &slots, guards.len());
+    }
+    while !guards.is_empty() {
+        drop(guards.remove(0));
+        model.drop_guard(0);
+        model.check(&pool, &slots, guards.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(400))]
+
+    /// Lock, Semaphore, BoundedSemaphore and RwLock against the token-pool model.
+    #[test]
+    fn token_pools_follow_the_model(
+        kind in pool_kind(),
+        ops in prop::collection::vec(pool_op(), 1..60),
+    ) {
+        run_pool(kind, &ops);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Condition, Event, AsyncResult: lines of signals
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum SignalOp {
+    /// `wait()` / `get()`.
+    Wait,
+    /// `notify(n)` / `set()` / `set(value)`.
+    Signal(usize),
+    /// `notify_all()` / `clear()` / `get_nowait()`.
+    Other,
+    Poll(usize),
+    Drop(usize),
+    Expire(usize),
+}
+
+fn signal_op() -> impl Strategy<Value = SignalOp> {
+    prop_oneof![
+        4 => Just(SignalOp::Wait),
+        2 => (0..3usize).prop_map(SignalOp::Signal),
+        1 => Just(SignalOp::Other),
+        3 => any::<usize>().prop_map(SignalOp::Poll),
+        2 => any::<usize>().prop_map(SignalOp::Drop),
+        2 => any::<usize>().prop_map(SignalOp::Expire),
+    ]
+}
+
+/// A line of waiters and their stands, shared by the signal models.
+#[derive(Default)]
+struct SignalLine {
+    /// `(id, stand, passes the wake-up on if dropped)`
+    futures: Vec<(usize, Stand, bool)>,
+    line: VecDeque<usize>,
+    next_id: usize,
+}
+
+impl SignalLine {
+    fn push(&mut self, stand: Stand) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.futures.push((id, stand, false));
+        if stand == Stand::Queued {
+            self.line.push_back(id);
+        }
+    }
+
+    fn grant_front(&mut self, pass_on: bool) -> bool {
+        let Some(id) = self.line.pop_front() else {
+            return false;
+        };
+        let fut = self.futures.iter_mut().find(|f| f.0 == id).unwrap();
+        fut.1 = Stand::Granted;
+        fut.2 = pass_on;
+        true
+    }
+
+    fn grant_all(&mut self) {
+        while self.grant_front(false) {}
+    }
+
+    /// Removes future `index`; returns its stand and pass-on flag.
+    fn remove(&mut self, index: usize) -> (Stand, bool) {
+        let (id, stand, pass_on) = self.futures.remove(index);
+        if stand == Stand::Queued {
+            self.line.retain(|&x| x != id);
+        }
+        (stand, pass_on)
+    }
+
+    fn stands(&self) -> impl Iterator<Item = Stand> + '_ {
+        self.futures.iter().map(|f| f.1)
+    }
+}
+
+fn run_condition(ops: &[SignalOp]) {
+    let clock = expired_clock();
+    let cond = Condition::new();
+    let mut model = SignalLine::default();
+    let mut slots: Vec<Slot<ConditionWait<'_>>> = Vec::new();
+
+    for op in ops {
+        match *op {
+            SignalOp::Wait => {
+                slots.push(Slot::new(cond.wait()));
+                model.push(Stand::Queued);
+            }
+            SignalOp::Signal(n) => {
+                cond.notify(n);
+                for _ in 0..n {
+                    model.grant_front(true);
+                }
+            }
+            SignalOp::Other => {
+                cond.notify_all();
+                model.grant_all();
+            }
+            SignalOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots[i].poll(poll_unpin);
+                    let granted = model.futures[i].1 == Stand::Granted;
+                    assert_eq!(real.is_ready(), granted, "poll of waiter #{i}");
+                    if granted {
+                        slots.remove(i);
+                        model.remove(i);
+                    }
+                }
+            }
+            SignalOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    if let (Stand::Granted, true) = model.remove(i) {
+                        // A `notify(n)` wake-up goes on to the next waiter.
+                        model.grant_front(true);
+                    }
+                }
+            }
+            SignalOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = expire(slots.remove(i).future.deadline_on(&clock, Duration::ZERO));
+                    let (stand, _) = model.remove(i);
+                    assert_eq!(real.is_ok(), stand == Stand::Granted, "expired waiter #{i}");
+                }
+            }
+        }
+        assert_eq!(cond.waiters(), model.line.len());
+        assert_eq!(
+            format!("{cond:?}"),
+            format!("Condition {{ waiters: {} }}", model.line.len())
+        );
+        check_wakes(&slots, model.stands());
+    }
+}
+
+fn run_event(ops: &[SignalOp]) {
+    let clock = expired_clock();
+    let event = Event::new();
+    let mut flag = false;
+    let mut model = SignalLine::default();
+    let mut slots: Vec<Slot<EventWait<'_>>> = Vec::new();
+
+    for op in ops {
+        match *op {
+            SignalOp::Wait => {
+                slots.push(Slot::new(event.wait()));
+                model.push(if flag { Stand::Ready } else { Stand::Queued });
+            }
+            SignalOp::Signal(_) => {
+                event.set();
+                flag = true;
+                model.grant_all();
+            }
+            SignalOp::Other => {
+                event.clear();
+                flag = false;
+            }
+            SignalOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots[i].poll(poll_unpin);
+                    let done = model.futures[i].1 != Stand::Queued;
+                    assert_eq!(real.is_ready(), done, "poll of waiter #{i}");
+                    if done {
+                        slots.remove(i);
+                        model.remove(i);
+                    }
+                }
+            }
+            SignalOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    model.remove(i);
+                }
+            }
+            SignalOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = expire(slots.remove(i).future.deadline_on(&clock, Duration::ZERO));
+                    let (stand, _) = model.remove(i);
+                    assert_eq!(real.is_ok(), stand != Stand::Queued, "expired waiter #{i}");
+                }
+            }
+        }
+        assert_eq!(event.is_set(), flag);
+        assert_eq!(event.waiters(), model.line.len());
+        check_wakes(&slots, model.stands());
+    }
+}
+
+fn run_async_result(ops: &[SignalOp]) {
+    let clock = expired_clock();
+    let result = AsyncResult::new();
+    let mut value: Option<usize> = None;
+    let mut model = SignalLine::default();
+    let mut slots: Vec<Slot<AsyncResultGet<'_, usize>>> = Vec::new();
+
+    for op in ops {
+        match *op {
+            SignalOp::Wait => {
+                slots.push(Slot::new(result.get()));
+                model.push(if value.is_some() {
+                    Stand::Ready
+                } else {
+                    Stand::Queued
+                });
+            }
+            SignalOp::Signal(v) => match value {
+                None => {
+                    assert!(result.set(v).is_ok());
+                    value = Some(v);
+                    model.grant_all();
+                }
+                Some(_) => assert_eq!(result.set(v).unwrap_err().into_inner(), v),
+            },
+            SignalOp::Other => assert_eq!(result.get_nowait().ok(), value.as_ref()),
+            SignalOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots[i].poll(poll_unpin);
+                    match model.futures[i].1 {
+                        Stand::Queued => assert!(real.is_pending(), "poll of getter #{i}"),
+                        _ => {
+                            assert_eq!(real, Poll::Ready(value.as_ref().unwrap()));
+                            slots.remove(i);
+                            model.remove(i);
+                        }
+                    }
+                }
+            }
+            SignalOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    model.remove(i);
+                }
+            }
+            SignalOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = expire(slots.remove(i).future.deadline_on(&clock, Duration::ZERO));
+                    match model.remove(i).0 {
+                        Stand::Queued => assert!(real.is_err(), "expired getter #{i}"),
+                        _ => assert_eq!(real, Ok(value.as_ref().unwrap())),
+                    }
+                }
+            }
+        }
+        assert_eq!(result.ready(), value.is_some());
+        assert_eq!(result.waiters(), model.line.len());
+        check_wakes(&slots, model.stands());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn condition_follows_the_model(ops in prop::collection::vec(signal_op(), 1..60)) {
+        run_condition(&ops);
+    }
+
+    #[test]
+    fn event_follows_the_model(ops in prop::collection::vec(signal_op(), 1..60)) {
+        run_event(&ops);
+    }
+
+    #[test]
+    fn async_result_follows_the_model(ops in prop::collection::vec(signal_op(), 1..60)) {
+        run_async_result(&ops);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Queues: Queue, LifoQueue, PriorityQueue, JoinableQueue
+// ---------------------------------------------------------------------------------------
+
+/// A queue item: ordered by `prio` alone (so a priority queue meets equal items), known
+/// by its unique `id`.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    prio: u8,
+    id: u32,
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.prio == other.prio
+    }
+}
+
+impl Eq for Job {}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.prio.cmp(&other.prio)
+    }
+}
+
+fn ids(jobs: impl IntoIterator<Item = Job>) -> Vec<u32> {
+    jobs.into_iter().map(|j| j.id).collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QueueKind {
+    Fifo,
+    Lifo,
+    Priority,
+    Joinable,
+}
+
+#[derive(Clone, Debug)]
+enum QueueOp {
+    /// `put(item)` with this priority.
+    Put(u8),
+    PutNowait(u8),
+    Get,
+    GetNowait,
+    TaskDone,
+    Join,
+    Poll(usize),
+    PollAll,
+    Drop(usize),
+    Expire(usize),
+}
+
+fn queue_op() -> impl Strategy<Value = QueueOp> {
+    prop_oneof![
+        4 => (0..3u8).prop_map(QueueOp::Put),
+        2 => (0..3u8).prop_map(QueueOp::PutNowait),
+        4 => Just(QueueOp::Get),
+        2 => Just(QueueOp::GetNowait),
+        2 => Just(QueueOp::TaskDone),
+        1 => Just(QueueOp::Join),
+        3 => any::<usize>().prop_map(QueueOp::Poll),
+        1 => Just(QueueOp::PollAll),
+        2 => any::<usize>().prop_map(QueueOp::Drop),
+        2 => any::<usize>().prop_map(QueueOp::Expire),
+    ]
+}
+
+/// The calls a queue harness needs, over the four queue types.
+trait QueueApi {
+    type O: Order<Job>;
+    const KIND: QueueKind;
+    fn make(maxsize: usize) -> Self;
+    fn put(&self, job: Job) -> QueuePut<'_, Job, Self::O>;
+    fn put_nowait(&self, job: Job) -> Result<(), Job>;
+    fn get(&self) -> QueueGet<'_, Job, Self::O>;
+    fn get_nowait(&self) -> Option<Job>;
+    fn qsize(&self) -> usize;
+    fn empty(&self) -> bool;
+    fn full(&self) -> bool;
+    fn debug(&self) -> String;
+    fn joinable(&self) -> Option<&JoinableQueue<Job>> {
+        None
+    }
+}
+
+macro_rules! queue_api {
+    ($ty:ident, $order:ident, $kind:ident $(, $joinable:ident)?) => {
+        impl QueueApi for $ty<Job> {
+            type O = $order<Job>;
+            const KIND: QueueKind = QueueKind::$kind;
+            fn make(maxsize: usize) -> Self {
+                $ty::new(maxsize)
+            }
+            fn put(&self, job: Job) -> QueuePut<'_, Job, Self::O> {
+                $ty::put(self, job)
+            }
+            fn put_nowait(&self, job: Job) -> Result<(), Job> {
+                $ty::put_nowait(self, job).map_err(|full| full.into_inner())
+            }
+            fn get(&self) -> QueueGet<'_, Job, Self::O> {
+                $ty::get(self)
+            }
+            fn get_nowait(&self) -> Option<Job> {
+                $ty::get_nowait(self).ok()
+            }
+            fn qsize(&self) -> usize {
+                $ty::qsize(self)
+            }
+            fn empty(&self) -> bool {
+                $ty::empty(self)
+            }
+            fn full(&self) -> bool {
+                $ty::full(self)
+            }
+            fn debug(&self) -> String {
+                format!("{self:?}")
+            }
+            $(
+                fn $joinable(&self) -> Option<&JoinableQueue<Job>> {
+                    Some(self)
+                }
+            )?
+        }
+    };
+}
+
+queue_api!(Queue, Fifo, Fifo);
+queue_api!(LifoQueue, Lifo, Lifo);
+queue_api!(PriorityQueue, Priority, Priority);
+queue_api!(JoinableQueue, Fifo, Joinable, joinable);
+
+enum QueueFuture<'a, O: Order<Job> + 'a> {
+    Get(QueueGet<'a, Job, O>),
+    Put(QueuePut<'a, Job, O>),
+    Join(QueueJoin<'a, Job>),
+}
+
+/// What a queue future gives when it completes: the item of a get, nothing otherwise.
+#[derive(Debug, PartialEq)]
+enum Out {
+    Item(u32),
+    Done,
+}
+
+impl<'a, O: Order<Job> + 'a> QueueFuture<'a, O> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Out> {
+        match self {
+            QueueFuture::Get(f) => poll_unpin(f, cx).map(|j| Out::Item(j.id)),
+            QueueFuture::Put(f) => poll_unpin(f, cx).map(|()| Out::Done),
+            QueueFuture::Join(f) => poll_unpin(f, cx).map(|()| Out::Done),
+        }
+    }
+
+    /// `Ok(output)`, or `Err(item carried back)` (`None` for waits that carry nothing).
+    fn expire(self, clock: &LoopHandle) -> Result<Out, Option<u32>> {
+        let zero = Duration::ZERO;
+        match self {
+            QueueFuture::Get(f) => expire(f.deadline_on(clock, zero))
+                .map(|j| Out::Item(j.id))
+                .map_err(|_| None),
+            QueueFuture::Put(f) => expire(f.deadline_on(clock, zero))
+                .map(|()| Out::Done)
+                .map_err(|t| Some(t.into_inner().id)),
+            QueueFuture::Join(f) => expire(f.deadline_on(clock, zero))
+                .map(|()| Out::Done)
+                .map_err(|_| None),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Getter,
+    Putter,
+    Joiner,
+}
+
+struct QueueFutureModel {
+    id: usize,
+    role: Role,
+    stand: Stand,
+    /// A getter's item once it has one; a blocked putter's item.
+    item: Option<Job>,
+}
+
+/// toro's queue engine (DESIGN §3.3, §3.6): FIFO hand-off to getters, blocked putters
+/// admitted by gets, nothing lost.
+struct QueueModel {
+    kind: QueueKind,
+    maxsize: usize,
+    /// Next out first.
+    buffer: VecDeque<Job>,
+    getters: VecDeque<usize>,
+    putters: VecDeque<usize>,
+    joiners: Vec<usize>,
+    unfinished: usize,
+    futures: Vec<QueueFutureModel>,
+    next_id: usize,
+}
+
+impl QueueModel {
+    fn new(kind: QueueKind, maxsize: usize) -> Self {
+        QueueModel {
+            kind,
+            maxsize,
+            buffer: VecDeque::new(),
+            getters: VecDeque::new(),
+            putters: VecDeque::new(),
+            joiners: Vec::new(),
+            unfinished: 0,
+            futures: Vec::new(),
+            next_id: 0,
+        }
+    }
+
+    fn future(&mut self, id: usize) -> &mut QueueFutureModel {
+        self.futures.iter_mut().find(|f| f.id == id).unwrap()
+    }
+
+    fn push_future(&mut self, role: Role, stand: Stand, item: Option<Job>) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.futures.push(QueueFutureModel {
+            id,
+            role,
+            stand,
+            item,
+        });
+        id
+    }
+
+    /// An item enters the buffer in the queue's order.
+    fn push(&mut self, job: Job) {
+        self.unfinished += 1;
+        match self.kind {
+            QueueKind::Fifo | QueueKind::Joinable => self.buffer.push_back(job),
+            QueueKind::Lifo => self.buffer.push_front(job),
+            // After every item of the same or higher priority: FIFO among equals.
+            QueueKind::Priority => {
+                let at = self.buffer.partition_point(|j| j.prio <= job.prio);
+                self.buffer.insert(at, job);
+            }
+        }
+    }
+
+    /// An item given back by a dropped getter: the next to come out again (by priority,
+    /// ahead of its equals).
+    fn push_head(&mut self, job: Job) {
+        let at = match self.kind {
+            QueueKind::Priority => self.buffer.partition_point(|j| j.prio < job.prio),
+            _ => 0,
+        };
+        self.buffer.insert(at, job);
+    }
+
+    fn offer(&mut self, job: Job) -> Result<(), Job> {
+        if let Some(id) = self.getters.pop_front() {
+            self.unfinished += 1;
+            let getter = self.future(id);
+            getter.item = Some(job);
+            getter.stand = Stand::Granted;
+            Ok(())
+        } else if self.maxsize != 0 && self.buffer.len() >= self.maxsize {
+            Err(job)
+        } else {
+            self.push(job);
+            Ok(())
+        }
+    }
+
+    fn take(&mut self) -> Option<Job> {
+        if let Some(&id) = self.putters.front() {
+            // Over-full only after a dropped getter gave its item back: no slot to free.
+            if self.buffer.len() <= self.maxsize {
+                self.putters.pop_front();
+                let putter = self.future(id);
+                putter.stand = Stand::Granted;
+                let job = putter.item.take().unwrap();
+                self.push(job);
+            }
+        }
+        self.buffer.pop_front()
+    }
+
+    /// An item handed to a getter that was dropped: to the next getter, or back at the
+    /// head of the buffer. Already counted as unfinished.
+    fn give_back(&mut self, job: Job) {
+        match self.getters.pop_front() {
+            Some(id) => {
+                let getter = self.future(id);
+                getter.item = Some(job);
+                getter.stand = Stand::Granted;
+            }
+            None => self.push_head(job),
+        }
+    }
+
+    fn put(&mut self, job: Job) {
+        match self.offer(job) {
+            Ok(()) => {
+                self.push_future(Role::Putter, Stand::Ready, None);
+            }
+            Err(job) => {
+                let id = self.push_future(Role::Putter, Stand::Queued, Some(job));
+                self.putters.push_back(id);
+            }
+        }
+    }
+
+    fn get(&mut self) {
+        match self.take() {
+            Some(job) => {
+                self.push_future(Role::Getter, Stand::Ready, Some(job));
+            }
+            None => {
+                let id = self.push_future(Role::Getter, Stand::Queued, None);
+                self.getters.push_back(id);
+            }
+        }
+    }
+
+    fn task_done(&mut self) -> bool {
+        if self.unfinished == 0 {
+            return false;
+        }
+        self.unfinished -= 1;
+        if self.unfinished == 0 {
+            for id in std::mem::take(&mut self.joiners) {
+                self.future(id).stand = Stand::Granted;
+            }
+        }
+        true
+    }
+
+    fn join(&mut self) {
+        if self.unfinished == 0 {
+            self.push_future(Role::Joiner, Stand::Ready, None);
+        } else {
+            let id = self.push_future(Role::Joiner, Stand::Queued, None);
+            self.joiners.push(id);
+        }
+    }
+
+    /// Removes future `index`, leaving its line if it is queued.
+    fn remove(&mut self, index: usize) -> QueueFutureModel {
+        let fut = self.futures.remove(index);
+        if fut.stand == Stand::Queued {
+            let id = fut.id;
+            match fut.role {
+                Role::Getter => self.getters.retain(|&x| x != id),
+                Role::Putter => self.putters.retain(|&x| x != id),
+                Role::Joiner => self.joiners.retain(|&x| x != id),
+            }
+        }
+        fut
+    }
+
+    fn output(fut: &QueueFutureModel) -> Out {
+        match fut.role {
+            Role::Getter => Out::Item(fut.item.unwrap().id),
+            Role::Putter | Role::Joiner => Out::Done,
+        }
+    }
+
+    fn poll(&mut self, index: usize) -> Option<Out> {
+        if self.futures[index].stand == Stand::Queued {
+            return None;
+        }
+        let fut = self.remove(index);
+        Some(Self::output(&fut))
+    }
+
+    /// Drops future `index`; returns the item it dropped with it (a blocked putter's).
+    fn drop_future(&mut self, index: usize) -> Option<Job> {
+        let fut = self.remove(index);
+        match (fut.role, fut.stand) {
+            // A getter that holds an item, whether it took it at the call or was handed
+            // it later, gives it back (DESIGN §3.3: nothing is lost).
+            (Role::Getter, Stand::Ready | Stand::Granted) => {
+                self.give_back(fut.item.unwrap());
+                None
+            }
+            // Documented: dropping a blocked put drops its item.
+            (Role::Putter, Stand::Queued) => fut.item,
+            _ => None,
+        }
+    }
+
+    fn expire(&mut self, index: usize) -> Result<Out, Option<u32>> {
+        let fut = self.remove(index);
+        match fut.stand {
+            Stand::Queued => Err(fut.item.map(|j| j.id)),
+            Stand::Ready | Stand::Granted => Ok(Self::output(&fut)),
+        }
+    }
+
+    fn debug(&self) -> String {
+        let name = match self.kind {
+            QueueKind::Fifo => "Queue",
+            QueueKind::Lifo => "LifoQueue",
+            QueueKind::Priority => "PriorityQueue",
+            QueueKind::Joinable => "JoinableQueue",
+        };
+        let tasks = match self.kind {
+            QueueKind::Joinable => format!(", tasks: {}", self.unfinished),
+            _ => String::new(),
+        };
+        format!(
+            "{name} {{ maxsize: {}, qsize: {}, queue: {:?}, getters: {}, putters: {}{tasks} }}",
+            self.maxsize,
+            self.buffer.len(),
+            self.buffer,
+            self.getters.len(),
+            self.putters.len(),
+        )
+    }
+}
+
+/// Where every item went, to check that none is lost or duplicated.
+#[derive(Default)]
+struct Ledger {
+    issued: BTreeSet<u32>,
+    out: Vec<u32>,
+}
+
+impl Ledger {
+    fn settle(self) {
+        let out: BTreeSet<u32> = self.out.iter().copied().collect();
+        assert_eq!(out.len(), self.out.len(), "an item came out twice");
+        assert_eq!(out, self.issued, "items lost");
+    }
+}
+
+fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
+    let clock = expired_clock();
+    let queue = Q::make(maxsize);
+    let mut model = QueueModel::new(Q::KIND, maxsize);
+    let mut slots: Vec<Slot<QueueFuture<'_, Q::O>>> = Vec::new();
+    let mut ledger = Ledger::default();
+    let mut next_item = 0u32;
+    let mut new_job = |prio: u8, ledger: &mut Ledger| {
+        next_item += 1;
+        ledger.issued.insert(next_item);
+        Job {
+            prio,
+            id: next_item,
+        }
+    };
+
+    let poll = |slots: &mut Vec<Slot<QueueFuture<'_, Q::O>>>,
+                model: &mut QueueModel,
+                ledger: &mut Ledger,
+                i: usize| {
+        let real = slots[i].poll(|f, cx| f.poll(cx));
+        let expected = model.poll(i);
+        match real {
+            Poll::Ready(out) => {
+                assert_eq!(Some(&out), expected.as_ref(), "poll of future #{i}");
+                slots.remove(i);
+                if let Out::Item(id) = out {
+                    ledger.out.push(id);
+                }
+            }
+            Poll::Pending => assert_eq!(expected, None, "poll of future #{i}"),
+        }
+    };
+
+    for op in ops {
+        match *op {
+            QueueOp::Put(prio) => {
+                let job = new_job(prio, &mut ledger);
+                slots.push(Slot::new(QueueFuture::Put(queue.put(job))));
+                model.put(job);
+            }
+            QueueOp::PutNowait(prio) => {
+                let job = new_job(prio, &mut ledger);
+                let real = queue.put_nowait(job).map_err(|j| j.id);
+                assert_eq!(real, model.offer(job).map_err(|j| j.id));
+                if let Err(id) = real {
+                    ledger.out.push(id);
+                }
+            }
+            QueueOp::Get => {
+                slots.push(Slot::new(QueueFuture::Get(queue.get())));
+                model.get();
+            }
+            QueueOp::GetNowait => {
+                let real = queue.get_nowait().map(|j| j.id);
+                assert_eq!(real, model.take().map(|j| j.id), "get_nowait");
+                ledger.out.extend(real);
+            }
+            QueueOp::TaskDone => {
+                if let Some(q) = queue.joinable() {
+                    assert_eq!(q.task_done().is_ok(), model.task_done());
+                }
+            }
+            QueueOp::Join => {
+                if let Some(q) = queue.joinable() {
+                    slots.push(Slot::new(QueueFuture::Join(q.join())));
+                    model.join();
+                }
+            }
+            QueueOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    poll(&mut slots, &mut model, &mut ledger, i);
+                }
+            }
+            QueueOp::PollAll => {
+                for i in (0..slots.len()).rev() {
+                    poll(&mut slots, &mut model, &mut ledger, i);
+                }
+            }
+            QueueOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    if let Some(job) = model.drop_future(i) {
+                        ledger.out.push(job.id);
+                    }
+                }
+            }
+            QueueOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots.remove(i).future.expire(&clock);
+                    assert_eq!(real, model.expire(i), "expired future #{i}");
+                    match real {
+                        Ok(Out::Item(id)) | Err(Some(id)) => ledger.out.push(id),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert_eq!(queue.debug(), model.debug());
+        assert_eq!(queue.qsize(), model.buffer.len());
+        assert_eq!(queue.empty(), model.buffer.is_empty());
+        assert_eq!(queue.full(), maxsize != 0 && model.buffer.len() >= maxsize);
+        if let Some(q) = queue.joinable() {
+            assert_eq!(q.unfinished_tasks(), model.unfinished);
+        }
+        check_wakes(&slots, model.futures.iter().map(|f| f.stand));
+    }
+
+    // Tear down, then drain: every item is accounted for exactly once.
+    while !slots.is_empty() {
+        drop(slots.remove(0));
+        if let Some(job) = model.drop_future(0) {
+            ledger.out.push(job.id);
+        }
+    }
+    let rest: Vec<Job> = std::iter::from_fn(|| queue.get_nowait()).collect();
+    let expected: Vec<Job> = std::iter::from_fn(|| model.take()).collect();
+    assert_eq!(ids(rest.iter().copied()), ids(expected));
+    ledger.out.extend(ids(rest));
+    ledger.settle();
+}
+
+fn queue_ops() -> impl Strategy<Value = (usize, Vec<QueueOp>)> {
+    (0..4usize, prop::collection::vec(queue_op(), 1..60))
+}
+
+proptest! {
+    #![proptest_config(config(250))]
+
+    #[test]
+    fn queue_follows_the_model((maxsize, ops) in queue_ops()) {
+        run_queue::<Queue<Job>>(maxsize, &ops);
+    }
+
+    #[test]
+    fn lifo_queue_follows_the_model((maxsize, ops) in queue_ops()) {
+        run_queue::<LifoQueue<Job>>(maxsize, &ops);
+    }
+
+    #[test]
+    fn priority_queue_follows_the_model((maxsize, ops) in queue_ops()) {
+        run_queue::<PriorityQueue<Job>>(maxsize, &ops);
+    }
+
+    #[test]
+    fn joinable_queue_follows_the_model((maxsize, ops) in queue_ops()) {
+        run_queue::<JoinableQueue<Job>>(maxsize, &ops);
+    }
+}

@@ -1,0 +1,259 @@
+//! The `Send` / `Sync` / `Unpin` matrix of every public type and future (DESIGN §2: every
+//! primitive and future is `Send + Sync` where `T` allows; guards are `Send`).
+//!
+//! Almost all of it is checked at compile time: this file does not build if a type loses
+//! an auto trait it should have, or gains one it must not have (`EnterGuard` is tied to
+//! its thread; a container of `Rc` is not `Send`). The few rows that toro does not meet
+//! yet are checked at run time instead (autoref specialisation), so that they fail as
+//! tests without keeping the rest of the suite from compiling.
+
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::future::{Pending, Ready};
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use toro::queue::order::{Fifo, Lifo, Priority};
+use toro::{
+    AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, BoundedSemaphore,
+    Condition, ConditionWait, Deadline, Deadlined, Empty, EnterGuard, Event, EventWait, Full,
+    JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard, LoopHandle, NotLocked, NotReady,
+    PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
+    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, TooManyReleases,
+    TooManyTaskDone, WithDeadline, WriteGuard,
+};
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+fn send<T: Send>() {}
+fn sync<T: Sync>() {}
+fn unpin<T: Unpin>() {}
+/// `Send + Sync + Unpin`: what every primitive and future should be when `T` allows.
+fn all<T: Send + Sync + Unpin>() {}
+
+/// Compiles only when `T` is *not* `Send`: with `T: Send` both impls apply and the call is
+/// ambiguous (the trick of the `static_assertions` crate).
+trait NotSend<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSend<()> for T {}
+impl<T: ?Sized + Send> NotSend<u8> for T {}
+
+trait NotSync<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+impl<T: ?Sized + Sync> NotSync<u8> for T {}
+
+macro_rules! not_send {
+    ($($t:ty),* $(,)?) => { $( <$t as NotSend<_>>::check(); )* };
+}
+
+macro_rules! not_sync {
+    ($($t:ty),* $(,)?) => { $( <$t as NotSync<_>>::check(); )* };
+}
+
+/// Run-time probes for rows not met yet (autoref specialisation: the by-value impl
+/// applies only when `T: Sync`, otherwise method resolution falls back to the `&` impl).
+struct Probe<T: ?Sized>(PhantomData<T>);
+
+trait IsSync {
+    fn is_sync(&self) -> bool {
+        true
+    }
+}
+impl<T: ?Sized + Sync> IsSync for Probe<T> {}
+
+trait NotSyncFallback {
+    fn is_sync(&self) -> bool {
+        false
+    }
+}
+impl<T: ?Sized> NotSyncFallback for &Probe<T> {}
+
+macro_rules! is_sync {
+    ($t:ty) => {
+        (&Probe::<$t>(PhantomData)).is_sync()
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// The matrix
+
+#[test]
+fn primitives_are_send_sync_unpin() {
+    all::<Lock>();
+    all::<RwLock>();
+    all::<Semaphore>();
+    all::<BoundedSemaphore>();
+    all::<Condition>();
+    all::<Event>();
+    all::<AsyncResult<u32>>();
+    all::<Queue<u32>>();
+    all::<LifoQueue<u32>>();
+    all::<PriorityQueue<u32>>();
+    all::<JoinableQueue<u32>>();
+    // A queue shares its items only through a mutex: `Send` items are enough for `Sync`.
+    all::<Queue<Cell<u32>>>();
+    all::<JoinableQueue<Cell<u32>>>();
+    all::<PriorityQueue<Box<u32>>>();
+    // An AsyncResult hands out `&T` to many tasks: `Sync` needs `T: Sync`.
+    send::<AsyncResult<Cell<u32>>>();
+    not_sync!(AsyncResult<Cell<u32>>);
+}
+
+#[test]
+fn items_that_are_not_send_make_containers_not_send() {
+    not_send!(
+        Queue<Rc<u32>>,
+        LifoQueue<Rc<u32>>,
+        PriorityQueue<Rc<u32>>,
+        JoinableQueue<Rc<u32>>,
+        AsyncResult<Rc<u32>>,
+    );
+    not_sync!(Queue<Rc<u32>>, AsyncResult<Rc<u32>>);
+}
+
+#[test]
+fn guards_are_send_sync_unpin() {
+    all::<LockGuard<'static>>();
+    all::<ReadGuard<'static>>();
+    all::<WriteGuard<'static>>();
+    all::<SemaphoreGuard<'static>>();
+}
+
+#[test]
+fn wait_futures_are_send_sync_unpin() {
+    all::<LockAcquire<'static>>();
+    all::<AcquireRead<'static>>();
+    all::<AcquireWrite<'static>>();
+    all::<SemaphoreAcquire<'static>>();
+    all::<SemaphoreWait<'static>>();
+    all::<ConditionWait<'static>>();
+    all::<EventWait<'static>>();
+    all::<AsyncResultGet<'static, u32>>();
+    all::<QueueGet<'static, u32, Fifo<u32>>>();
+    all::<QueueGet<'static, u32, Lifo<u32>>>();
+    all::<QueueGet<'static, u32, Priority<u32>>>();
+    all::<QueuePut<'static, u32, Fifo<u32>>>();
+    all::<QueuePut<'static, u32, Lifo<u32>>>();
+    all::<QueuePut<'static, u32, Priority<u32>>>();
+    all::<QueueJoin<'static, u32>>();
+    // A future carrying a `Send` item can move between threads even if the item is not
+    // `Sync`; unpinned whatever the item.
+    send::<QueuePut<'static, Cell<u32>, Fifo<Cell<u32>>>>();
+    unpin::<QueuePut<'static, std::marker::PhantomPinned, Fifo<std::marker::PhantomPinned>>>();
+    // Not `Send` when the value they hand out is not shareable.
+    not_send!(
+        QueueGet<'static, Rc<u32>, Fifo<Rc<u32>>>,
+        QueuePut<'static, Rc<u32>, Fifo<Rc<u32>>>,
+        AsyncResultGet<'static, Cell<u32>>,
+    );
+}
+
+#[test]
+fn deadline_futures_are_send_and_unpin() {
+    send::<WithDeadline<LockAcquire<'static>>>();
+    send::<WithDeadline<AcquireWrite<'static>>>();
+    send::<WithDeadline<SemaphoreWait<'static>>>();
+    send::<WithDeadline<ConditionWait<'static>>>();
+    send::<WithDeadline<EventWait<'static>>>();
+    send::<WithDeadline<AsyncResultGet<'static, u32>>>();
+    send::<WithDeadline<QueueGet<'static, u32, Fifo<u32>>>>();
+    send::<WithDeadline<QueuePut<'static, u32, Priority<u32>>>>();
+    send::<WithDeadline<QueueJoin<'static, u32>>>();
+    unpin::<WithDeadline<LockAcquire<'static>>>();
+    unpin::<WithDeadline<QueuePut<'static, u32, Fifo<u32>>>>();
+    send::<Deadlined<Ready<u32>>>();
+    send::<Deadlined<LockAcquire<'static>>>();
+    unpin::<Deadlined<Ready<u32>>>();
+    unpin::<Deadlined<LockAcquire<'static>>>();
+    not_send!(Deadlined<Ready<Rc<u32>>>);
+}
+
+/// DESIGN §2 asks every future to be `Sync` too; a deadline's timer (`Sleep`, a boxed
+/// `dyn Future + Send`) is not, so neither is a wait with a deadline. An `async` block
+/// that holds one across an `.await` is then not `Sync` either.
+#[test]
+fn deadline_futures_are_sync() {
+    let rows = [
+        (
+            "WithDeadline<LockAcquire>",
+            is_sync!(WithDeadline<LockAcquire<'static>>),
+        ),
+        (
+            "WithDeadline<QueuePut<u32>>",
+            is_sync!(WithDeadline<QueuePut<'static, u32, Fifo<u32>>>),
+        ),
+        ("Deadlined<Pending<()>>", is_sync!(Deadlined<Pending<()>>)),
+    ];
+    let missing: Vec<&str> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+    assert!(missing.is_empty(), "not Sync: {missing:?}");
+}
+
+#[test]
+fn the_probe_tells_sync_from_not_sync() {
+    assert!(is_sync!(Lock));
+    assert!(!is_sync!(Cell<u32>));
+    assert!(!is_sync!(Rc<u32>));
+}
+
+#[test]
+fn loop_handles_and_values_are_send_sync_unpin() {
+    all::<LoopHandle>();
+    all::<Deadline>();
+    send::<Sleep>();
+    unpin::<Sleep>();
+    // Entering a loop handle is per thread: its guard must stay on that thread.
+    not_send!(EnterGuard);
+    not_sync!(EnterGuard);
+}
+
+#[test]
+fn errors_are_send_sync_unpin() {
+    all::<Timeout>();
+    all::<Timeout<String>>();
+    all::<NotLocked>();
+    all::<TooManyReleases>();
+    all::<NotReady>();
+    all::<AlreadySet<String>>();
+    all::<Empty>();
+    all::<Full<String>>();
+    all::<TooManyTaskDone>();
+    // Errors are `std::error::Error + Send + Sync + 'static`: boxable into anyhow-style
+    // errors.
+    fn boxable<E: std::error::Error + Send + Sync + 'static>() {}
+    boxable::<Timeout>();
+    boxable::<Timeout<String>>();
+    boxable::<NotLocked>();
+    boxable::<TooManyReleases>();
+    boxable::<NotReady>();
+    boxable::<Empty>();
+    boxable::<TooManyTaskDone>();
+}
+
+#[test]
+fn queue_orders_are_send_sync_unpin() {
+    all::<Fifo<u32>>();
+    all::<Lifo<u32>>();
+    all::<Priority<u32>>();
+}
+
+/// A guard can cross an `.await` in a task spawned on a multi-threaded runtime.
+#[test]
+fn futures_that_hold_guards_across_awaits_are_send() {
+    fn assert_send<F: std::future::Future + Send>(_: &F) {}
+    let lock = Lock::new();
+    let queue = Queue::<String>::new(1);
+    let rw = RwLock::new(2);
+    let task = async {
+        let guard = lock.acquire().await;
+        queue.put(String::from("x")).await;
+        let read = rw.acquire_read().await;
+        let _ = queue.get().await;
+        drop((guard, read));
+    };
+    assert_send(&task);
+}

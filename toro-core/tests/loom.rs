@@ -1,0 +1,689 @@
+//! loom models of every primitive family's state machine.
+//!
+//! Run with `scripts/loom` (`RUSTFLAGS="--cfg loom"`, bounded preemptions). toro-core takes
+//! every mutex and atomic from its `sync` module, which switches to `loom::sync` under
+//! `--cfg loom`, so these models explore the code that ships.
+//!
+//! Shape of most models: the main thread holds the futures (they borrow the primitive),
+//! a spawned thread makes the racing call that needs no borrow (`release`, `put_nowait`,
+//! `set`, `notify`), and the end state is checked after `join`: the token is with a live
+//! waiter or back in the counter, the item is delivered or still queued, nothing is lost.
+//! A future left pending with nobody to wake it makes `loom::future::block_on` deadlock,
+//! which loom reports: that is how a lost wake-up shows.
+//!
+//! Deadlines use a mock clock whose every deadline has already passed, so a
+//! `.deadline_on(&mock, Duration::ZERO)` wait polled once is a give-up racing whatever the
+//! other thread does.
+#![cfg(loom)]
+
+use std::time::{Duration, Instant};
+
+use loom::future::block_on;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::Arc;
+use loom::thread;
+use toro_core::{
+    AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle, Queue,
+    RwLock, Semaphore, Sleep, TooManyReleases,
+};
+
+/// A clock frozen at one instant whose sleeps end at once: a zero deadline has passed.
+struct Expired(Instant);
+
+impl Clock for Expired {
+    fn now(&self) -> Instant {
+        self.0
+    }
+
+    fn sleep_until(&self, _: Instant) -> Sleep {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn expired() -> LoopHandle {
+    LoopHandle::new("mock", Expired(Instant::now()))
+}
+
+/// Counts who is inside a critical section; panics on a second writer (or a reader
+/// beside a writer).
+struct Section {
+    readers: AtomicUsize,
+    writers: AtomicUsize,
+}
+
+impl Section {
+    fn new() -> Self {
+        Section {
+            readers: AtomicUsize::new(0),
+            writers: AtomicUsize::new(0),
+        }
+    }
+
+    fn write(&self) {
+        assert_eq!(self.writers.fetch_add(1, SeqCst), 0, "two writers inside");
+        assert_eq!(self.readers.load(SeqCst), 0, "a reader beside a writer");
+        thread::yield_now();
+        self.writers.fetch_sub(1, SeqCst);
+    }
+
+    fn read(&self) {
+        self.readers.fetch_add(1, SeqCst);
+        assert_eq!(self.writers.load(SeqCst), 0, "a writer beside a reader");
+        self.readers.fetch_sub(1, SeqCst);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lock
+// ---------------------------------------------------------------------------------------
+
+/// A release racing the drop of the only waiter: the lock ends up free.
+#[test]
+fn lock_release_races_waiter_drop() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let waiter = lock.acquire();
+        let releaser = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().unwrap())
+        };
+        drop(waiter);
+        releaser.join().unwrap();
+        assert!(!lock.locked(), "the token was lost with the dropped waiter");
+        assert!(lock.try_acquire().is_some());
+    });
+}
+
+/// A release racing the drop of the first of two waiters: the second one gets the lock.
+#[test]
+fn lock_release_races_first_waiter_drop_second_gets_it() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let first = lock.acquire();
+        let second = lock.acquire();
+        let releaser = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().unwrap())
+        };
+        drop(first);
+        let guard = block_on(second);
+        assert!(lock.locked());
+        releaser.join().unwrap();
+        drop(guard);
+        assert!(!lock.locked());
+    });
+}
+
+/// A hand-off racing the waiter's give-up at its deadline: either the waiter got the
+/// lock (and holds it), or the lock went back to the counter.
+#[test]
+fn lock_handoff_races_deadline() {
+    loom::model(|| {
+        let mock = expired();
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let waiter = lock.acquire();
+        let releaser = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().unwrap())
+        };
+        let result = block_on(waiter.deadline_on(&mock, Duration::ZERO));
+        releaser.join().unwrap();
+        match result {
+            Ok(guard) => {
+                assert!(lock.locked());
+                drop(guard);
+            }
+            Err(timeout) => timeout.into_inner(),
+        }
+        assert!(!lock.locked(), "the token was lost at the deadline");
+    });
+}
+
+/// The lock-free fast path of one thread racing the queued slow path of another (the
+/// `QUEUED` bit in tokens.rs): mutual exclusion, no lost wake-up, the lock free at the end.
+#[test]
+fn lock_fast_path_races_slow_path() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        let section = Arc::new(Section::new());
+        let other = {
+            let (lock, section) = (lock.clone(), section.clone());
+            thread::spawn(move || {
+                let guard = block_on(lock.acquire());
+                section.write();
+                drop(guard);
+            })
+        };
+        let guard = block_on(lock.acquire());
+        section.write();
+        drop(guard);
+        other.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+/// A lock-free release racing an acquirer that is joining the line: the release must not
+/// add a token the acquirer never sees (it retries, or the release hands it over).
+#[test]
+fn lock_release_races_enqueue() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let acquirer = {
+            let lock = lock.clone();
+            thread::spawn(move || block_on(lock.acquire()).forget())
+        };
+        lock.release().unwrap();
+        acquirer.join().unwrap();
+        assert!(lock.locked(), "the acquirer must hold the lock");
+        lock.release().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Semaphore and BoundedSemaphore
+// ---------------------------------------------------------------------------------------
+
+/// Two releases in a row wake two waiters (async-lock#18's lost wake-up).
+#[test]
+fn semaphore_back_to_back_releases_wake_two_waiters() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let acquirers: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(sem.acquire()).forget())
+            })
+            .collect();
+        sem.release();
+        sem.release();
+        for acquirer in acquirers {
+            acquirer.join().unwrap();
+        }
+        assert_eq!(sem.counter(), 0);
+    });
+}
+
+/// Two waiters already in line, two releases from another thread: both are served.
+#[test]
+fn semaphore_two_releases_serve_two_queued_waiters() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let first = sem.acquire();
+        let second = sem.acquire();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                sem.release();
+                sem.release();
+            })
+        };
+        let a = block_on(first);
+        let b = block_on(second);
+        releaser.join().unwrap();
+        assert_eq!(sem.counter(), 0);
+        drop((a, b));
+        assert_eq!(sem.counter(), 2);
+    });
+}
+
+/// A release racing the drop of the only waiter: the token is back in the counter.
+#[test]
+fn semaphore_release_races_waiter_drop() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let waiter = sem.acquire();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        drop(waiter);
+        releaser.join().unwrap();
+        assert_eq!(
+            sem.counter(),
+            1,
+            "the token was lost with the dropped waiter"
+        );
+    });
+}
+
+/// `wait()` racing a release: it completes (fast path or woken), and takes nothing.
+#[test]
+fn semaphore_wait_races_release() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        block_on(sem.wait());
+        releaser.join().unwrap();
+        assert_eq!(sem.counter(), 1);
+    });
+}
+
+/// A release goes to the waiting acquirer, not to the watcher behind it; dropping the
+/// watcher then racing nothing leaves the line consistent.
+#[test]
+fn semaphore_release_prefers_acquirer_over_watcher() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let acquirer = sem.acquire();
+        let watcher = sem.wait();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let guard = block_on(acquirer);
+        releaser.join().unwrap();
+        assert_eq!(sem.counter(), 0);
+        drop(guard);
+        block_on(watcher);
+        assert_eq!(sem.counter(), 1);
+    });
+}
+
+/// A bounded semaphore's release racing its waiter's deadline: the token ends up with the
+/// waiter or in the counter, and the bound still holds.
+#[test]
+fn bounded_semaphore_release_races_deadline() {
+    loom::model(|| {
+        let mock = expired();
+        let sem = Arc::new(BoundedSemaphore::new(1));
+        sem.try_acquire().unwrap().forget();
+        let waiter = sem.acquire();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let result = block_on(waiter.deadline_on(&mock, Duration::ZERO));
+        assert_eq!(releaser.join().unwrap(), Ok(()));
+        match result {
+            Ok(guard) => {
+                assert_eq!(sem.counter(), 0);
+                drop(guard);
+            }
+            Err(timeout) => timeout.into_inner(),
+        }
+        assert_eq!(sem.counter(), 1);
+        assert_eq!(sem.release(), Err(TooManyReleases));
+    });
+}
+
+/// Two racing releases of one taken token: exactly one is accepted.
+#[test]
+fn bounded_semaphore_racing_releases_respect_the_bound() {
+    loom::model(|| {
+        let sem = Arc::new(BoundedSemaphore::new(1));
+        sem.try_acquire().unwrap().forget();
+        let other = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let mine = sem.release();
+        let theirs = other.join().unwrap();
+        assert!(
+            mine.is_ok() != theirs.is_ok(),
+            "exactly one release may succeed: {mine:?} {theirs:?}"
+        );
+        assert_eq!(sem.counter(), 1);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// RwLock
+// ---------------------------------------------------------------------------------------
+
+/// Two writers on two threads: never inside together, and every token free at the end.
+#[test]
+fn rwlock_two_writers() {
+    loom::model(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let section = Arc::new(Section::new());
+        let other = {
+            let (rw, section) = (rw.clone(), section.clone());
+            thread::spawn(move || {
+                let guard = block_on(rw.acquire_write());
+                section.write();
+                drop(guard);
+            })
+        };
+        let guard = block_on(rw.acquire_write());
+        section.write();
+        drop(guard);
+        other.join().unwrap();
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+    });
+}
+
+/// A writer racing a reader: exclusion holds both ways.
+#[test]
+fn rwlock_writer_races_reader() {
+    loom::model(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let section = Arc::new(Section::new());
+        let writer = {
+            let (rw, section) = (rw.clone(), section.clone());
+            thread::spawn(move || {
+                let guard = block_on(rw.acquire_write());
+                section.write();
+                drop(guard);
+            })
+        };
+        let guard = block_on(rw.acquire_read());
+        section.read();
+        drop(guard);
+        writer.join().unwrap();
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+    });
+}
+
+/// A writer that holds part of its tokens times out while a reader releases: no token
+/// leaks (toro's bug).
+#[test]
+fn rwlock_timed_out_writer_leaks_no_token() {
+    loom::model(|| {
+        let mock = expired();
+        let rw = Arc::new(RwLock::new(2));
+        rw.try_acquire_read().unwrap().forget();
+        let writer = rw.acquire_write(); // claims the free token, waits for the other
+        let releaser = {
+            let rw = rw.clone();
+            thread::spawn(move || rw.release_read().unwrap())
+        };
+        let result = block_on(writer.deadline_on(&mock, Duration::ZERO));
+        releaser.join().unwrap();
+        match result {
+            Ok(guard) => {
+                assert!(rw.locked());
+                drop(guard);
+            }
+            Err(timeout) => timeout.into_inner(),
+        }
+        assert!(
+            rw.try_acquire_write().is_some(),
+            "the writer leaked a token"
+        );
+    });
+}
+
+/// One write release racing two readers joining the line: both readers are admitted
+/// (the release hands a token to each, not one token per release).
+#[test]
+fn rwlock_write_release_admits_two_readers() {
+    loom::model(|| {
+        let rw = Arc::new(RwLock::new(2));
+        rw.try_acquire_write().unwrap().forget();
+        let first = rw.acquire_read();
+        let second = rw.acquire_read();
+        let releaser = {
+            let rw = rw.clone();
+            thread::spawn(move || rw.release_write().unwrap())
+        };
+        let a = block_on(first);
+        let b = block_on(second);
+        releaser.join().unwrap();
+        assert!(rw.locked());
+        drop((a, b));
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+    });
+}
+
+/// A partly granted writer dropped while a reader releases: the reader queued behind it
+/// gets the tokens.
+#[test]
+fn rwlock_dropped_writer_passes_tokens_on() {
+    loom::model(|| {
+        let rw = Arc::new(RwLock::new(2));
+        rw.try_acquire_read().unwrap().forget();
+        let writer = rw.acquire_write();
+        let reader = rw.acquire_read();
+        let releaser = {
+            let rw = rw.clone();
+            thread::spawn(move || rw.release_read().unwrap())
+        };
+        drop(writer);
+        let guard = block_on(reader);
+        releaser.join().unwrap();
+        drop(guard);
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Condition
+// ---------------------------------------------------------------------------------------
+
+/// `notify(1)` racing the drop of the first waiter: the second is woken either way.
+#[test]
+fn condition_notify_races_waiter_drop() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let first = cond.wait();
+        let second = cond.wait();
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        drop(first);
+        block_on(second);
+        notifier.join().unwrap();
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
+/// `notify(1)` racing the first waiter's deadline: if it timed out, the notification went
+/// to the second waiter.
+#[test]
+fn condition_notify_races_deadline() {
+    loom::model(|| {
+        let mock = expired();
+        let cond = Arc::new(Condition::new());
+        let first = cond.wait();
+        let second = cond.wait();
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        let result = block_on(first.deadline_on(&mock, Duration::ZERO));
+        if result.is_err() {
+            block_on(second);
+            notifier.join().unwrap();
+        } else {
+            notifier.join().unwrap();
+            assert_eq!(cond.waiters(), 1, "one notify woke two waiters");
+            drop(second);
+        }
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Event
+// ---------------------------------------------------------------------------------------
+
+/// `set()` racing `wait()`: the waiter completes whether it came before or after.
+#[test]
+fn event_set_races_wait() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let early = event.wait();
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        block_on(event.wait());
+        block_on(early);
+        setter.join().unwrap();
+        assert!(event.is_set());
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
+/// A pulse (`set` then `clear`) releases the waiter that was present.
+#[test]
+fn event_pulse_releases_present_waiter() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let waiter = event.wait();
+        let pulser = {
+            let event = event.clone();
+            thread::spawn(move || {
+                event.set();
+                event.clear();
+            })
+        };
+        block_on(waiter);
+        pulser.join().unwrap();
+        assert!(!event.is_set());
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// AsyncResult
+// ---------------------------------------------------------------------------------------
+
+/// `set` racing `get` on two threads: every getter sees the value.
+#[test]
+fn async_result_set_races_get() {
+    loom::model(|| {
+        let result = Arc::new(AsyncResult::new());
+        let early = result.get();
+        let setter = {
+            let result = result.clone();
+            thread::spawn(move || result.set(7).unwrap())
+        };
+        assert_eq!(*block_on(result.get()), 7);
+        assert_eq!(*block_on(early), 7);
+        setter.join().unwrap();
+        assert_eq!(result.set(8).unwrap_err().into_inner(), 8);
+        assert_eq!(result.waiters(), 0);
+    });
+}
+
+/// `set` racing a getter's deadline: `Ok` carries the value; nobody is left in line.
+#[test]
+fn async_result_set_races_deadline() {
+    loom::model(|| {
+        let mock = expired();
+        let result = Arc::new(AsyncResult::new());
+        let getter = result.get();
+        let setter = {
+            let result = result.clone();
+            thread::spawn(move || result.set(7).unwrap())
+        };
+        if let Ok(value) = block_on(getter.deadline_on(&mock, Duration::ZERO)) {
+            assert_eq!(*value, 7);
+        }
+        setter.join().unwrap();
+        assert_eq!(result.waiters(), 0);
+        assert_eq!(result.get_nowait(), Ok(&7));
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Queues
+// ---------------------------------------------------------------------------------------
+
+/// A put racing the drop of the only getter: the item is never lost.
+#[test]
+fn queue_put_races_dropped_getter() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let getter = queue.get();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(1).unwrap())
+        };
+        drop(getter);
+        putter.join().unwrap();
+        assert_eq!(
+            queue.qsize(),
+            1,
+            "the item was lost with the dropped getter"
+        );
+        assert_eq!(queue.get_nowait(), Ok(1));
+    });
+}
+
+/// A put racing the drop of the first of two getters: the second gets the item.
+#[test]
+fn queue_put_races_dropped_getter_next_gets_it() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let first = queue.get();
+        let second = queue.get();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(1).unwrap())
+        };
+        drop(first);
+        assert_eq!(block_on(second), 1);
+        putter.join().unwrap();
+        assert!(queue.empty());
+    });
+}
+
+/// A blocked put racing a get that admits it and the put's deadline: the item is either
+/// in the queue or handed back in the `Timeout`, never both, never neither (flume's bug).
+#[test]
+fn queue_timed_out_put_keeps_its_item() {
+    loom::model(|| {
+        let mock = expired();
+        let queue = Arc::new(Queue::with_items(1, [1]));
+        let put = queue.put(2);
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.get_nowait().unwrap())
+        };
+        let result = block_on(put.deadline_on(&mock, Duration::ZERO));
+        assert_eq!(getter.join().unwrap(), 1);
+        let mut items: Vec<i32> = std::iter::from_fn(|| queue.get_nowait().ok()).collect();
+        if let Err(timeout) = result {
+            items.push(timeout.into_inner());
+        }
+        assert_eq!(items, [2]);
+    });
+}
+
+/// Producer and consumer on a queue of one slot: every item out once, in order.
+#[test]
+fn queue_bounded_producer_consumer() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                block_on(queue.put(1));
+                block_on(queue.put(2));
+            })
+        };
+        let a = block_on(queue.get());
+        let b = block_on(queue.get());
+        producer.join().unwrap();
+        assert_eq!((a, b), (1, 2));
+        assert!(queue.empty());
+    });
+}
+
+/// `task_done` racing `join`: the joiner is released when the count reaches zero.
+#[test]
+fn joinable_queue_task_done_races_join() {
+    loom::model(|| {
+        let queue = Arc::new(JoinableQueue::with_items(0, [1]));
+        let worker = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                assert_eq!(queue.get_nowait(), Ok(1));
+                queue.task_done().unwrap();
+            })
+        };
+        block_on(queue.join());
+        assert_eq!(queue.unfinished_tasks(), 0);
+        worker.join().unwrap();
+    });
+}
