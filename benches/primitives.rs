@@ -1,0 +1,587 @@
+//! toro's locks, semaphores, events and results against tokio::sync, async-lock and
+//! event-listener, with plain atomics, parking_lot and std as floors.
+//!
+//! One criterion group per row, one function per implementation: `toro` is toro's main
+//! entry, `toro_*` other toro ways to do the same thing, `floor_*` a non-async lower bound,
+//! anything else a peer. Groups measuring several operations per iteration set
+//! `Throughput::Elements(n)`; `scripts/bench-table` divides by it to print ns per operation.
+//!
+//! - `*_uncontended`: one operation on a free primitive, polled once with a no-op waker
+//!   (`now_or_never`), so no runtime is involved.
+//! - `*_contended/{ct,mt2}`: tasks holding the guard across a `yield_now` (the hand-off
+//!   path), on a current-thread and on a 2-worker tokio runtime; time per acquire.
+//! - `wakeup_pingpong/{ct,mt2}`: two tasks waking each other; time per wake-up.
+//!
+//! Run: `cargo bench --bench primitives`, then `scripts/bench-table`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use futures::FutureExt;
+use tokio::runtime::Runtime;
+use tokio::task::{yield_now, JoinHandle};
+
+/// The whole suite (both bench targets) must stay under 5 minutes on 2 cores.
+fn config() -> Criterion {
+    Criterion::default()
+        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(300))
+        .sample_size(20)
+        // The default 100 000 bootstrap resamples take ~7 s of analysis per function on
+        // 2 cores; 10 000 keep the medians (point estimates) and take ~0.5 s.
+        .nresamples(10_000)
+}
+
+/// The runtimes every contended row runs on: `(suffix, runtime)`.
+fn runtimes() -> [(&'static str, Runtime); 2] {
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime");
+    let mt2 = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("2-worker runtime");
+    [("ct", ct), ("mt2", mt2)]
+}
+
+/// An iteration that takes this long has lost a wake-up: fail loudly rather than hang.
+const HUNG: Duration = Duration::from_secs(30);
+
+/// Times `iters` rounds of: spawn the tasks `spawn` makes on `rt`, wait for all of them.
+fn bench_tasks(b: &mut Bencher<'_>, rt: &Runtime, mut spawn: impl FnMut() -> Vec<JoinHandle<()>>) {
+    b.iter_custom(|iters| {
+        rt.block_on(async {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let tasks = spawn();
+                let all = async {
+                    for task in tasks {
+                        task.await.expect("bench task panicked");
+                    }
+                };
+                tokio::time::timeout(HUNG, all)
+                    .await
+                    .expect("bench iteration hung for 30 s: a lost wake-up");
+            }
+            start.elapsed()
+        })
+    });
+}
+
+/// The floor of every uncontended row: a bare compare-and-swap to take, a store to give
+/// back.
+fn floor_atomic(b: &mut Bencher<'_>) {
+    let flag = AtomicBool::new(false);
+    b.iter(|| {
+        let flag = black_box(&flag);
+        assert!(flag
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok());
+        flag.store(false, Ordering::Release);
+    });
+}
+
+fn uncontended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lock_uncontended");
+    {
+        let lock = toro::Lock::new();
+        g.bench_function("toro", |b| {
+            b.iter(|| drop(black_box(lock.acquire().now_or_never().unwrap())))
+        });
+        let m = tokio::sync::Mutex::new(());
+        g.bench_function("tokio", |b| {
+            b.iter(|| drop(black_box(m.lock().now_or_never().unwrap())))
+        });
+        let m = async_lock::Mutex::new(());
+        g.bench_function("async_lock", |b| {
+            b.iter(|| drop(black_box(m.lock().now_or_never().unwrap())))
+        });
+        let m = parking_lot::Mutex::new(());
+        g.bench_function("floor_parking_lot", |b| {
+            b.iter(|| drop(black_box(m.lock())))
+        });
+        let m = std::sync::Mutex::new(());
+        g.bench_function("floor_std", |b| {
+            b.iter(|| drop(black_box(m.lock().unwrap())))
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("rwlock_read_uncontended");
+    {
+        let lock = toro::RwLock::new(64);
+        g.bench_function("toro", |b| {
+            b.iter(|| drop(black_box(lock.acquire_read().now_or_never().unwrap())))
+        });
+        let l = tokio::sync::RwLock::new(());
+        g.bench_function("tokio", |b| {
+            b.iter(|| drop(black_box(l.read().now_or_never().unwrap())))
+        });
+        let l = async_lock::RwLock::new(());
+        g.bench_function("async_lock", |b| {
+            b.iter(|| drop(black_box(l.read().now_or_never().unwrap())))
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("rwlock_write_uncontended");
+    {
+        let lock = toro::RwLock::new(64);
+        g.bench_function("toro", |b| {
+            b.iter(|| drop(black_box(lock.acquire_write().now_or_never().unwrap())))
+        });
+        let l = tokio::sync::RwLock::new(());
+        g.bench_function("tokio", |b| {
+            b.iter(|| drop(black_box(l.write().now_or_never().unwrap())))
+        });
+        let l = async_lock::RwLock::new(());
+        g.bench_function("async_lock", |b| {
+            b.iter(|| drop(black_box(l.write().now_or_never().unwrap())))
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("semaphore_uncontended");
+    {
+        let sem = toro::Semaphore::new(4);
+        g.bench_function("toro", |b| {
+            b.iter(|| drop(black_box(sem.acquire().now_or_never().unwrap())))
+        });
+        let s = tokio::sync::Semaphore::new(4);
+        g.bench_function("tokio", |b| {
+            b.iter(|| drop(black_box(s.acquire().now_or_never().unwrap().unwrap())))
+        });
+        let s = async_lock::Semaphore::new(4);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| drop(black_box(s.acquire().now_or_never().unwrap())))
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+
+    // set, then a wait that finds it set, then back to unset for the next iteration.
+    let mut g = c.benchmark_group("event_set_wait_uncontended");
+    {
+        let event = toro::Event::new();
+        g.bench_function("toro", |b| {
+            b.iter(|| {
+                event.set();
+                event.wait().now_or_never().unwrap();
+                event.clear();
+            })
+        });
+        // notify_one stores a permit that the next notified() takes.
+        let notify = tokio::sync::Notify::new();
+        g.bench_function("tokio_notify", |b| {
+            b.iter(|| {
+                notify.notify_one();
+                notify.notified().now_or_never().unwrap();
+            })
+        });
+        // An event built the usual way on event-listener: a flag plus an Event to wake.
+        let flag = AtomicBool::new(false);
+        let ev = event_listener::Event::new();
+        g.bench_function("event_listener", |b| {
+            b.iter(|| {
+                flag.store(true, Ordering::Release);
+                ev.notify(usize::MAX);
+                if !flag.load(Ordering::Acquire) {
+                    let listener = ev.listen();
+                    if !flag.load(Ordering::Acquire) {
+                        listener.now_or_never().unwrap();
+                    }
+                }
+                flag.store(false, Ordering::Release);
+            })
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("async_result_get_uncontended");
+    {
+        let result = toro::AsyncResult::new();
+        result.set(7_u64).unwrap();
+        g.bench_function("toro", |b| {
+            b.iter(|| black_box(*result.get().now_or_never().unwrap()))
+        });
+        g.bench_function("toro_get_nowait", |b| {
+            b.iter(|| black_box(*result.get_nowait().unwrap()))
+        });
+        let cell = tokio::sync::OnceCell::new_with(Some(7_u64));
+        g.bench_function("tokio_once_cell", |b| {
+            b.iter(|| {
+                let init = || async { unreachable!("the cell is set") };
+                black_box(*cell.get_or_init(init).now_or_never().unwrap())
+            })
+        });
+        let cell = async_lock::OnceCell::new();
+        cell.set_blocking(7_u64).unwrap();
+        g.bench_function("async_lock_once_cell", |b| {
+            b.iter(|| black_box(*cell.wait().now_or_never().unwrap()))
+        });
+        g.bench_function("floor_atomic", floor_atomic);
+    }
+    g.finish();
+}
+
+/// Acquires per task in the contended rows.
+const LOCK_TASKS: usize = 4;
+const LOCK_OPS: usize = 64;
+const SEM_TASKS: usize = 8;
+const SEM_PERMITS: usize = 2;
+const SEM_OPS: usize = 32;
+const RW_TASKS: usize = 4;
+const RW_OPS: usize = 64;
+
+/// Whether op `j` of task `i` in the RwLock row is a write: 1 in 4, spread over tasks.
+fn is_write(i: usize, j: usize) -> bool {
+    (i + j) % 4 == 0
+}
+
+fn contended(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("lock_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
+        {
+            let lock = Arc::new(toro::Lock::new());
+            g.bench_function("toro", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..LOCK_TASKS)
+                        .map(|_| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..LOCK_OPS {
+                                    let guard = lock.acquire().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let lock = Arc::new(tokio::sync::Mutex::new(()));
+            g.bench_function("tokio", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..LOCK_TASKS)
+                        .map(|_| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..LOCK_OPS {
+                                    let guard = lock.lock().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let lock = Arc::new(async_lock::Mutex::new(()));
+            g.bench_function("async_lock", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..LOCK_TASKS)
+                        .map(|_| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..LOCK_OPS {
+                                    let guard = lock.lock().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("semaphore_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((SEM_TASKS * SEM_OPS) as u64));
+        {
+            let sem = Arc::new(toro::Semaphore::new(SEM_PERMITS));
+            g.bench_function("toro", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..SEM_TASKS)
+                        .map(|_| {
+                            let sem = sem.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..SEM_OPS {
+                                    let guard = sem.acquire().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let sem = Arc::new(tokio::sync::Semaphore::new(SEM_PERMITS));
+            g.bench_function("tokio", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..SEM_TASKS)
+                        .map(|_| {
+                            let sem = sem.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..SEM_OPS {
+                                    let guard = sem.acquire().await.unwrap();
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let sem = Arc::new(async_lock::Semaphore::new(SEM_PERMITS));
+            g.bench_function("async_lock", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..SEM_TASKS)
+                        .map(|_| {
+                            let sem = sem.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..SEM_OPS {
+                                    let guard = sem.acquire().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("rwlock_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((RW_TASKS * RW_OPS) as u64));
+        {
+            let lock = Arc::new(toro::RwLock::new(64));
+            g.bench_function("toro", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..RW_TASKS)
+                        .map(|i| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for j in 0..RW_OPS {
+                                    if is_write(i, j) {
+                                        let guard = lock.acquire_write().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    } else {
+                                        let guard = lock.acquire_read().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    }
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let lock = Arc::new(tokio::sync::RwLock::new(()));
+            g.bench_function("tokio", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..RW_TASKS)
+                        .map(|i| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for j in 0..RW_OPS {
+                                    if is_write(i, j) {
+                                        let guard = lock.write().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    } else {
+                                        let guard = lock.read().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    }
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+            let lock = Arc::new(async_lock::RwLock::new(()));
+            g.bench_function("async_lock", |b| {
+                bench_tasks(b, &rt, || {
+                    (0..RW_TASKS)
+                        .map(|i| {
+                            let lock = lock.clone();
+                            tokio::spawn(async move {
+                                for j in 0..RW_OPS {
+                                    if is_write(i, j) {
+                                        let guard = lock.write().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    } else {
+                                        let guard = lock.read().await;
+                                        yield_now().await;
+                                        drop(guard);
+                                    }
+                                }
+                            })
+                        })
+                        .collect()
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+/// Round trips per iteration of the ping-pong rows (two wake-ups each).
+const ROUND_TRIPS: usize = 128;
+
+/// Waits on an event-listener "event": a flag plus an `Event` to wake on.
+async fn wait_flag(flag: &AtomicBool, event: &event_listener::Event) {
+    loop {
+        if flag.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let listener = event.listen();
+        if flag.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        listener.await;
+    }
+}
+
+fn raise_flag(flag: &AtomicBool, event: &event_listener::Event) {
+    flag.store(true, Ordering::Release);
+    event.notify(1);
+}
+
+fn wakeup(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("wakeup_pingpong/{rt_name}"));
+        g.throughput(Throughput::Elements((2 * ROUND_TRIPS) as u64));
+
+        // Event: each side waits for its event, clears it, sets the other's.
+        let events = Arc::new((toro::Event::new(), toro::Event::new()));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let (e1, e2) = (events.clone(), events.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*e1;
+                        for _ in 0..ROUND_TRIPS {
+                            ping.set();
+                            pong.wait().await;
+                            pong.clear();
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*e2;
+                        for _ in 0..ROUND_TRIPS {
+                            ping.wait().await;
+                            ping.clear();
+                            pong.set();
+                        }
+                    }),
+                ]
+            })
+        });
+
+        // Condition stores nothing: each side registers its next wait (eagerly, at the
+        // call) before it notifies the other.
+        let conds = Arc::new((toro::Condition::new(), toro::Condition::new()));
+        g.bench_function("toro_condition", |b| {
+            bench_tasks(b, &rt, || {
+                let (c1, c2) = (conds.clone(), conds.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*c1;
+                        // Wait until the other side stands in line for the first ping.
+                        while ping.waiters() == 0 {
+                            yield_now().await;
+                        }
+                        for _ in 0..ROUND_TRIPS {
+                            let reply = pong.wait();
+                            ping.notify(1);
+                            reply.await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*c2;
+                        let mut next = ping.wait();
+                        for _ in 0..ROUND_TRIPS {
+                            next.await;
+                            next = ping.wait();
+                            pong.notify(1);
+                        }
+                        drop(next);
+                    }),
+                ]
+            })
+        });
+
+        let notifies = Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new()));
+        g.bench_function("tokio_notify", |b| {
+            bench_tasks(b, &rt, || {
+                let (n1, n2) = (notifies.clone(), notifies.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*n1;
+                        for _ in 0..ROUND_TRIPS {
+                            ping.notify_one();
+                            pong.notified().await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*n2;
+                        for _ in 0..ROUND_TRIPS {
+                            ping.notified().await;
+                            pong.notify_one();
+                        }
+                    }),
+                ]
+            })
+        });
+
+        type Flagged = (AtomicBool, event_listener::Event);
+        let flagged: Arc<(Flagged, Flagged)> = Arc::new((
+            (AtomicBool::new(false), event_listener::Event::new()),
+            (AtomicBool::new(false), event_listener::Event::new()),
+        ));
+        g.bench_function("event_listener", |b| {
+            bench_tasks(b, &rt, || {
+                let (f1, f2) = (flagged.clone(), flagged.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let ((ping, ping_ev), (pong, pong_ev)) = &*f1;
+                        for _ in 0..ROUND_TRIPS {
+                            raise_flag(ping, ping_ev);
+                            wait_flag(pong, pong_ev).await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let ((ping, ping_ev), (pong, pong_ev)) = &*f2;
+                        for _ in 0..ROUND_TRIPS {
+                            wait_flag(ping, ping_ev).await;
+                            raise_flag(pong, pong_ev);
+                        }
+                    }),
+                ]
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = uncontended, contended, wakeup
+}
+criterion_main!(benches);

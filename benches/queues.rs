@@ -1,0 +1,617 @@
+//! toro's queues against async-channel, flume and tokio's mpsc (crossbeam's ArrayQueue as
+//! the floor), its PriorityQueue against a `Mutex<BinaryHeap>` with `Notify`, and the cost
+//! of a wait with a deadline against `tokio::time::timeout`.
+//!
+//! One criterion group per row, one function per implementation: `toro` is toro's main
+//! entry, `toro_*` other toro ways to do the same thing, `floor_*` a non-async lower bound,
+//! `ref_*` a reference point that is not a peer, anything else a peer. Groups measuring
+//! several operations per iteration set `Throughput::Elements(n)`; `scripts/bench-table`
+//! divides by it to print ns per item (or per hop, per timed get).
+//!
+//! Every row but `queue_single_uncontended` runs on a current-thread (`/ct`) and on a
+//! 2-worker (`/mt2`) tokio runtime. tokio's mpsc has one receiver, so it sits out MPMC;
+//! flume sits out MPMC on `mt2`, where it hung (see `mpmc`).
+//!
+//! Run: `cargo bench --bench queues`, then `scripts/bench-table`.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use futures::FutureExt;
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// The whole suite (both bench targets) must stay under 5 minutes on 2 cores.
+fn config() -> Criterion {
+    Criterion::default()
+        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(300))
+        .sample_size(20)
+        // The default 100 000 bootstrap resamples take ~7 s of analysis per function on
+        // 2 cores; 10 000 keep the medians (point estimates) and take ~0.5 s.
+        .nresamples(10_000)
+}
+
+/// The runtimes every row runs on: `(suffix, runtime)`.
+fn runtimes() -> [(&'static str, Runtime); 2] {
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime");
+    let mt2 = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("2-worker runtime");
+    [("ct", ct), ("mt2", mt2)]
+}
+
+/// An iteration that takes this long has lost a wake-up: fail loudly rather than hang.
+const HUNG: Duration = Duration::from_secs(30);
+
+/// Times `iters` rounds of: spawn the tasks `spawn` makes on `rt`, wait for all of them.
+fn bench_tasks(b: &mut Bencher<'_>, rt: &Runtime, mut spawn: impl FnMut() -> Vec<JoinHandle<()>>) {
+    b.iter_custom(|iters| {
+        rt.block_on(async {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let tasks = spawn();
+                let all = async {
+                    for task in tasks {
+                        task.await.expect("bench task panicked");
+                    }
+                };
+                tokio::time::timeout(HUNG, all)
+                    .await
+                    .expect("bench iteration hung for 30 s: a lost wake-up");
+            }
+            start.elapsed()
+        })
+    });
+}
+
+/// Polls `future` once with the task's own waker: `true` if it is still pending.
+async fn pending_once<F: Future + Unpin>(future: &mut F) -> bool {
+    std::future::poll_fn(|cx| Poll::Ready(future.poll_unpin(cx).is_pending())).await
+}
+
+const CAPACITY: usize = 64;
+/// Items per iteration of the SPSC, MPMC and priority rows.
+const ITEMS: usize = 1024;
+/// Producers and consumers in the MPMC row.
+const SIDES: usize = 4;
+/// Round trips per iteration of the ping-pong row (two hops each).
+const ROUND_TRIPS: usize = 128;
+/// Timed gets per iteration of the timed-wait row.
+const TIMED_GETS: usize = 64;
+/// A deadline that is never reached.
+const FAR: Duration = Duration::from_secs(60);
+
+fn single(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_single_uncontended");
+    let q = toro::Queue::new(CAPACITY);
+    g.bench_function("toro", |b| {
+        b.iter(|| {
+            q.put(black_box(1_u64)).now_or_never().unwrap();
+            black_box(q.get().now_or_never().unwrap())
+        })
+    });
+    let (tx, rx) = async_channel::bounded(CAPACITY);
+    g.bench_function("async_channel", |b| {
+        b.iter(|| {
+            tx.send(black_box(1_u64)).now_or_never().unwrap().unwrap();
+            black_box(rx.recv().now_or_never().unwrap().unwrap())
+        })
+    });
+    let (tx, rx) = flume::bounded(CAPACITY);
+    g.bench_function("flume", |b| {
+        b.iter(|| {
+            tx.send_async(black_box(1_u64))
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            black_box(rx.recv_async().now_or_never().unwrap().unwrap())
+        })
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
+    g.bench_function("tokio_mpsc", |b| {
+        b.iter(|| {
+            tx.send(black_box(1_u64)).now_or_never().unwrap().unwrap();
+            black_box(rx.recv().now_or_never().unwrap().unwrap())
+        })
+    });
+    let q = crossbeam_queue::ArrayQueue::new(CAPACITY);
+    g.bench_function("floor_crossbeam", |b| {
+        b.iter(|| {
+            q.push(black_box(1_u64)).unwrap();
+            black_box(q.pop().unwrap())
+        })
+    });
+    g.finish();
+}
+
+fn spsc(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("queue_spsc/{rt_name}"));
+        g.throughput(Throughput::Elements(ITEMS as u64));
+
+        let q = Arc::new(toro::Queue::new(CAPACITY));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (q.clone(), q.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.put(i).await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ITEMS {
+                            black_box(rx.get().await);
+                        }
+                    }),
+                ]
+            })
+        });
+
+        let (tx, rx) = async_channel::bounded(CAPACITY);
+        g.bench_function("async_channel", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.send(i).await.unwrap();
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ITEMS {
+                            black_box(rx.recv().await.unwrap());
+                        }
+                    }),
+                ]
+            })
+        });
+
+        let (tx, rx) = flume::bounded(CAPACITY);
+        g.bench_function("flume", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.send_async(i).await.unwrap();
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ITEMS {
+                            black_box(rx.recv_async().await.unwrap());
+                        }
+                    }),
+                ]
+            })
+        });
+
+        // One receiver: the consumer locks it for the iteration.
+        let (tx, rx) = tokio::sync::mpsc::channel(CAPACITY);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        g.bench_function("tokio_mpsc", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.send(i).await.unwrap();
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let mut rx = rx.try_lock().expect("one task at a time");
+                        for _ in 0..ITEMS {
+                            black_box(rx.recv().await.unwrap());
+                        }
+                    }),
+                ]
+            })
+        });
+        g.finish();
+    }
+}
+
+fn mpmc(c: &mut Criterion) {
+    const PER_SIDE: usize = ITEMS / SIDES;
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("queue_mpmc/{rt_name}"));
+        g.throughput(Throughput::Elements(ITEMS as u64));
+
+        let q = Arc::new(toro::Queue::new(CAPACITY));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let mut tasks = Vec::with_capacity(2 * SIDES);
+                for _ in 0..SIDES {
+                    let tx = q.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for i in 0..PER_SIDE {
+                            tx.put(i).await;
+                        }
+                    }));
+                    let rx = q.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for _ in 0..PER_SIDE {
+                            black_box(rx.get().await);
+                        }
+                    }));
+                }
+                tasks
+            })
+        });
+
+        let (tx, rx) = async_channel::bounded(CAPACITY);
+        g.bench_function("async_channel", |b| {
+            bench_tasks(b, &rt, || {
+                let mut tasks = Vec::with_capacity(2 * SIDES);
+                for _ in 0..SIDES {
+                    let tx = tx.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for i in 0..PER_SIDE {
+                            tx.send(i).await.unwrap();
+                        }
+                    }));
+                    let rx = rx.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for _ in 0..PER_SIDE {
+                            black_box(rx.recv().await.unwrap());
+                        }
+                    }));
+                }
+                tasks
+            })
+        });
+
+        // flume 0.12 sits out the 2-worker MPMC row: there it lost a wake-up and hung
+        // (all tasks pending, workers parked), like the dropped notifications reported
+        // against flume elsewhere.
+        if rt_name == "mt2" {
+            g.finish();
+            continue;
+        }
+        let (tx, rx) = flume::bounded(CAPACITY);
+        g.bench_function("flume", |b| {
+            bench_tasks(b, &rt, || {
+                let mut tasks = Vec::with_capacity(2 * SIDES);
+                for _ in 0..SIDES {
+                    let tx = tx.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for i in 0..PER_SIDE {
+                            tx.send_async(i).await.unwrap();
+                        }
+                    }));
+                    let rx = rx.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for _ in 0..PER_SIDE {
+                            black_box(rx.recv_async().await.unwrap());
+                        }
+                    }));
+                }
+                tasks
+            })
+        });
+        g.finish();
+    }
+}
+
+fn pingpong(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("queue_pingpong/{rt_name}"));
+        g.throughput(Throughput::Elements((2 * ROUND_TRIPS) as u64));
+
+        let qs = Arc::new((toro::Queue::new(1), toro::Queue::new(1)));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let (a, b) = (qs.clone(), qs.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*a;
+                        for i in 0..ROUND_TRIPS {
+                            ping.put(i).await;
+                            black_box(pong.get().await);
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let (ping, pong) = &*b;
+                        for _ in 0..ROUND_TRIPS {
+                            let i = ping.get().await;
+                            pong.put(i).await;
+                        }
+                    }),
+                ]
+            })
+        });
+
+        let (ping_tx, ping_rx) = async_channel::bounded(1);
+        let (pong_tx, pong_rx) = async_channel::bounded(1);
+        g.bench_function("async_channel", |b| {
+            bench_tasks(b, &rt, || {
+                let (ping_tx, pong_rx) = (ping_tx.clone(), pong_rx.clone());
+                let (ping_rx, pong_tx) = (ping_rx.clone(), pong_tx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ROUND_TRIPS {
+                            ping_tx.send(i).await.unwrap();
+                            black_box(pong_rx.recv().await.unwrap());
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ROUND_TRIPS {
+                            let i = ping_rx.recv().await.unwrap();
+                            pong_tx.send(i).await.unwrap();
+                        }
+                    }),
+                ]
+            })
+        });
+
+        let (ping_tx, ping_rx) = flume::bounded(1);
+        let (pong_tx, pong_rx) = flume::bounded(1);
+        g.bench_function("flume", |b| {
+            bench_tasks(b, &rt, || {
+                let (ping_tx, pong_rx) = (ping_tx.clone(), pong_rx.clone());
+                let (ping_rx, pong_tx) = (ping_rx.clone(), pong_tx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ROUND_TRIPS {
+                            ping_tx.send_async(i).await.unwrap();
+                            black_box(pong_rx.recv_async().await.unwrap());
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ROUND_TRIPS {
+                            let i = ping_rx.recv_async().await.unwrap();
+                            pong_tx.send_async(i).await.unwrap();
+                        }
+                    }),
+                ]
+            })
+        });
+
+        // One receiver per channel: each task locks the one it owns for the iteration.
+        let (ping_tx, ping_rx) = tokio::sync::mpsc::channel(1);
+        let (pong_tx, pong_rx) = tokio::sync::mpsc::channel(1);
+        let ping_rx = Arc::new(tokio::sync::Mutex::new(ping_rx));
+        let pong_rx = Arc::new(tokio::sync::Mutex::new(pong_rx));
+        g.bench_function("tokio_mpsc", |b| {
+            bench_tasks(b, &rt, || {
+                let (ping_tx, pong_rx) = (ping_tx.clone(), pong_rx.clone());
+                let (ping_rx, pong_tx) = (ping_rx.clone(), pong_tx.clone());
+                vec![
+                    tokio::spawn(async move {
+                        let mut pong_rx = pong_rx.try_lock().expect("one task at a time");
+                        for i in 0..ROUND_TRIPS {
+                            ping_tx.send(i).await.unwrap();
+                            black_box(pong_rx.recv().await.unwrap());
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        let mut ping_rx = ping_rx.try_lock().expect("one task at a time");
+                        for _ in 0..ROUND_TRIPS {
+                            let i = ping_rx.recv().await.unwrap();
+                            pong_tx.send(i).await.unwrap();
+                        }
+                    }),
+                ]
+            })
+        });
+        g.finish();
+    }
+}
+
+/// The peer of PriorityQueue: a `Mutex<BinaryHeap>` bounded by hand, with a `Notify` for
+/// "not empty" and one for "not full" (`notify_one` keeps a permit when nobody waits, so
+/// with one producer and one consumer no wake-up is lost).
+struct HeapQueue {
+    heap: Mutex<BinaryHeap<Reverse<usize>>>,
+    not_empty: Notify,
+    not_full: Notify,
+}
+
+impl HeapQueue {
+    fn new() -> Self {
+        HeapQueue {
+            heap: Mutex::new(BinaryHeap::with_capacity(CAPACITY)),
+            not_empty: Notify::new(),
+            not_full: Notify::new(),
+        }
+    }
+
+    async fn put(&self, item: usize) {
+        loop {
+            {
+                let mut heap = self.heap.lock().unwrap();
+                if heap.len() < CAPACITY {
+                    heap.push(Reverse(item));
+                    drop(heap);
+                    self.not_empty.notify_one();
+                    return;
+                }
+            }
+            self.not_full.notified().await;
+        }
+    }
+
+    async fn get(&self) -> usize {
+        loop {
+            let popped = self.heap.lock().unwrap().pop();
+            if let Some(Reverse(item)) = popped {
+                self.not_full.notify_one();
+                return item;
+            }
+            self.not_empty.notified().await;
+        }
+    }
+}
+
+/// The priorities put in the priority row: a fixed scramble of 0..1024.
+fn priority(i: usize) -> usize {
+    i.wrapping_mul(7919) % 1024
+}
+
+fn priority_queue(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("priority_queue/{rt_name}"));
+        g.throughput(Throughput::Elements(ITEMS as u64));
+
+        let q = Arc::new(toro::PriorityQueue::new(CAPACITY));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (q.clone(), q.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.put(priority(i)).await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ITEMS {
+                            black_box(rx.get().await);
+                        }
+                    }),
+                ]
+            })
+        });
+
+        let q = Arc::new(HeapQueue::new());
+        g.bench_function("heap_notify", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (q.clone(), q.clone());
+                vec![
+                    tokio::spawn(async move {
+                        for i in 0..ITEMS {
+                            tx.put(priority(i)).await;
+                        }
+                    }),
+                    tokio::spawn(async move {
+                        for _ in 0..ITEMS {
+                            black_box(rx.get().await);
+                        }
+                    }),
+                ]
+            })
+        });
+        g.finish();
+    }
+}
+
+/// toro's clock on tokio's timer: what the facade's `tokio` feature selects inside a tokio
+/// runtime, spelled out so that this row measures it without that feature.
+struct TokioClock;
+
+impl toro::Clock for TokioClock {
+    fn now(&self) -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> toro::Sleep {
+        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+            deadline,
+        )))
+    }
+}
+
+fn timed(c: &mut Criterion) {
+    let tokio_loop = toro::LoopHandle::new("tokio", TokioClock);
+    for (rt_name, rt) in runtimes() {
+        // Each get is called on an empty queue and polled once (pending, so its timer is
+        // armed), then an item is put and the get completes well before its deadline.
+        let mut g = c.benchmark_group(format!("timed_wait/{rt_name}"));
+        g.throughput(Throughput::Elements(TIMED_GETS as u64));
+
+        let q = Arc::new(toro::Queue::new(CAPACITY));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                let (q, tokio_loop) = (q.clone(), tokio_loop.clone());
+                vec![tokio::spawn(async move {
+                    for i in 0..TIMED_GETS {
+                        let mut get = q.get().deadline_on(&tokio_loop, FAR);
+                        assert!(pending_once(&mut get).await);
+                        q.put_nowait(i).unwrap();
+                        black_box(get.await.unwrap());
+                    }
+                })]
+            })
+        });
+        // `.deadline(d)` on the current loop: tokio's timer with the `tokio` feature,
+        // the runtime-free timer thread without it.
+        g.bench_function("toro_current_loop", |b| {
+            bench_tasks(b, &rt, || {
+                let q = q.clone();
+                vec![tokio::spawn(async move {
+                    for i in 0..TIMED_GETS {
+                        let mut get = q.get().deadline(FAR);
+                        assert!(pending_once(&mut get).await);
+                        q.put_nowait(i).unwrap();
+                        black_box(get.await.unwrap());
+                    }
+                })]
+            })
+        });
+        g.bench_function("toro_no_deadline", |b| {
+            bench_tasks(b, &rt, || {
+                let q = q.clone();
+                vec![tokio::spawn(async move {
+                    for i in 0..TIMED_GETS {
+                        let mut get = q.get();
+                        assert!(pending_once(&mut get).await);
+                        q.put_nowait(i).unwrap();
+                        black_box(get.await);
+                    }
+                })]
+            })
+        });
+
+        let (tx, rx) = tokio::sync::mpsc::channel(CAPACITY);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        g.bench_function("tokio_timeout", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                vec![tokio::spawn(async move {
+                    let mut rx = rx.try_lock().expect("one task at a time");
+                    for i in 0..TIMED_GETS {
+                        let mut recv = pin!(tokio::time::timeout(FAR, rx.recv()));
+                        assert!(pending_once(&mut recv).await);
+                        tx.try_send(i).unwrap();
+                        black_box(recv.await.unwrap().unwrap());
+                    }
+                })]
+            })
+        });
+        g.bench_function("ref_tokio_no_timeout", |b| {
+            bench_tasks(b, &rt, || {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                vec![tokio::spawn(async move {
+                    let mut rx = rx.try_lock().expect("one task at a time");
+                    for i in 0..TIMED_GETS {
+                        let mut recv = pin!(rx.recv());
+                        assert!(pending_once(&mut recv).await);
+                        tx.try_send(i).unwrap();
+                        black_box(recv.await.unwrap());
+                    }
+                })]
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = single, spsc, mpmc, pingpong, priority_queue, timed
+}
+criterion_main!(benches);
