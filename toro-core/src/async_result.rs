@@ -81,6 +81,7 @@ impl<T> AsyncResult<T> {
     /// r.set(()).unwrap();
     /// assert!(r.ready());
     /// ```
+    #[inline]
     pub fn ready(&self) -> bool {
         self.value.get().is_some()
     }
@@ -124,6 +125,7 @@ impl<T> AsyncResult<T> {
     /// r.set('x').unwrap();
     /// assert_eq!(r.get_nowait(), Ok(&'x'));
     /// ```
+    #[inline]
     pub fn get_nowait(&self) -> Result<&T, NotReady> {
         self.value.get().ok_or(NotReady)
     }
@@ -145,6 +147,7 @@ impl<T> AsyncResult<T> {
     /// assert_eq!(r.get().deadline(Duration::ZERO).await, Ok(&3));
     /// # });
     /// ```
+    #[inline]
     pub fn get(&self) -> AsyncResultGet<'_, T> {
         if self.ready() {
             return AsyncResultGet {
@@ -205,6 +208,7 @@ where
     stage: Stage<'a, Readers<T>>,
 }
 
+#[inline]
 fn value_of<T>(result: &AsyncResult<T>) -> &T {
     result
         .value
@@ -213,10 +217,12 @@ fn value_of<T>(result: &AsyncResult<T>) -> &T {
 }
 
 impl<'a, T> AsyncResultGet<'a, T> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<&'a T, ()> {
         self.stage.give_up_with(|result, ()| value_of(result))
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -227,6 +233,7 @@ wait_future!(AsyncResultGet<'a, T>, carries());
 impl<'a, T> Future for AsyncResultGet<'a, T> {
     type Output = &'a T;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'a T> {
         self.get_mut()
             .stage

@@ -47,6 +47,7 @@ impl Line for Waiters {
     type Target = Condition;
     type State = WaiterList<Notice>;
     type Data = Notice;
+    const RETURNS_GRANTS: bool = true;
 
     fn state(cond: &Condition) -> &Mutex<WaiterList<Notice>> {
         &cond.waiters
@@ -124,6 +125,7 @@ impl Condition {
     /// assert!(cond.wait().deadline(Duration::from_millis(1)).await.is_err());
     /// # });
     /// ```
+    #[inline]
     pub fn wait(&self) -> ConditionWait<'_> {
         let mut list = lock(&self.waiters);
         ConditionWait {
@@ -198,10 +200,12 @@ pub struct ConditionWait<'a> {
 }
 
 impl ConditionWait<'_> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<(), ()> {
         self.stage.give_up_with(|_, _| ()).map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -212,6 +216,7 @@ wait_future!(ConditionWait<'a>, carries());
 impl Future for ConditionWait<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().stage.poll_with(cx, |_, _| ())
     }

@@ -131,6 +131,11 @@ impl<D: Into<Deadline>> From<Option<D>> for Deadline {
 struct Alarm {
     handle: Option<LoopHandle>,
     at: Option<Instant>,
+    /// Whether the clock may already be past `at` when the wait first pends: true for an
+    /// absolute deadline, and for a relative one of zero. A positive relative deadline was
+    /// just measured from `now()`, so its first pending poll makes the timer at once
+    /// instead of reading the clock a second time.
+    check_first: bool,
     sleep: Option<Sleep>,
 }
 
@@ -140,6 +145,7 @@ impl Alarm {
         Alarm {
             handle: None,
             at: None,
+            check_first: false,
             sleep: None,
         }
     }
@@ -150,9 +156,11 @@ impl Alarm {
         }
         let handle = handle.cloned().unwrap_or_else(LoopHandle::current);
         let at = deadline.resolve(&handle);
+        let check_first = !matches!(deadline.0, When::After(d) if !d.is_zero());
         Alarm {
             handle: Some(handle),
             at,
+            check_first,
             sleep: None,
         }
     }
@@ -164,7 +172,7 @@ impl Alarm {
         let sleep = match &mut self.sleep {
             Some(sleep) => sleep,
             None => {
-                if handle.now() >= at {
+                if self.check_first && handle.now() >= at {
                     return Poll::Ready(());
                 }
                 self.sleep.insert(handle.sleep_until(at))

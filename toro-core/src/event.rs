@@ -30,6 +30,10 @@ use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
 /// ```
 pub struct Event {
     flag: AtomicBool,
+    /// Whether anyone is in line, so `set` with nobody waiting takes no lock. Set under
+    /// the lock before a waiter re-checks the flag, read by `set` after it stores the flag
+    /// (both `SeqCst`): either `set` sees the waiter, or the waiter sees the flag.
+    waiting: AtomicBool,
     waiters: Mutex<WaiterList<()>>,
 }
 
@@ -47,6 +51,12 @@ impl Line for Waiters {
     fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
         list
     }
+
+    fn left_line(event: &Event, list: &mut WaiterList<()>, _: &mut (), _: &mut WakeList) {
+        if list.is_empty() {
+            event.waiting.store(false, Ordering::SeqCst);
+        }
+    }
 }
 
 impl Event {
@@ -61,6 +71,7 @@ impl Event {
     pub const fn new() -> Self {
         Event {
             flag: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
             waiters: Mutex::new(WaiterList::new()),
         }
     }
@@ -70,6 +81,7 @@ impl Event {
     pub fn new() -> Self {
         Event {
             flag: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
             waiters: Mutex::new(WaiterList::new()),
         }
     }
@@ -83,6 +95,7 @@ impl Event {
     /// e.set();
     /// assert!(e.is_set());
     /// ```
+    #[inline]
     pub fn is_set(&self) -> bool {
         self.flag.load(Ordering::Acquire)
     }
@@ -99,9 +112,22 @@ impl Event {
     /// # drop(w);
     /// ```
     pub fn set(&self) {
-        self.flag.store(true, Ordering::Release);
+        self.flag.store(true, Ordering::SeqCst);
+        if !self.waiting.load(Ordering::SeqCst) {
+            return;
+        }
+        self.release_waiters();
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_waiters(&self) {
         let mut wakes = WakeList::new();
-        lock(&self.waiters).grant_all(&mut wakes);
+        {
+            let mut list = lock(&self.waiters);
+            list.grant_all(&mut wakes);
+            self.waiting.store(false, Ordering::SeqCst);
+        }
         wakes.wake_all();
     }
 
@@ -151,15 +177,26 @@ impl Event {
     /// assert!(e.wait().deadline(Duration::ZERO).await.is_ok());
     /// # });
     /// ```
+    #[inline]
     pub fn wait(&self) -> EventWait<'_> {
         if self.is_set() {
             return EventWait {
                 stage: Stage::granted(self, ()),
             };
         }
+        self.wait_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wait_slow(&self) -> EventWait<'_> {
         let mut list = lock(&self.waiters);
-        // Re-check under the lock: `set` stores the flag before it takes the lock.
-        if self.flag.load(Ordering::Acquire) {
+        // Announce the waiter, then re-check: `set` stores the flag, then reads `waiting`.
+        self.waiting.store(true, Ordering::SeqCst);
+        if self.flag.load(Ordering::SeqCst) {
+            if list.is_empty() {
+                self.waiting.store(false, Ordering::SeqCst);
+            }
             return EventWait {
                 stage: Stage::granted(self, ()),
             };
@@ -192,10 +229,12 @@ pub struct EventWait<'a> {
 }
 
 impl EventWait<'_> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<(), ()> {
         self.stage.give_up_with(|_, ()| ())
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -206,6 +245,7 @@ wait_future!(EventWait<'a>, carries());
 impl Future for EventWait<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().stage.poll_with(cx, |_, ()| ())
     }

@@ -65,6 +65,7 @@ impl Lock {
     /// let _g = lock.try_acquire();
     /// assert!(lock.locked());
     /// ```
+    #[inline]
     pub fn locked(&self) -> bool {
         self.pool.free() == 0
     }
@@ -79,6 +80,7 @@ impl Lock {
     /// assert!(lock.try_acquire().is_none());
     /// drop(g);
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Option<LockGuard<'_>> {
         self.pool
             .try_acquire(1)
@@ -107,6 +109,7 @@ impl Lock {
     /// assert!(lock.acquire().deadline(Duration::from_millis(1)).await.is_err());
     /// # });
     /// ```
+    #[inline]
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
             stage: self.pool.acquire(1),
@@ -128,6 +131,7 @@ impl Lock {
     /// assert!(lock.release().is_ok());
     /// assert_eq!(lock.release(), Err(toro_core::NotLocked));
     /// ```
+    #[inline]
     pub fn release(&self) -> Result<(), NotLocked> {
         self.pool.release(1).map_err(|()| NotLocked)
     }
@@ -171,6 +175,7 @@ impl LockGuard<'_> {
 }
 
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Refused only if the lock was also released by hand: it is free already.
         let _ = self.pool.release(1);
@@ -190,12 +195,14 @@ pub struct LockAcquire<'a> {
 }
 
 impl<'a> LockAcquire<'a> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<LockGuard<'a>, ()> {
         self.stage
             .give_up_with(|pool, _| LockGuard { pool })
             .map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -206,6 +213,7 @@ wait_future!(LockAcquire<'a>, carries());
 impl<'a> Future for LockAcquire<'a> {
     type Output = LockGuard<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.get_mut()
             .stage

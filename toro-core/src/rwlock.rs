@@ -91,6 +91,7 @@ impl RwLock {
     /// let _w = rw.try_acquire_write().unwrap();
     /// assert!(rw.locked());
     /// ```
+    #[inline]
     pub fn locked(&self) -> bool {
         self.pool.free() == 0
     }
@@ -104,6 +105,7 @@ impl RwLock {
     /// let _r = rw.try_acquire_read().unwrap();
     /// assert!(rw.try_acquire_read().is_none());
     /// ```
+    #[inline]
     pub fn try_acquire_read(&self) -> Option<ReadGuard<'_>> {
         self.pool
             .try_acquire(1)
@@ -121,6 +123,7 @@ impl RwLock {
     /// drop(r);
     /// assert!(rw.try_acquire_write().is_some());
     /// ```
+    #[inline]
     pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
         self.pool.try_acquire(self.max_readers).then(|| WriteGuard {
             pool: &self.pool,
@@ -145,6 +148,7 @@ impl RwLock {
     /// let _r = rw.acquire_read().await;
     /// # });
     /// ```
+    #[inline]
     pub fn acquire_read(&self) -> AcquireRead<'_> {
         AcquireRead {
             stage: self.pool.acquire(1),
@@ -174,6 +178,7 @@ impl RwLock {
     /// assert!(rw.try_acquire_write().is_some());
     /// # });
     /// ```
+    #[inline]
     pub fn acquire_write(&self) -> AcquireWrite<'_> {
         let tokens = self.max_readers;
         AcquireWrite {
@@ -196,6 +201,7 @@ impl RwLock {
     /// assert!(rw.release_read().is_ok());
     /// assert!(rw.release_read().is_err());
     /// ```
+    #[inline]
     pub fn release_read(&self) -> Result<(), NotLocked> {
         self.pool.release(1).map_err(|()| NotLocked)
     }
@@ -215,6 +221,7 @@ impl RwLock {
     /// assert!(rw.release_write().is_ok());
     /// assert!(rw.release_write().is_err());
     /// ```
+    #[inline]
     pub fn release_write(&self) -> Result<(), NotLocked> {
         self.pool.release(self.max_readers).map_err(|()| NotLocked)
     }
@@ -253,6 +260,7 @@ impl ReadGuard<'_> {
 }
 
 impl Drop for ReadGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let _ = self.pool.release(1);
     }
@@ -288,6 +296,7 @@ impl WriteGuard<'_> {
 }
 
 impl Drop for WriteGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let _ = self.pool.release(self.tokens);
     }
@@ -306,12 +315,14 @@ pub struct AcquireRead<'a> {
 }
 
 impl<'a> AcquireRead<'a> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<ReadGuard<'a>, ()> {
         self.stage
             .give_up_with(|pool, _| ReadGuard { pool })
             .map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -322,6 +333,7 @@ wait_future!(AcquireRead<'a>, carries());
 impl<'a> Future for AcquireRead<'a> {
     type Output = ReadGuard<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.get_mut()
             .stage
@@ -345,6 +357,7 @@ pub struct AcquireWrite<'a> {
 }
 
 impl<'a> AcquireWrite<'a> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<WriteGuard<'a>, ()> {
         let tokens = self.tokens;
         self.stage
@@ -352,6 +365,7 @@ impl<'a> AcquireWrite<'a> {
             .map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -362,6 +376,7 @@ wait_future!(AcquireWrite<'a>, carries());
 impl<'a> Future for AcquireWrite<'a> {
     type Output = WriteGuard<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let tokens = this.tokens;

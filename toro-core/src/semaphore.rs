@@ -71,6 +71,7 @@ impl Semaphore {
     /// let _g = sem.try_acquire().unwrap();
     /// assert_eq!(sem.counter(), 2);
     /// ```
+    #[inline]
     pub fn counter(&self) -> usize {
         self.pool.free()
     }
@@ -84,6 +85,7 @@ impl Semaphore {
     /// let _g = sem.try_acquire().unwrap();
     /// assert!(sem.locked());
     /// ```
+    #[inline]
     pub fn locked(&self) -> bool {
         self.counter() == 0
     }
@@ -98,6 +100,7 @@ impl Semaphore {
     /// assert!(g.is_some());
     /// assert!(sem.try_acquire().is_none());
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.pool
             .try_acquire(1)
@@ -124,6 +127,7 @@ impl Semaphore {
     /// assert!(sem.acquire().deadline(Duration::ZERO).await.is_err());
     /// # });
     /// ```
+    #[inline]
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             stage: self.pool.acquire(1),
@@ -148,6 +152,7 @@ impl Semaphore {
     /// sem.release();
     /// assert_eq!(sem.counter(), 2);
     /// ```
+    #[inline]
     pub fn release(&self) {
         self.pool.release(1).expect("Semaphore counter overflow");
     }
@@ -173,6 +178,7 @@ impl Semaphore {
     /// assert_eq!(sem.counter(), 1);
     /// # });
     /// ```
+    #[inline]
     pub fn wait(&self) -> SemaphoreWait<'_> {
         SemaphoreWait {
             stage: self.pool.watch(),
@@ -245,6 +251,7 @@ impl BoundedSemaphore {
     /// ```
     /// assert_eq!(toro_core::BoundedSemaphore::new(4).counter(), 4);
     /// ```
+    #[inline]
     pub fn counter(&self) -> usize {
         self.pool.free()
     }
@@ -256,6 +263,7 @@ impl BoundedSemaphore {
     /// ```
     /// assert!(toro_core::BoundedSemaphore::new(0).locked());
     /// ```
+    #[inline]
     pub fn locked(&self) -> bool {
         self.counter() == 0
     }
@@ -268,6 +276,7 @@ impl BoundedSemaphore {
     /// let sem = toro_core::BoundedSemaphore::new(1);
     /// assert!(sem.try_acquire().is_some());
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.pool
             .try_acquire(1)
@@ -292,6 +301,7 @@ impl BoundedSemaphore {
     /// assert!(!sem.locked());
     /// # });
     /// ```
+    #[inline]
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             stage: self.pool.acquire(1),
@@ -311,6 +321,7 @@ impl BoundedSemaphore {
     /// let sem = toro_core::BoundedSemaphore::new(1);
     /// assert_eq!(sem.release(), Err(toro_core::TooManyReleases));
     /// ```
+    #[inline]
     pub fn release(&self) -> Result<(), TooManyReleases> {
         self.pool.release(1).map_err(|()| TooManyReleases)
     }
@@ -328,6 +339,7 @@ impl BoundedSemaphore {
     /// toro_core::BoundedSemaphore::new(1).wait().await;
     /// # });
     /// ```
+    #[inline]
     pub fn wait(&self) -> SemaphoreWait<'_> {
         SemaphoreWait {
             stage: self.pool.watch(),
@@ -376,6 +388,7 @@ impl SemaphoreGuard<'_> {
 }
 
 impl Drop for SemaphoreGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Refused only if the token was also released by hand; then it is back already.
         let _ = self.pool.release(1);
@@ -397,12 +410,14 @@ pub struct SemaphoreAcquire<'a> {
 }
 
 impl<'a> SemaphoreAcquire<'a> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<SemaphoreGuard<'a>, ()> {
         self.stage
             .give_up_with(|pool, _| SemaphoreGuard { pool })
             .map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -413,6 +428,7 @@ wait_future!(SemaphoreAcquire<'a>, carries());
 impl<'a> Future for SemaphoreAcquire<'a> {
     type Output = SemaphoreGuard<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.get_mut()
             .stage
@@ -435,10 +451,12 @@ pub struct SemaphoreWait<'a> {
 }
 
 impl SemaphoreWait<'_> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<(), ()> {
         self.stage.give_up_with(|_, ()| ())
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -449,6 +467,7 @@ wait_future!(SemaphoreWait<'a>, carries());
 impl Future for SemaphoreWait<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().stage.poll_with(cx, |_, ()| ())
     }

@@ -47,6 +47,17 @@ pub(crate) struct Request {
     held: usize,
 }
 
+impl Request {
+    /// A request granted whole, at the call.
+    #[inline]
+    fn whole(n: usize) -> Self {
+        Request {
+            missing: 0,
+            held: n,
+        }
+    }
+}
+
 /// The line of acquirers.
 pub(crate) enum Acquirers {}
 
@@ -81,6 +92,7 @@ impl TokenPool {
     }
 
     /// Free tokens now (toro's `counter`).
+    #[inline]
     pub(crate) fn free(&self) -> usize {
         self.state.load(Ordering::Acquire) / ONE
     }
@@ -92,6 +104,7 @@ impl TokenPool {
     }
 
     /// Takes `n` tokens if they are free and nobody is in line.
+    #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & QUEUED == 0 && s / ONE >= n {
@@ -110,16 +123,17 @@ impl TokenPool {
 
     /// Takes `n` tokens now (granted at the call), or takes every free one and joins the
     /// line for the rest.
+    #[inline]
     pub(crate) fn acquire(&self, n: usize) -> Stage<'_, Acquirers> {
         if self.try_acquire(n) {
-            return Stage::granted(
-                self,
-                Request {
-                    missing: 0,
-                    held: n,
-                },
-            );
+            return Stage::granted(self, Request::whole(n));
         }
+        self.acquire_slow(n)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(&self, n: usize) -> Stage<'_, Acquirers> {
         let mut lines = lock(&self.lines);
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -131,15 +145,7 @@ impl TokenPool {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => {
-                        return Stage::granted(
-                            self,
-                            Request {
-                                missing: 0,
-                                held: n,
-                            },
-                        )
-                    }
+                    Ok(_) => return Stage::granted(self, Request::whole(n)),
                     Err(actual) => s = actual,
                 }
                 continue;
@@ -187,10 +193,17 @@ impl TokenPool {
 
     /// Returns `n` tokens: to the oldest acquirers in line, else to the pool. Refused
     /// (`Err`) if that would leave more than `bound` tokens free.
+    #[inline]
     pub(crate) fn release(&self, n: usize) -> Result<(), ()> {
         if self.add_free(n, self.bound)? {
             return Ok(());
         }
+        self.release_slow(n)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&self, n: usize) -> Result<(), ()> {
         let mut wakes = WakeList::new();
         let result = {
             let mut lines = lock(&self.lines);
@@ -202,6 +215,7 @@ impl TokenPool {
 
     /// With nobody in line, adds `n` free tokens (`Ok(true)`), unless that would pass
     /// `bound`. `Ok(false)` once `QUEUED` is seen: the tokens must go to the line.
+    #[inline]
     fn add_free(&self, n: usize, bound: usize) -> Result<bool, ()> {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & QUEUED == 0 {
@@ -275,6 +289,7 @@ impl Line for Acquirers {
     type Target = TokenPool;
     type State = Lines;
     type Data = Request;
+    const RETURNS_GRANTS: bool = true;
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
         &pool.lines

@@ -231,45 +231,56 @@ impl<W> WaiterList<W> {
 
 /// Wakers collected under a primitive's mutex, woken after it is released.
 ///
-/// The first few live inline, so a hand-off allocates nothing.
+/// Most calls wake nobody or one waiter: the first waker lives inline, so building,
+/// filling and dropping an empty or single list costs a few moves and no allocation.
 pub(crate) struct WakeList {
-    inline: [Option<Waker>; 4],
-    len: usize,
-    spill: Vec<Waker>,
+    first: Option<Waker>,
+    rest: Vec<Waker>,
 }
 
 impl WakeList {
+    #[inline]
     pub(crate) const fn new() -> Self {
         WakeList {
-            inline: [None, None, None, None],
-            len: 0,
-            spill: Vec::new(),
+            first: None,
+            rest: Vec::new(),
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         let Some(waker) = waker else { return };
-        if self.len < self.inline.len() {
-            self.inline[self.len] = Some(waker);
-            self.len += 1;
+        if self.first.is_none() {
+            self.first = Some(waker);
         } else {
-            self.spill.push(waker);
+            self.rest.push(waker);
         }
     }
 
     /// Wakes everything collected, oldest first. Call with no mutex held.
-    pub(crate) fn wake_all(self) {
-        drop(self)
+    #[inline]
+    pub(crate) fn wake_all(mut self) {
+        if let Some(first) = self.first.take() {
+            first.wake();
+            if !self.rest.is_empty() {
+                wake_rest(std::mem::take(&mut self.rest));
+            }
+        }
     }
 }
 
+#[cold]
+fn wake_rest(rest: Vec<Waker>) {
+    rest.into_iter().for_each(Waker::wake);
+}
+
 impl Drop for WakeList {
+    /// Dropped without `wake_all` (an early return): still wake, nothing may be lost.
+    #[inline]
     fn drop(&mut self) {
-        for waker in self.inline[..self.len].iter_mut().filter_map(Option::take) {
-            waker.wake();
-        }
-        for waker in self.spill.drain(..) {
-            waker.wake();
+        if let Some(first) = self.first.take() {
+            first.wake();
+            wake_rest(std::mem::take(&mut self.rest));
         }
     }
 }
@@ -286,6 +297,10 @@ pub(crate) trait Line {
     type State;
     /// Each waiter's data: its request, and what it has been granted.
     type Data;
+
+    /// Whether a grant holds something to give back ([`return_grant`](Self::return_grant)
+    /// does something): if not, dropping an unreturned grant touches no lock.
+    const RETURNS_GRANTS: bool = false;
 
     fn state(target: &Self::Target) -> &Mutex<Self::State>;
 
@@ -413,6 +428,7 @@ pub(crate) enum Stage<'a, L: Line> {
 
 impl<'a, L: Line> Stage<'a, L> {
     /// A grant made at the call: the wait never stood in line.
+    #[inline]
     pub(crate) fn granted(target: &'a L::Target, data: L::Data) -> Self {
         Stage::Granted {
             target,
@@ -420,6 +436,7 @@ impl<'a, L: Line> Stage<'a, L> {
         }
     }
 
+    #[inline]
     pub(crate) fn poll_with<T>(
         &mut self,
         cx: &mut Context<'_>,
@@ -442,6 +459,7 @@ impl<'a, L: Line> Stage<'a, L> {
     }
 
     /// See [`Waiter::give_up`].
+    #[inline]
     pub(crate) fn give_up_with<T>(
         &mut self,
         finish: impl FnOnce(&'a L::Target, L::Data) -> T,
@@ -462,6 +480,7 @@ impl<'a, L: Line> Stage<'a, L> {
         }
     }
 
+    #[inline]
     pub(crate) fn is_ready(&self) -> bool {
         matches!(self, Stage::Granted { data: Some(_), .. })
     }
@@ -473,15 +492,24 @@ impl<'a, L: Line> Stage<'a, L> {
 }
 
 impl<L: Line> Drop for Stage<'_, L> {
+    #[inline]
     fn drop(&mut self) {
         if let Stage::Granted { target, data } = self {
             if let Some(data) = data.take() {
-                let mut wakes = WakeList::new();
-                L::return_grant(target, &mut lock(L::state(target)), data, &mut wakes);
-                wakes.wake_all();
+                if L::RETURNS_GRANTS {
+                    return_unreturned::<L>(target, data);
+                }
             }
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn return_unreturned<L: Line>(target: &L::Target, data: L::Data) {
+    let mut wakes = WakeList::new();
+    L::return_grant(target, &mut lock(L::state(target)), data, &mut wakes);
+    wakes.wake_all();
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ impl<T, O: Order<T>> Line for Getters<T, O> {
     type Target = Engine<T, O>;
     type State = State<T, O>;
     type Data = Option<T>;
+    const RETURNS_GRANTS: bool = true;
 
     fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
         &engine.state
@@ -394,6 +395,7 @@ macro_rules! queue_type {
             /// q.put_nowait(1).unwrap();
             /// assert_eq!(q.put_nowait(2).unwrap_err().into_inner(), 2);
             /// ```
+            #[inline]
             pub fn put_nowait(&self, item: T) -> Result<(), Full<T>> {
                 self.engine.put_nowait(item)
             }
@@ -419,6 +421,7 @@ macro_rules! queue_type {
             /// assert_eq!(timed_out.into_inner(), 2);
             /// # });
             /// ```
+            #[inline]
             pub fn put(&self, item: T) -> QueuePut<'_, T, $order<T>> {
                 self.engine.put(item)
             }
@@ -438,6 +441,7 @@ macro_rules! queue_type {
             /// q.put_nowait(5).unwrap();
             /// assert_eq!(q.get_nowait(), Ok(5));
             /// ```
+            #[inline]
             pub fn get_nowait(&self) -> Result<T, Empty> {
                 self.engine.get_nowait()
             }
@@ -464,6 +468,7 @@ macro_rules! queue_type {
             /// assert_eq!(getter.await, "hi");
             /// # });
             /// ```
+            #[inline]
             pub fn get(&self) -> QueueGet<'_, T, $order<T>> {
                 self.engine.get()
             }
@@ -620,15 +625,18 @@ where
     stage: Stage<'a, Getters<T, O>>,
 }
 
+#[inline]
 fn granted_item<T, O>(_: &Engine<T, O>, item: Option<T>) -> T {
     item.expect("queue getter granted without an item")
 }
 
 impl<T, O: Order<T>> QueueGet<'_, T, O> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<T, ()> {
         self.stage.give_up_with(granted_item).map_err(drop)
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -639,6 +647,7 @@ wait_future!(QueueGet<'a, T, O: Order<T>>, carries());
 impl<T, O: Order<T>> Future for QueueGet<'_, T, O> {
     type Output = T;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         self.get_mut().stage.poll_with(cx, granted_item)
     }
@@ -663,12 +672,14 @@ where
 }
 
 impl<T, O: Order<T>> QueuePut<'_, T, O> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<(), T> {
         self.stage
             .give_up_with(|_, _| ())
             .map_err(|item| item.expect("blocked putter without its item"))
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -679,6 +690,7 @@ wait_future!(QueuePut<'a, T, O: Order<T>>, carries T);
 impl<T, O: Order<T>> Future for QueuePut<'_, T, O> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().stage.poll_with(cx, |_, _| ())
     }
@@ -702,10 +714,12 @@ where
 }
 
 impl<T> QueueJoin<'_, T> {
+    #[inline]
     fn give_up_wait(&mut self) -> Result<(), ()> {
         self.stage.give_up_with(|_, ()| ())
     }
 
+    #[inline]
     fn is_ready_now(&self) -> bool {
         self.stage.is_ready()
     }
@@ -716,6 +730,7 @@ wait_future!(QueueJoin<'a, T>, carries());
 impl<T> Future for QueueJoin<'_, T> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().stage.poll_with(cx, |_, ()| ())
     }
