@@ -8,6 +8,42 @@
 //! **Ready wins**: a wait that could finish when it was called, or that was handed its
 //! token or item before the deadline was observed, succeeds whatever the deadline says.
 //! A zero or past deadline is a real, already expired deadline, never "no deadline".
+//!
+//! Any other future gets a deadline from [`DeadlineExt`]; there, at the deadline, the future
+//! is simply dropped.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use toro_core::{Deadline, DeadlineExt, Queue};
+//!
+//! toro_core::block_on(async {
+//!     let queue = Queue::new(1);
+//!     // Nothing to get: the wait times out, having taken nothing.
+//!     assert!(queue.get().deadline(Duration::from_millis(1)).await.is_err());
+//!
+//!     // Ready wins: an item that is there is taken, even with an expired deadline.
+//!     queue.put_nowait(7).unwrap();
+//!     assert_eq!(queue.get().deadline(Duration::ZERO).await, Ok(7));
+//!
+//!     // An absolute deadline on the current loop's clock, or none at all.
+//!     queue.put_nowait(8).unwrap();
+//!     let at = toro_core::now() + Duration::from_secs(1);
+//!     assert_eq!(queue.get().deadline(at).await, Ok(8));
+//!     queue.put_nowait(9).unwrap();
+//!     assert_eq!(queue.get().deadline(Deadline::NEVER).await, Ok(9));
+//!
+//!     // A timed-out put hands its item back.
+//!     queue.put_nowait(10).unwrap();
+//!     let timeout = queue.put(11).deadline(Duration::ZERO).await.unwrap_err();
+//!     assert_eq!(timeout.into_inner(), 11);
+//!
+//!     // Any future, through `DeadlineExt`.
+//!     let never = std::future::pending::<()>();
+//!     assert!(never.deadline(Duration::from_millis(1)).await.is_err());
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -49,6 +85,25 @@ enum When {
 
 impl Deadline {
     /// No deadline: wait for as long as it takes.
+    ///
+    /// The same as `Deadline::from(None)`; useful where a `Deadline` must be passed but the
+    /// caller wants none, e.g. a configurable timeout that is switched off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_core::Deadline;
+    ///
+    /// assert_eq!(Deadline::from(None::<Duration>), Deadline::NEVER);
+    /// # toro_core::block_on(async {
+    /// let event = toro_core::Event::new();
+    /// let wait = event.wait().deadline(Deadline::NEVER);
+    /// event.set();
+    /// // With no deadline, the wait can only end by completing.
+    /// assert_eq!(wait.await, Ok(()));
+    /// # });
+    /// ```
     pub const NEVER: Deadline = Deadline(When::Never);
 
     /// A deadline `duration` after the wait starts.
@@ -191,8 +246,52 @@ pub(crate) use sealed::Sealed;
 ///
 /// Implemented by every waiting future of toro (`LockAcquire`, `QueueGet`, `QueuePut`, ...);
 /// it is what [`WithDeadline`] needs. Sealed: only toro's futures implement it.
+///
+/// Use it as a bound in code that takes any toro wait with a deadline, e.g. a helper that
+/// awaits a [`WithDeadline`] and recovers what a timed-out wait carried.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use toro_core::{Queue, WaitFuture, WithDeadline};
+///
+/// /// What a toro wait handed back if it timed out; `None` if it completed.
+/// async fn left_over<F: WaitFuture>(wait: WithDeadline<F>) -> Option<F::Carried> {
+///     wait.await.err().map(|timeout| timeout.into_inner())
+/// }
+///
+/// # toro_core::block_on(async {
+/// let queue = Queue::new(1);
+/// queue.put_nowait("a").unwrap();
+/// // The queue is full: the put times out and its item comes back.
+/// assert_eq!(left_over(queue.put("b").deadline(Duration::ZERO)).await, Some("b"));
+/// // The get takes "a" at once: ready wins over the expired deadline.
+/// assert_eq!(left_over(queue.get().deadline(Duration::ZERO)).await, None);
+/// assert!(queue.empty());
+/// # });
+/// ```
 pub trait WaitFuture: Future + Unpin + Sealed {
-    /// What the wait hands back when it times out (a `put`'s item; `()` for the others).
+    /// What the wait hands back when it times out (a `put`'s item; `()` for the others),
+    /// inside the [`Timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_core::{Condition, Queue, Timeout};
+    /// # toro_core::block_on(async {
+    /// let queue = Queue::new(1);
+    /// queue.put_nowait(1).unwrap();
+    /// // A put carries its item: `Carried` is the item type.
+    /// let timeout: Timeout<i32> = queue.put(2).deadline(Duration::ZERO).await.unwrap_err();
+    /// assert_eq!(timeout.into_inner(), 2);
+    /// // Every other wait carries `()`.
+    /// let cond = Condition::new();
+    /// let timeout: Timeout<()> = cond.wait().deadline(Duration::ZERO).await.unwrap_err();
+    /// let () = timeout.into_inner();
+    /// # });
+    /// ```
     type Carried;
 
     /// Leaves the line: `Ok` if the wait completed first (it wins), else `Err` with what
@@ -282,7 +381,34 @@ impl<F: WaitFuture + fmt::Debug> fmt::Debug for WithDeadline<F> {
 /// # });
 /// ```
 pub trait DeadlineExt: Future + Sized {
-    /// This future with a deadline on the current loop.
+    /// This future with a deadline on the current loop (see
+    /// [`LoopHandle::current`]).
+    ///
+    /// For toro's own waits prefer their inherent `.deadline(d)` (it wins, since inherent
+    /// methods come first): it leaves the line cleanly and gives back a `put`'s item.
+    ///
+    /// # Errors
+    ///
+    /// The returned future resolves to `Err(Timeout)` if the deadline passes before this
+    /// future completes; this future is dropped then.
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as this future: the deadline cancels it by dropping it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_core::{DeadlineExt, Timeout};
+    /// # toro_core::block_on(async {
+    /// // Ready wins, even against an expired deadline.
+    /// assert_eq!(async { "ready" }.deadline(Duration::ZERO).await, Ok("ready"));
+    /// // A future that never finishes is dropped at the deadline.
+    /// let never = std::future::pending::<u8>();
+    /// assert_eq!(never.deadline(Duration::from_millis(1)).await, Err(Timeout::new(())));
+    /// # });
+    /// ```
     fn deadline(self, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
             future: self,
@@ -290,7 +416,42 @@ pub trait DeadlineExt: Future + Sized {
         }
     }
 
-    /// This future with a deadline on `handle`'s clock.
+    /// This future with a deadline on `handle`'s clock, whatever loop is current.
+    ///
+    /// # Errors
+    ///
+    /// The returned future resolves to `Err(Timeout)` if the deadline passes before this
+    /// future completes; this future is dropped then.
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as this future: the deadline cancels it by dropping it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use toro_core::{Clock, DeadlineExt, LoopHandle, Sleep};
+    ///
+    /// /// A clock whose timers fire at once.
+    /// struct Instantly;
+    /// impl Clock for Instantly {
+    ///     fn now(&self) -> Instant {
+    ///         Instant::now()
+    ///     }
+    ///     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+    ///         Box::pin(async {})
+    ///     }
+    /// }
+    ///
+    /// # toro_core::block_on(async {
+    /// let handle = LoopHandle::new("instantly", Instantly);
+    /// let never = std::future::pending::<()>();
+    /// // An hour on `handle`'s clock is over at its first sleep.
+    /// let result = never.deadline_on(&handle, Duration::from_secs(3600)).await;
+    /// assert!(result.is_err());
+    /// # });
+    /// ```
     fn deadline_on(self, handle: &LoopHandle, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
             future: self,
@@ -303,6 +464,28 @@ impl<F: Future> DeadlineExt for F {}
 
 pin_project_lite::pin_project! {
     /// Any future with a deadline; see [`DeadlineExt`].
+    ///
+    /// Made by [`DeadlineExt::deadline`] and [`DeadlineExt::deadline_on`]; resolves to
+    /// `Ok(output)`, or `Err(Timeout)` once the deadline passes (the future is dropped then).
+    /// Name it to store a bounded future in a struct or return it from a function.
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as the future it wraps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::time::Duration;
+    /// use toro_core::{DeadlineExt, Deadlined};
+    ///
+    /// fn answer() -> Deadlined<impl Future<Output = u32>> {
+    ///     async { 6 * 7 }.deadline(Duration::from_secs(1))
+    /// }
+    ///
+    /// assert_eq!(toro_core::block_on(answer()), Ok(42));
+    /// ```
     #[must_use = "futures do nothing unless you .await or poll them"]
     pub struct Deadlined<F> {
         #[pin]
@@ -339,6 +522,38 @@ macro_rules! wait_future {
             /// Gives this wait a deadline on the current loop (see
             /// [`LoopHandle::current`](crate::LoopHandle::current)): it resolves to
             /// `Err(Timeout)` if the deadline passes first, having taken nothing.
+            ///
+            /// A wait that can complete at once, or that was handed what it waits for
+            /// before the deadline was observed, succeeds whatever the deadline (ready
+            /// wins). Every toro wait has this method; the example uses
+            /// [`Lock::acquire`](crate::Lock::acquire)'s.
+            ///
+            /// # Errors
+            ///
+            /// The returned future resolves to `Err(Timeout)` if the deadline passes
+            /// before the wait completes. The wait has then left its line and taken
+            /// nothing; the [`Timeout`](crate::Timeout) carries back what it carried (a
+            /// `put`'s item, `()` for the others).
+            ///
+            /// # Cancel safety
+            ///
+            /// Like the wait's own: dropping the returned future drops the wait, which
+            /// leaves its line and gives back whatever it had been handed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            /// # toro_core::block_on(async {
+            /// let lock = toro_core::Lock::new();
+            /// let held = lock.acquire().await;
+            /// // Held: a second acquire times out and leaves the line.
+            /// assert!(lock.acquire().deadline(Duration::from_millis(1)).await.is_err());
+            /// drop(held);
+            /// // Free: ready wins, even against an expired deadline.
+            /// assert!(lock.acquire().deadline(Duration::ZERO).await.is_ok());
+            /// # });
+            /// ```
             pub fn deadline(
                 self,
                 deadline: impl Into<$crate::Deadline>,
@@ -346,7 +561,48 @@ macro_rules! wait_future {
                 $crate::WithDeadline::new(self, deadline.into(), None)
             }
 
-            /// Gives this wait a deadline on `handle`'s clock.
+            /// Gives this wait a deadline on `handle`'s clock, whatever loop is current.
+            ///
+            /// Use it to time a wait on a particular clock: a mock clock in a test, or
+            /// another runtime's timer. Every toro wait has this method; the example uses
+            /// [`Lock::acquire`](crate::Lock::acquire)'s.
+            ///
+            /// # Errors
+            ///
+            /// The returned future resolves to `Err(Timeout)` if the deadline passes
+            /// before the wait completes, as for [`deadline`](Self::deadline).
+            ///
+            /// # Cancel safety
+            ///
+            /// Like the wait's own: dropping the returned future drops the wait, which
+            /// leaves its line and gives back whatever it had been handed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::{Duration, Instant};
+            /// use toro_core::{Clock, LoopHandle, Sleep};
+            ///
+            /// /// A clock whose timers fire at once.
+            /// struct Instantly;
+            /// impl Clock for Instantly {
+            ///     fn now(&self) -> Instant {
+            ///         Instant::now()
+            ///     }
+            ///     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+            ///         Box::pin(async {})
+            ///     }
+            /// }
+            ///
+            /// # toro_core::block_on(async {
+            /// let handle = LoopHandle::new("instantly", Instantly);
+            /// let lock = toro_core::Lock::new();
+            /// let _held = lock.acquire().await;
+            /// // An hour on `handle`'s clock is over at its first sleep.
+            /// let late = lock.acquire().deadline_on(&handle, Duration::from_secs(3600)).await;
+            /// assert!(late.is_err());
+            /// # });
+            /// ```
             pub fn deadline_on(
                 self,
                 handle: &$crate::LoopHandle,

@@ -153,6 +153,25 @@ impl fmt::Debug for Lock {
 }
 
 /// Holds a [`Lock`]; releases it when dropped.
+///
+/// Made by [`Lock::acquire`] and [`Lock::try_acquire`]. Keep it alive for the critical
+/// section; the lock guards no data of its own, so the guard gives no access to any.
+/// Dropping it hands the lock straight to the oldest waiter. To release from elsewhere,
+/// give it up with [`forget`](Self::forget) and call [`Lock::release`] later.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Lock, LockGuard};
+/// # toro_core::block_on(async {
+/// let lock = Lock::new();
+/// {
+///     let _guard: LockGuard<'_> = lock.acquire().await;
+///     assert!(lock.locked());
+/// } // dropped here: released
+/// assert!(!lock.locked());
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     pool: &'a TokenPool,
@@ -189,6 +208,29 @@ impl fmt::Debug for LockGuard<'_> {
 }
 
 /// The future of [`Lock::acquire`]: already holds the lock or its place in line.
+///
+/// Await it for the [`LockGuard`]; give it a deadline with `.deadline(d)` or
+/// `.deadline_on(&handle, d)`. Name the type to keep a pending acquire in a struct.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line; a lock already handed to it passes to the next waiter
+/// (or is released).
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Lock, LockAcquire};
+/// # toro_core::block_on(async {
+/// let lock = Lock::new();
+/// let first: LockAcquire<'_> = lock.acquire(); // the lock is taken here
+/// let second: LockAcquire<'_> = lock.acquire(); // in line behind `first`
+/// drop(first.await); // released: handed straight to `second`
+/// assert!(lock.locked());
+/// assert!(lock.try_acquire().is_none()); // nobody barges in
+/// let _guard = second.await;
+/// # });
+/// ```
 #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
 pub struct LockAcquire<'a> {
     stage: Stage<'a, Acquirers>,

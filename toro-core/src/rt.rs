@@ -12,6 +12,41 @@
 //!    tokio's timer (so `tokio::time::pause` is honoured);
 //! 4. otherwise a runtime-free timer thread ([`LoopHandle::runtime_free`]), so a deadline
 //!    works under any executor and never panics.
+//!
+//! Implement [`Clock`] to run deadlines on a clock of your own (a simulation, a mock clock
+//! in tests); runtime adapters (`toro-tokio`, `toro-smol`, `toro-async-std`) supply theirs.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use toro_core::{Clock, Event, LoopHandle, Sleep};
+//!
+//! /// A clock whose timers fire at once: any deadline on it that has to wait expires.
+//! struct Instantly;
+//!
+//! impl Clock for Instantly {
+//!     fn now(&self) -> Instant {
+//!         Instant::now()
+//!     }
+//!     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+//!         Box::pin(async {})
+//!     }
+//! }
+//!
+//! let instantly = LoopHandle::new("instantly", Instantly);
+//! let _entered = instantly.enter();
+//! assert_eq!(LoopHandle::current().name(), "instantly");
+//!
+//! toro_core::block_on(async {
+//!     let event = Event::new();
+//!     // Measured on the entered handle: an hour is over at its first sleep.
+//!     assert!(event.wait().deadline(Duration::from_secs(3600)).await.is_err());
+//!     // `.deadline_on` names its own handle, whatever is entered.
+//!     let free = LoopHandle::runtime_free();
+//!     assert!(event.wait().deadline_on(&free, Duration::from_millis(1)).await.is_err());
+//! });
+//! ```
 
 use std::cell::RefCell;
 use std::fmt;
@@ -22,6 +57,26 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 /// A timer future returned by [`Clock::sleep_until`].
+///
+/// Boxed so that any runtime's timer fits behind one [`Clock`] trait object; `Send` and
+/// `Sync` so that waits with a deadline stay `Send` and `Sync`. A clock builds one with
+/// `Box::pin(...)`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use toro_core::{LoopHandle, Sleep};
+///
+/// let handle = LoopHandle::runtime_free();
+/// let at = handle.now() + Duration::from_millis(1);
+/// let sleep: Sleep = handle.sleep_until(at);
+/// toro_core::block_on(sleep);
+/// assert!(Instant::now() >= at);
+///
+/// let done_at_once: Sleep = Box::pin(async {});
+/// toro_core::block_on(done_at_once);
+/// ```
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>>;
 
 /// A clock and a timer: what a runtime adapter supplies to toro.
@@ -51,9 +106,67 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>>;
 /// ```
 pub trait Clock: Send + Sync + 'static {
     /// The current instant on this clock.
+    ///
+    /// toro reads it to resolve a relative deadline (once, when the deadline is set) and
+    /// to check an absolute one; [`LoopHandle::now`] and [`now`] return it. It should
+    /// never go backwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use toro_core::{Clock, LoopHandle, Sleep};
+    ///
+    /// /// A clock that stands still at a chosen instant.
+    /// struct Stopped(Instant);
+    ///
+    /// impl Clock for Stopped {
+    ///     fn now(&self) -> Instant {
+    ///         self.0
+    ///     }
+    ///     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+    ///         Box::pin(std::future::pending())
+    ///     }
+    /// }
+    ///
+    /// let start = Instant::now() + Duration::from_secs(60);
+    /// let handle = LoopHandle::new("stopped", Stopped(start));
+    /// assert_eq!(handle.now(), start);
+    /// ```
     fn now(&self) -> Instant;
 
     /// A future that completes at or after `deadline` on this clock.
+    ///
+    /// toro calls it only for a wait with a deadline that could not finish at once, at
+    /// its first pending poll; when the sleep completes, the wait times out. Dropping
+    /// the returned [`Sleep`] must cancel the timer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use toro_core::{Clock, Condition, LoopHandle, Sleep};
+    ///
+    /// /// A clock whose timers fire at once.
+    /// struct Instantly;
+    ///
+    /// impl Clock for Instantly {
+    ///     fn now(&self) -> Instant {
+    ///         Instant::now()
+    ///     }
+    ///     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+    ///         Box::pin(async {})
+    ///     }
+    /// }
+    ///
+    /// let handle = LoopHandle::new("instantly", Instantly);
+    /// toro_core::block_on(async {
+    ///     let cond = Condition::new();
+    ///     // An hour-long deadline, but this clock's sleeps end at once.
+    ///     let waited = cond.wait().deadline_on(&handle, Duration::from_secs(3600)).await;
+    ///     assert!(waited.is_err());
+    /// });
+    /// ```
     fn sleep_until(&self, deadline: Instant) -> Sleep;
 }
 
@@ -206,6 +319,10 @@ impl LoopHandle {
 
     /// A future that completes at `deadline` on this loop's clock.
     ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the timer; nothing else is affected.
+    ///
     /// # Examples
     ///
     /// ```
@@ -228,6 +345,37 @@ impl fmt::Debug for LoopHandle {
 }
 
 /// Returned by [`LoopHandle::enter`]; restores the previous handle when dropped.
+///
+/// Keep it alive for as long as the entered handle should time this thread's waits.
+/// Entering nests: dropping an inner guard brings back the handle entered before it. It
+/// is not `Send`: the handle is entered on one thread only.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+/// use toro_core::{Clock, EnterGuard, LoopHandle, Sleep};
+///
+/// struct Wall;
+/// impl Clock for Wall {
+///     fn now(&self) -> Instant {
+///         Instant::now()
+///     }
+///     fn sleep_until(&self, _deadline: Instant) -> Sleep {
+///         Box::pin(async {})
+///     }
+/// }
+///
+/// let outer = LoopHandle::new("outer", Wall);
+/// let inner = LoopHandle::new("inner", Wall);
+/// let _outer: EnterGuard = outer.enter();
+/// {
+///     let _inner: EnterGuard = inner.enter();
+///     assert_eq!(LoopHandle::current().name(), "inner");
+/// }
+/// // Dropping the inner guard restored the handle entered before it.
+/// assert_eq!(LoopHandle::current().name(), "outer");
+/// ```
 #[must_use = "the handle is current only while the guard lives"]
 pub struct EnterGuard {
     previous: Option<LoopHandle>,
@@ -311,6 +459,12 @@ mod tokio_clock {
 /// The tokio loop handle (tokio's timer and clock, paused time included).
 ///
 /// Must be used from inside a tokio runtime with the time driver enabled.
+///
+/// # Panics
+///
+/// Making the handle never panics, but its timer is tokio's: a wait that has to sleep on
+/// it (a deadline not yet reached) panics outside a tokio runtime with the time driver
+/// enabled, as `tokio::time::sleep_until` does.
 ///
 /// # Examples
 ///

@@ -238,6 +238,26 @@ impl fmt::Debug for RwLock {
 }
 
 /// A read token of an [`RwLock`], given back when dropped.
+///
+/// Made by [`RwLock::acquire_read`] and [`RwLock::try_acquire_read`]; keep it for the
+/// read section. Up to `max_readers` read guards exist at once; dropping one hands its
+/// token to the head of the line (a waiting writer collects it). To give it back from
+/// elsewhere, [`forget`](Self::forget) it and call [`RwLock::release_read`].
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{ReadGuard, RwLock};
+/// # toro_core::block_on(async {
+/// let rw = RwLock::new(2);
+/// let a: ReadGuard<'_> = rw.acquire_read().await;
+/// let b: ReadGuard<'_> = rw.acquire_read().await; // readers share the lock
+/// assert!(rw.locked());
+/// drop(a);
+/// assert!(!rw.locked()); // one token free again
+/// # drop(b);
+/// # });
+/// ```
 #[must_use = "the read lock is released as soon as the guard is dropped"]
 pub struct ReadGuard<'a> {
     pool: &'a TokenPool,
@@ -273,6 +293,26 @@ impl fmt::Debug for ReadGuard<'_> {
 }
 
 /// Every token of an [`RwLock`], given back when dropped.
+///
+/// Made by [`RwLock::acquire_write`] and [`RwLock::try_acquire_write`]; while it lives,
+/// no reader or other writer holds the lock. Dropping it hands the tokens to the head of
+/// the line, so one release can admit several queued readers at once. To give them back
+/// from elsewhere, [`forget`](Self::forget) it and call [`RwLock::release_write`].
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{RwLock, WriteGuard};
+/// # toro_core::block_on(async {
+/// let rw = RwLock::new(2);
+/// let writer: WriteGuard<'_> = rw.acquire_write().await;
+/// let (r1, r2) = (rw.acquire_read(), rw.acquire_read()); // both wait
+/// drop(writer); // both readers are admitted by this one release
+/// let _readers = (r1.await, r2.await);
+/// assert!(rw.locked());
+/// assert!(rw.try_acquire_write().is_none());
+/// # });
+/// ```
 #[must_use = "the write lock is released as soon as the guard is dropped"]
 pub struct WriteGuard<'a> {
     pool: &'a TokenPool,
@@ -309,6 +349,27 @@ impl fmt::Debug for WriteGuard<'_> {
 }
 
 /// The future of [`RwLock::acquire_read`].
+///
+/// Already holds its read token or its place in line when created; await it for the
+/// [`ReadGuard`], or give it a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line; a token already handed to it goes on to the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{AcquireRead, RwLock};
+/// # toro_core::block_on(async {
+/// let rw = RwLock::new(1);
+/// let first: AcquireRead<'_> = rw.acquire_read(); // takes the only token
+/// let second: AcquireRead<'_> = rw.acquire_read(); // waits in line
+/// drop(first.await); // the token is handed straight to `second`
+/// assert!(rw.locked());
+/// let _reader = second.await;
+/// # });
+/// ```
 #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
 pub struct AcquireRead<'a> {
     stage: Stage<'a, Acquirers>,
@@ -350,6 +411,33 @@ impl fmt::Debug for AcquireRead<'_> {
 }
 
 /// The future of [`RwLock::acquire_write`].
+///
+/// Already holds every token that was free when it was created, and one place in line
+/// for the rest: readers that come later queue behind it, so writers never starve. Await
+/// it for the [`WriteGuard`], or give it a deadline with `.deadline(d)` or
+/// `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it (or its deadline passing) gives back every token it had been granted, to
+/// the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{AcquireWrite, RwLock};
+/// # toro_core::block_on(async {
+/// let rw = RwLock::new(2);
+/// let reader = rw.acquire_read().await;
+/// let writer: AcquireWrite<'_> = rw.acquire_write(); // claims the free token now
+/// let late_reader = rw.acquire_read(); // queues behind the writer
+/// assert!(rw.locked());
+/// drop(reader); // the writer now holds both tokens
+/// drop(writer.await); // both tokens go to the head of the line
+/// let _reader = late_reader.await;
+/// assert!(!rw.locked()); // one reader holds one of two tokens
+/// # });
+/// ```
 #[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
 pub struct AcquireWrite<'a> {
     stage: Stage<'a, Acquirers>,

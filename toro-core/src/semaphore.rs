@@ -203,6 +203,9 @@ fn debug_pool(f: &mut fmt::Formatter<'_>, name: &str, pool: &TokenPool) -> fmt::
 
 /// A [`Semaphore`] that refuses to be released above its initial value.
 ///
+/// Use it where a release without a matching acquire is a bug you want reported: its
+/// [`release`](Self::release) returns [`TooManyReleases`] instead of raising the counter.
+///
 /// # Examples
 ///
 /// ```
@@ -355,6 +358,10 @@ impl fmt::Debug for BoundedSemaphore {
 
 /// A token of a [`Semaphore`] or [`BoundedSemaphore`], given back when dropped.
 ///
+/// Keep it for as long as you use the capacity it stands for; dropping it hands the token
+/// straight to the oldest waiting acquirer. [`forget`](Self::forget) keeps the token
+/// taken until a manual `release()`.
+///
 /// # Examples
 ///
 /// ```
@@ -403,7 +410,28 @@ impl fmt::Debug for SemaphoreGuard<'_> {
 
 /// The future of [`Semaphore::acquire`] and [`BoundedSemaphore::acquire`].
 ///
-/// It already holds its place in line (or its token) when created.
+/// It already holds its place in line (or its token) when created. Await it for the
+/// [`SemaphoreGuard`]; give it a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line and takes nothing; a token already handed to it goes to
+/// the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Semaphore, SemaphoreAcquire};
+/// # toro_core::block_on(async {
+/// let sem = Semaphore::new(1);
+/// let first = sem.acquire().await;
+/// let waiting: SemaphoreAcquire<'_> = sem.acquire(); // in line
+/// drop(first); // the token goes straight to `waiting`
+/// assert_eq!(sem.counter(), 0);
+/// assert!(sem.try_acquire().is_none()); // nobody barges in
+/// let _second = waiting.await;
+/// # });
+/// ```
 #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
 pub struct SemaphoreAcquire<'a> {
     stage: Stage<'a, Acquirers>,
@@ -445,6 +473,27 @@ impl fmt::Debug for SemaphoreAcquire<'_> {
 }
 
 /// The future of [`Semaphore::wait`] and [`BoundedSemaphore::wait`].
+///
+/// Completes once a token is free, taking none: use it to learn that capacity is back
+/// without claiming it. Give it a deadline with `.deadline(d)` or
+/// `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it takes nothing from anyone.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Semaphore, SemaphoreWait};
+/// # toro_core::block_on(async {
+/// let sem = Semaphore::new(0);
+/// let watcher: SemaphoreWait<'_> = sem.wait();
+/// sem.release(); // no acquirer waits: the counter rises and the watcher wakes
+/// watcher.await;
+/// assert_eq!(sem.counter(), 1); // the wait took nothing
+/// # });
+/// ```
 #[must_use = "the wait is registered already; .await the future to wait for a free token"]
 pub struct SemaphoreWait<'a> {
     stage: Stage<'a, Watchers>,

@@ -1,5 +1,36 @@
 //! toro on [smol](https://docs.rs/smol): the loop handle on async-io's timer (the reactor smol runs on) and
 //! the glue `#[toro::main]` uses.
+//!
+//! Most users get it through the `toro` facade's `smol` feature and `#[toro::main]`; use
+//! it directly to time waits on async-io's timer by hand ([`handle`]) or to run a future
+//! the way `#[toro::main]` does ([`run`]).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let total = toro_smol::run(async {
+//!     assert_eq!(toro_core::LoopHandle::current().name(), "async-io");
+//!     let queue = Arc::new(toro_core::Queue::new(2));
+//!     let producer = smol::spawn({
+//!         let queue = Arc::clone(&queue);
+//!         async move {
+//!             for n in 1..=5 {
+//!                 queue.put(n).await; // waits while two items are queued
+//!             }
+//!         }
+//!     });
+//!     let mut total = 0;
+//!     for _ in 0..5 {
+//!         total += queue.get().deadline(Duration::from_secs(10)).await.unwrap();
+//!     }
+//!     producer.await;
+//!     total
+//! });
+//! assert_eq!(total, 15);
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -28,6 +59,9 @@ impl toro_core::Clock for AsyncIoClock {
 }
 
 /// The loop handle on async-io's timer, which smol's reactor drives.
+///
+/// [`run`] enters it for you; name it with `.deadline_on(&handle, d)` to time a wait on
+/// async-io's timer from anywhere else. Its timer works under any executor.
 ///
 /// # Examples
 ///

@@ -4,6 +4,30 @@
 //! Inside a tokio runtime, toro's waits find tokio's timer by themselves (the facade's
 //! `tokio` feature turns on `toro-core`'s run-time detection), so deadlines follow
 //! `tokio::time::pause` and `advance`.
+//!
+//! Most users get it through the `toro` facade's `tokio` feature and `#[toro::main]`; use
+//! it directly to pick tokio's handle by hand ([`handle`]) or to run a future the way
+//! `#[toro::main]` does ([`run`]).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread()
+//!     .enable_time()
+//!     .start_paused(true)
+//!     .build()
+//!     .unwrap();
+//! toro_tokio::run(runtime, async {
+//!     assert_eq!(toro_core::LoopHandle::current().name(), "tokio");
+//!     let queue = toro_core::Queue::<u32>::new(0);
+//!     let start = toro_core::now();
+//!     // Nothing to get: times out after exactly 5 s of tokio's paused clock.
+//!     assert!(queue.get().deadline(Duration::from_secs(5)).await.is_err());
+//!     assert_eq!(toro_core::now() - start, Duration::from_secs(5));
+//! });
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -17,6 +41,16 @@ pub use tokio;
 
 /// The loop handle on tokio's clock and timer (paused time included). Use it from inside
 /// a tokio runtime.
+///
+/// Inside a tokio runtime toro finds this handle by itself; name it with
+/// `.deadline_on(&handle, d)` to be explicit, or to read tokio's clock with
+/// [`LoopHandle::now`].
+///
+/// # Panics
+///
+/// Making the handle never panics, but its timer is tokio's: a wait that has to sleep on
+/// it (a deadline not yet reached) panics outside a tokio runtime with the time driver
+/// enabled, as `tokio::time::sleep_until` does.
 ///
 /// # Examples
 ///
@@ -40,6 +74,14 @@ pub fn handle() -> LoopHandle {
 
 /// Runs `future` to completion on `runtime`, with tokio's handle as the process default
 /// (see [`LoopHandle::set_default`]). What `#[toro::main]` expands to under tokio.
+///
+/// Setting the default makes every worker thread of a multi-thread runtime time its
+/// waits on tokio's clock.
+///
+/// # Panics
+///
+/// As [`Runtime::block_on`](tokio::runtime::Runtime::block_on): if called from inside an
+/// asynchronous execution context (another runtime's `block_on`, or a task).
 ///
 /// # Examples
 ///

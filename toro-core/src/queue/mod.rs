@@ -12,6 +12,39 @@
 //!   returning it goes to the next getter, or back to the head of the buffer (if a putter
 //!   has taken the freed slot meanwhile, the queue holds one item over `maxsize` until the
 //!   next get: nothing is ever dropped).
+//!
+//! Pick [`Queue`] for work in arrival order, [`LifoQueue`] for newest first,
+//! [`PriorityQueue`] for smallest first, and [`JoinableQueue`] when a producer must wait
+//! until every item has been processed. All four are also at the crate root.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use toro_core::Queue;
+//!
+//! toro_core::block_on(async {
+//!     let queue = Queue::new(1);
+//!
+//!     // A put with a getter waiting hands the item straight over.
+//!     let getter = queue.get();
+//!     queue.put_nowait(1).unwrap();
+//!     assert_eq!(queue.qsize(), 0);
+//!     assert_eq!(getter.await, 1);
+//!
+//!     // A get on a full queue admits the oldest blocked putter in the same call.
+//!     queue.put_nowait(2).unwrap();
+//!     let putter = queue.put(3);
+//!     assert_eq!(queue.get_nowait(), Ok(2));
+//!     assert_eq!(queue.qsize(), 1); // 3 is in the buffer now
+//!     putter.await;
+//!
+//!     // A timed-out putter gets its item back.
+//!     let timeout = queue.put(4).deadline(Duration::ZERO).await.unwrap_err();
+//!     assert_eq!(timeout.into_inner(), 4);
+//!     assert_eq!(queue.get().await, 3);
+//! });
+//! ```
 
 pub mod order;
 
@@ -616,6 +649,29 @@ impl<T> JoinableQueue<T> {
 }
 
 /// The future of a queue's `get`: already holds its item or its place in line.
+///
+/// Made by [`Queue::get`], [`LifoQueue::get`], [`PriorityQueue::get`] and
+/// [`JoinableQueue::get`]; `O` is the queue's [`Order`]. Await it for the item, or give it
+/// a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it takes nothing; an item already handed to it goes to the next getter or
+/// back to the head of the queue.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Fifo;
+/// use toro_core::{Queue, QueueGet};
+/// # toro_core::block_on(async {
+/// let queue = Queue::new(0);
+/// let getter: QueueGet<'_, &str, Fifo<&str>> = queue.get(); // in line, no item yet
+/// queue.put_nowait("job").unwrap(); // handed straight to `getter`
+/// assert_eq!(queue.qsize(), 0);
+/// assert_eq!(getter.await, "job");
+/// # });
+/// ```
 #[must_use = "the item is taken or the place in line held already; .await the future to get the item"]
 pub struct QueueGet<'a, T, O: Order<T>>
 where
@@ -662,6 +718,33 @@ impl<T, O: Order<T>> fmt::Debug for QueueGet<'_, T, O> {
 }
 
 /// The future of a queue's `put`: already delivered its item or holds its place in line.
+///
+/// Made by [`Queue::put`], [`LifoQueue::put`], [`PriorityQueue::put`] and
+/// [`JoinableQueue::put`]; `O` is the queue's [`Order`]. A blocked put keeps its item
+/// until a `get` admits it into the buffer. Await it to wait for room, or give it a
+/// deadline with `.deadline(d)`: a timed-out put gives its item back in
+/// [`Timeout`](crate::Timeout).
+///
+/// # Cancel safety
+///
+/// With a deadline, the item comes back in the `Timeout`. Dropping a blocked put drops
+/// its item; a put that had already delivered its item leaves it in the queue.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Fifo;
+/// use toro_core::{Queue, QueuePut};
+/// # toro_core::block_on(async {
+/// let queue = Queue::new(1);
+/// queue.put_nowait(1).unwrap();
+/// let blocked: QueuePut<'_, i32, Fifo<i32>> = queue.put(2); // full: waits with its item
+/// assert_eq!(queue.qsize(), 1);
+/// assert_eq!(queue.get_nowait(), Ok(1)); // admits item 2 into the freed slot
+/// blocked.await;
+/// assert_eq!(queue.get_nowait(), Ok(2));
+/// # });
+/// ```
 #[must_use = "the item is delivered or the place in line held already; .await the future to wait for room"]
 pub struct QueuePut<'a, T, O: Order<T>>
 where
@@ -705,6 +788,31 @@ impl<T, O: Order<T>> fmt::Debug for QueuePut<'_, T, O> {
 }
 
 /// The future of [`JoinableQueue::join`].
+///
+/// Completes the moment no task is unfinished (ready at once if none is). Give it a
+/// deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+///
+/// # Cancel safety
+///
+/// Dropping it takes nothing from anyone.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use toro_core::{JoinableQueue, QueueJoin};
+/// # toro_core::block_on(async {
+/// let queue = JoinableQueue::with_items(0, ["a", "b"]);
+/// assert!(queue.join().deadline(Duration::ZERO).await.is_err()); // two tasks left
+/// let join: QueueJoin<'_, &str> = queue.join();
+/// for _ in 0..2 {
+///     let _item = queue.get().await;
+///     queue.task_done().unwrap();
+/// }
+/// join.await; // released by the last `task_done`
+/// assert_eq!(queue.unfinished_tasks(), 0);
+/// # });
+/// ```
 #[must_use = "the wait is registered already; .await the future to wait for the tasks"]
 pub struct QueueJoin<'a, T>
 where

@@ -2,6 +2,27 @@
 //!
 //! Each is a plain buffer; all waiting and hand-off code is shared (see
 //! [`queue`](crate::queue)), and FIFO pays nothing for the others (static dispatch).
+//!
+//! You meet these types as the `O` parameter of a queue's futures
+//! ([`QueueGet`](crate::QueueGet), [`QueuePut`](crate::QueuePut)): name them to store
+//! such a future, or bound on [`Order`] to accept the futures of any queue.
+//!
+//! # Examples
+//!
+//! ```
+//! use toro_core::{LifoQueue, PriorityQueue, Queue};
+//!
+//! let fifo = Queue::with_items(0, [3, 1, 2]);
+//! let lifo = LifoQueue::with_items(0, [3, 1, 2]);
+//! let priority = PriorityQueue::with_items(0, [3, 1, 2]);
+//!
+//! let fifo: Vec<_> = std::iter::from_fn(|| fifo.get_nowait().ok()).collect();
+//! let lifo: Vec<_> = std::iter::from_fn(|| lifo.get_nowait().ok()).collect();
+//! let priority: Vec<_> = std::iter::from_fn(|| priority.get_nowait().ok()).collect();
+//! assert_eq!(fifo, [3, 1, 2]); // oldest first
+//! assert_eq!(lifo, [2, 1, 3]); // newest first
+//! assert_eq!(priority, [1, 2, 3]); // smallest first
+//! ```
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -12,7 +33,27 @@ mod sealed {
 
 /// The buffer discipline of a queue: which item a `get` takes next.
 ///
-/// Sealed; implemented by [`Fifo`], [`Lifo`] and [`Priority`].
+/// Sealed; implemented by [`Fifo`], [`Lifo`] and [`Priority`]. Use it as a bound to write
+/// code that takes the futures of any toro queue.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Order;
+/// use toro_core::{LifoQueue, Queue, QueueGet};
+///
+/// /// Awaits a `get` of any toro queue, whatever its order.
+/// async fn next<T, O: Order<T>>(get: QueueGet<'_, T, O>) -> T {
+///     get.await
+/// }
+///
+/// # toro_core::block_on(async {
+/// let fifo = Queue::with_items(0, [1, 2]);
+/// let lifo = LifoQueue::with_items(0, [1, 2]);
+/// assert_eq!(next(fifo.get()).await, 1);
+/// assert_eq!(next(lifo.get()).await, 2);
+/// # });
+/// ```
 #[allow(clippy::len_without_is_empty)] // internal hooks, not a collection API
 pub trait Order<T>: sealed::Sealed {
     #[doc(hidden)]
@@ -34,16 +75,54 @@ pub trait Order<T>: sealed::Sealed {
     fn for_each(&self, f: &mut dyn FnMut(&T));
 }
 
-/// First in, first out: [`Queue`](crate::Queue)'s order.
+/// First in, first out: [`Queue`](crate::Queue)'s order (and
+/// [`JoinableQueue`](crate::JoinableQueue)'s).
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Fifo;
+/// use toro_core::{Queue, QueueGet};
+/// # toro_core::block_on(async {
+/// let queue = Queue::with_items(0, ["a", "b"]);
+/// // The order shows in the types of a queue's futures.
+/// let get: QueueGet<'_, &str, Fifo<&str>> = queue.get();
+/// assert_eq!(get.await, "a"); // oldest first
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct Fifo<T>(VecDeque<T>);
 
 /// Last in, first out: [`LifoQueue`](crate::LifoQueue)'s order.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Lifo;
+/// use toro_core::{LifoQueue, QueueGet};
+/// # toro_core::block_on(async {
+/// let queue = LifoQueue::with_items(0, ["a", "b"]);
+/// let get: QueueGet<'_, &str, Lifo<&str>> = queue.get();
+/// assert_eq!(get.await, "b"); // newest first
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct Lifo<T>(Vec<T>);
 
 /// Smallest first, first in first out among equal items:
 /// [`PriorityQueue`](crate::PriorityQueue)'s order.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::queue::order::Priority;
+/// use toro_core::{PriorityQueue, QueueGet};
+/// # toro_core::block_on(async {
+/// let queue = PriorityQueue::with_items(0, [(2, "low"), (1, "high")]);
+/// let get: QueueGet<'_, (u8, &str), Priority<(u8, &str)>> = queue.get();
+/// assert_eq!(get.await, (1, "high")); // smallest first
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct Priority<T> {
     heap: BinaryHeap<Ranked<T>>,
