@@ -395,3 +395,8 @@ macro_rules! __toro_if_async_std {
 }
 
 // ==== end of the macros block ====
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
