@@ -13,23 +13,22 @@
 //! The seed is fixed, so a run is deterministic; set `PROPTEST_RNG_SEED` to explore others.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use toro::queue::order::{Fifo, Lifo, Order, Priority};
 use toro::{
-    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, BoundedSemaphore, Clock, Condition,
+    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, BoundedSemaphore, Condition,
     ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
     LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
-    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, WaitFuture, WithDeadline,
-    WriteGuard,
+    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Timeout, WaitFuture, WithDeadline, WriteGuard,
 };
+
+mod support;
+use support::{expired_clock, poll, poll_unpin, wake_counter, WakeCount};
 
 // ---------------------------------------------------------------------------------------
 // Harness
@@ -47,37 +46,11 @@ fn config(cases: u32) -> Config {
     }
 }
 
-/// A clock frozen at one instant: a zero deadline has passed at the first poll.
-struct Expired(Instant);
-
-impl Clock for Expired {
-    fn now(&self) -> Instant {
-        self.0
-    }
-
-    fn sleep_until(&self, _: Instant) -> Sleep {
-        Box::pin(std::future::ready(()))
-    }
-}
-
-fn expired_clock() -> LoopHandle {
-    LoopHandle::new("mock", Expired(Instant::now()))
-}
-
 /// Polls a wait with an expired deadline once: it must resolve at that poll.
 fn expire<F: WaitFuture>(mut timed: WithDeadline<F>) -> Result<F::Output, Timeout<F::Carried>> {
-    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-    match Pin::new(&mut timed).poll(&mut cx) {
+    match poll(&mut timed) {
         Poll::Ready(result) => result,
         Poll::Pending => panic!("a wait with an expired deadline stayed pending"),
-    }
-}
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, SeqCst);
     }
 }
 
@@ -85,33 +58,34 @@ impl Wake for Flag {
 /// poll.
 struct Slot<F> {
     future: F,
-    flag: Arc<Flag>,
+    count: Arc<WakeCount>,
+    waker: Waker,
+    /// `count` when the future was last polled.
+    seen: usize,
     polled: bool,
 }
 
 impl<F> Slot<F> {
     fn new(future: F) -> Self {
+        let (count, waker) = wake_counter();
         Slot {
             future,
-            flag: Arc::new(Flag(AtomicBool::new(false))),
+            count,
+            waker,
+            seen: 0,
             polled: false,
         }
     }
 
     fn poll<T>(&mut self, poll: impl FnOnce(&mut F, &mut Context<'_>) -> Poll<T>) -> Poll<T> {
-        self.flag.0.store(false, SeqCst);
+        self.seen = self.count.get();
         self.polled = true;
-        let waker = Waker::from(self.flag.clone());
-        poll(&mut self.future, &mut Context::from_waker(&waker))
+        poll(&mut self.future, &mut Context::from_waker(&self.waker))
     }
 
     fn woken(&self) -> bool {
-        self.flag.0.load(SeqCst)
+        self.count.get() > self.seen
     }
-}
-
-fn poll_unpin<F: Future + Unpin>(future: &mut F, cx: &mut Context<'_>) -> Poll<F::Output> {
-    Pin::new(future).poll(cx)
 }
 
 /// Where a future stands in the model.

@@ -15,72 +15,18 @@
 //! deadlines have all passed, so nothing depends on timing; the threaded ones only check
 //! what was delivered, never how fast.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use toro::{
-    BoundedSemaphore, Clock, Condition, Event, Lock, LoopHandle, Queue, RwLock, Semaphore, Sleep,
-    TooManyReleases,
-};
+use toro::{BoundedSemaphore, Condition, Event, Lock, Queue, RwLock, Semaphore, TooManyReleases};
+
+mod support;
+use support::{expired_clock, Probe};
 
 // ---------------------------------------------------------------------------------------
-// Harness
-
-/// Counts its wake-ups.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A task standing for one waiter: polls a future with a waker that counts.
-struct Task {
-    count: Arc<WakeCount>,
-    waker: Waker,
-}
-
-impl Task {
-    fn new() -> Self {
-        let count = Arc::new(WakeCount::default());
-        Task {
-            waker: Waker::from(count.clone()),
-            count,
-        }
-    }
-
-    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
-    }
-
-    fn wakes(&self) -> usize {
-        self.count.0.load(SeqCst)
-    }
-}
-
-/// A clock frozen at one instant: a zero deadline has passed at the first poll.
-struct Expired(Instant);
-
-impl Clock for Expired {
-    fn now(&self) -> Instant {
-        self.0
-    }
-
-    fn sleep_until(&self, _: Instant) -> Sleep {
-        Box::pin(std::future::ready(()))
-    }
-}
-
-fn expired_clock() -> LoopHandle {
-    LoopHandle::new("mock", Expired(Instant::now()))
-}
+// Harness: a `Probe` stands for one waiting task; `expired_clock` (both in `support`).
 
 /// Runs `f` on a thread and fails the test (instead of hanging) if it does not finish.
 fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -98,7 +44,7 @@ fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static)
 #[test]
 fn two_releases_in_a_row_wake_two_semaphore_waiters() {
     let sem = Semaphore::new(0);
-    let (a, b) = (Task::new(), Task::new());
+    let (a, b) = (Probe::new(), Probe::new());
     let mut first = sem.acquire();
     let mut second = sem.acquire();
     assert!(a.poll(&mut first).is_pending());
@@ -126,7 +72,7 @@ fn two_releases_in_a_row_wake_two_bounded_semaphore_waiters() {
     let sem = BoundedSemaphore::new(2);
     sem.try_acquire().unwrap().forget();
     sem.try_acquire().unwrap().forget();
-    let (a, b) = (Task::new(), Task::new());
+    let (a, b) = (Probe::new(), Probe::new());
     let mut first = sem.acquire();
     let mut second = sem.acquire();
     assert!(a.poll(&mut first).is_pending());
@@ -146,7 +92,7 @@ fn two_releases_in_a_row_wake_two_bounded_semaphore_waiters() {
 #[test]
 fn two_puts_in_a_row_wake_two_getters() {
     let queue = Queue::new(0);
-    let (a, b) = (Task::new(), Task::new());
+    let (a, b) = (Probe::new(), Probe::new());
     let mut first = queue.get();
     let mut second = queue.get();
     assert!(a.poll(&mut first).is_pending());
@@ -164,7 +110,7 @@ fn two_puts_in_a_row_wake_two_getters() {
 fn one_write_release_wakes_every_reader_it_admits() {
     let rw = RwLock::new(2);
     let writer = rw.try_acquire_write().unwrap();
-    let (a, b) = (Task::new(), Task::new());
+    let (a, b) = (Probe::new(), Probe::new());
     let mut first = rw.acquire_read();
     let mut second = rw.acquire_read();
     assert!(a.poll(&mut first).is_pending());
@@ -217,7 +163,7 @@ fn timed_out_writer_gives_back_the_tokens_it_claimed() {
     let writer = rw.acquire_write(); // claims the two free tokens at the call
     assert!(rw.locked());
 
-    let result = Task::new().poll(&mut writer.deadline_on(&clock, Duration::ZERO));
+    let result = Probe::new().poll(&mut writer.deadline_on(&clock, Duration::ZERO));
     assert!(
         matches!(result, Poll::Ready(Err(_))),
         "the writer must time out"
@@ -236,7 +182,7 @@ fn timed_out_writer_hands_its_tokens_to_the_reader_behind_it() {
     let r1 = rw.try_acquire_read().unwrap();
     let r2 = rw.try_acquire_read().unwrap();
     let writer = rw.acquire_write();
-    let reader_task = Task::new();
+    let reader_task = Probe::new();
     let mut reader = rw.acquire_read(); // queued behind the writer
     assert!(reader_task.poll(&mut reader).is_pending());
 
@@ -246,7 +192,7 @@ fn timed_out_writer_hands_its_tokens_to_the_reader_behind_it() {
         "no barging past the writer"
     );
 
-    let result = Task::new().poll(&mut writer.deadline_on(&clock, Duration::ZERO));
+    let result = Probe::new().poll(&mut writer.deadline_on(&clock, Duration::ZERO));
     assert!(matches!(result, Poll::Ready(Err(_))));
     assert_eq!(
         reader_task.wakes(),
@@ -281,7 +227,7 @@ fn timed_out_put_returns_its_item() {
     let clock = expired_clock();
     let queue = Queue::new(1);
     queue.put_nowait("kept").unwrap();
-    let result = Task::new().poll(&mut queue.put("returned").deadline_on(&clock, Duration::ZERO));
+    let result = Probe::new().poll(&mut queue.put("returned").deadline_on(&clock, Duration::ZERO));
     let Poll::Ready(Err(timeout)) = result else {
         panic!("a put on a full queue must time out");
     };
@@ -298,7 +244,7 @@ fn put_admitted_before_its_deadline_is_observed_succeeds() {
     let mut put = queue.put(2).deadline_on(&clock, Duration::ZERO);
     assert_eq!(queue.get_nowait(), Ok(1), "the get admits the blocked put");
     assert_eq!(
-        Task::new().poll(&mut put),
+        Probe::new().poll(&mut put),
         Poll::Ready(Ok(())),
         "ready wins: the item is in, not handed back"
     );
@@ -347,7 +293,7 @@ fn timed_out_puts_lose_nothing_across_threads() {
 fn lock_waiter_dropped_after_hand_off_passes_the_lock_on() {
     let lock = Lock::new();
     let guard = lock.try_acquire().unwrap();
-    let (a, b) = (Task::new(), Task::new());
+    let (a, b) = (Probe::new(), Probe::new());
     let mut first = lock.acquire();
     let mut second = lock.acquire();
     assert!(a.poll(&mut first).is_pending());
@@ -364,7 +310,7 @@ fn lock_waiter_dropped_after_hand_off_passes_the_lock_on() {
 #[test]
 fn semaphore_waiter_dropped_after_hand_off_passes_the_token_on() {
     let sem = Semaphore::new(0);
-    let b = Task::new();
+    let b = Probe::new();
     let first = sem.acquire();
     let mut second = sem.acquire();
     assert!(b.poll(&mut second).is_pending());
@@ -379,7 +325,7 @@ fn semaphore_waiter_dropped_after_hand_off_passes_the_token_on() {
 fn reader_dropped_after_hand_off_passes_the_token_on() {
     let rw = RwLock::new(1);
     let writer = rw.try_acquire_write().unwrap();
-    let b = Task::new();
+    let b = Probe::new();
     let first = rw.acquire_read();
     let mut second = rw.acquire_read();
     assert!(b.poll(&mut second).is_pending());
@@ -392,7 +338,7 @@ fn reader_dropped_after_hand_off_passes_the_token_on() {
 #[test]
 fn getter_dropped_after_hand_off_passes_the_item_on() {
     let queue = Queue::new(0);
-    let b = Task::new();
+    let b = Probe::new();
     let first = queue.get();
     let mut second = queue.get();
     assert!(b.poll(&mut second).is_pending());
@@ -416,7 +362,7 @@ fn getter_dropped_after_hand_off_with_nobody_behind_puts_the_item_back_first() {
 #[test]
 fn notified_waiter_dropped_passes_the_notification_on() {
     let cond = Condition::new();
-    let b = Task::new();
+    let b = Probe::new();
     let first = cond.wait();
     let mut second = cond.wait();
     assert!(b.poll(&mut second).is_pending());
@@ -447,7 +393,7 @@ fn future_granted_at_the_call_and_dropped_unpolled_gives_back() {
 fn woken_lock_waiter_never_polled_again_then_dropped_does_not_block_the_line() {
     let lock = Lock::new();
     let guard = lock.try_acquire().unwrap();
-    let tasks: Vec<Task> = (0..3).map(|_| Task::new()).collect();
+    let tasks: Vec<Probe> = (0..3).map(|_| Probe::new()).collect();
     let mut waiters: Vec<_> = (0..3).map(|_| lock.acquire()).collect();
     for (task, waiter) in tasks.iter().zip(&mut waiters) {
         assert!(task.poll(waiter).is_pending());
@@ -474,7 +420,7 @@ fn woken_lock_waiter_never_polled_again_then_dropped_does_not_block_the_line() {
 #[test]
 fn woken_event_waiter_never_polled_again_does_not_block_the_others() {
     let event = Event::new();
-    let tasks: Vec<Task> = (0..3).map(|_| Task::new()).collect();
+    let tasks: Vec<Probe> = (0..3).map(|_| Probe::new()).collect();
     let mut waiters: Vec<_> = (0..3).map(|_| event.wait()).collect();
     for (task, waiter) in tasks.iter().zip(&mut waiters) {
         assert!(task.poll(waiter).is_pending());
@@ -490,7 +436,7 @@ fn woken_event_waiter_never_polled_again_does_not_block_the_others() {
 #[test]
 fn woken_getter_never_polled_again_then_dropped_passes_the_item_on() {
     let queue = Queue::new(0);
-    let tasks: Vec<Task> = (0..2).map(|_| Task::new()).collect();
+    let tasks: Vec<Probe> = (0..2).map(|_| Probe::new()).collect();
     let mut getters: Vec<_> = (0..2).map(|_| queue.get()).collect();
     for (task, getter) in tasks.iter().zip(&mut getters) {
         assert!(task.poll(getter).is_pending());

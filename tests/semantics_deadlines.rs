@@ -2,176 +2,20 @@
 //! deadline is observed win, exact timeouts on a hand-driven mock clock and on tokio's
 //! paused clock, no clock and no timer on the fast path, and the `Timeout` error.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use toro::{
-    AsyncResult, BoundedSemaphore, Clock, Condition, Deadline, DeadlineExt, Event, Lock,
-    LoopHandle, RwLock, Semaphore, Sleep, Timeout,
+    AsyncResult, BoundedSemaphore, Condition, Deadline, DeadlineExt, Event, Lock, LoopHandle,
+    RwLock, Semaphore, Timeout,
 };
 
-// ---------------------------------------------------------------------------------------
-// Hand-polling helpers.
-
-struct Flag(AtomicUsize);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A counting waker standing for one task.
-struct Probe {
-    flag: Arc<Flag>,
-    waker: Waker,
-}
-
-impl Probe {
-    fn new() -> Self {
-        let flag = Arc::new(Flag(AtomicUsize::new(0)));
-        let waker = Waker::from(flag.clone());
-        Probe { flag, waker }
-    }
-
-    fn wakes(&self) -> usize {
-        self.flag.0.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
-    }
-
-    #[track_caller]
-    fn pending<F: Future + Unpin>(&self, future: &mut F) {
-        assert!(
-            self.poll(future).is_pending(),
-            "expected the wait to be pending"
-        );
-    }
-
-    #[track_caller]
-    fn ready<F: Future + Unpin>(&self, future: &mut F) -> F::Output {
-        match self.poll(future) {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the wait to be ready"),
-        }
-    }
-}
-
-fn past() -> Instant {
-    let now = Instant::now();
-    now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
-}
+mod support;
+use support::{past, MockClock, Probe};
 
 // ---------------------------------------------------------------------------------------
-// A mock clock: time moves only when the test advances it, and every call is counted.
-
-#[derive(Default)]
-struct MockState {
-    now: Option<Instant>,
-    /// Pending sleeps: (sleep id, instant, latest waker).
-    sleepers: Vec<(usize, Instant, Waker)>,
-    sleeps_asked: Vec<Instant>,
-}
-
-#[derive(Clone)]
-struct MockClock {
-    state: Arc<Mutex<MockState>>,
-    now_calls: Arc<AtomicUsize>,
-}
-
-impl MockClock {
-    fn new() -> (Self, LoopHandle) {
-        let clock = MockClock {
-            state: Arc::new(Mutex::new(MockState {
-                now: Some(Instant::now()),
-                ..MockState::default()
-            })),
-            now_calls: Arc::new(AtomicUsize::new(0)),
-        };
-        let handle = LoopHandle::new("mock", clock.clone());
-        (clock, handle)
-    }
-
-    /// The current mock instant, without counting it as a `now()` call.
-    fn peek(&self) -> Instant {
-        self.state.lock().unwrap().now.unwrap()
-    }
-
-    /// Moves time forward and wakes the sleepers that are due.
-    fn advance(&self, by: Duration) {
-        let due: Vec<Waker> = {
-            let mut state = self.state.lock().unwrap();
-            let now = state.now.unwrap() + by;
-            state.now = Some(now);
-            let (due, waiting) = std::mem::take(&mut state.sleepers)
-                .into_iter()
-                .partition(|(_, at, _)| *at <= now);
-            state.sleepers = waiting;
-            due.into_iter().map(|(_, _, waker)| waker).collect()
-        };
-        for waker in due {
-            waker.wake();
-        }
-    }
-
-    fn now_calls(&self) -> usize {
-        self.now_calls.load(Ordering::SeqCst)
-    }
-
-    /// The instants `sleep_until` was asked for, in order.
-    fn sleeps(&self) -> Vec<Instant> {
-        self.state.lock().unwrap().sleeps_asked.clone()
-    }
-}
-
-impl Clock for MockClock {
-    fn now(&self) -> Instant {
-        self.now_calls.fetch_add(1, Ordering::SeqCst);
-        self.peek()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Sleep {
-        let mut state = self.state.lock().unwrap();
-        state.sleeps_asked.push(deadline);
-        Box::pin(MockSleep {
-            state: self.state.clone(),
-            id: state.sleeps_asked.len(),
-            at: deadline,
-        })
-    }
-}
-
-struct MockSleep {
-    state: Arc<Mutex<MockState>>,
-    id: usize,
-    at: Instant,
-}
-
-impl Future for MockSleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state.lock().unwrap();
-        state.sleepers.retain(|(id, _, _)| *id != self.id);
-        if state.now.unwrap() >= self.at {
-            Poll::Ready(())
-        } else {
-            state.sleepers.push((self.id, self.at, cx.waker().clone()));
-            Poll::Pending
-        }
-    }
-}
+// The mock clock (`support::MockClock`): time moves only when the test advances it, and
+// every call is counted.
 
 #[test]
 fn mock_clock_sleep_completes_only_when_advanced_past() {
@@ -604,6 +448,7 @@ fn runtime_free_short_deadline_fires_under_any_executor() {
 #[cfg(feature = "tokio")]
 mod paused_tokio {
     use super::*;
+    use std::sync::Arc;
     use tokio::time::Instant as TokioInstant;
 
     #[tokio::test(start_paused = true)]

@@ -5,116 +5,16 @@
 //! Rules shared by the four queues are written once ([`discipline!`]) and instantiated per
 //! queue with that discipline's expected orders.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::task::Poll;
+use std::time::Duration;
 
-use toro::{
-    Clock, Empty, JoinableQueue, LifoQueue, LoopHandle, PriorityQueue, Queue, Sleep,
-    TooManyTaskDone,
-};
+use toro::{Empty, JoinableQueue, LifoQueue, PriorityQueue, Queue, TooManyTaskDone};
+
+mod support;
+use support::{poll, poll_by, wake_counter, MockClock, Probe, WakeLog};
 
 // ----------------------------------------------------------------------------------------
-// Harness: polling by hand, wakers that count or log, a mock clock.
-
-fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
-}
-
-fn poll_by<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(waker))
-}
-
-/// Counts its wake-ups.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn wake_counter() -> (Arc<WakeCount>, Waker) {
-    let count = Arc::new(WakeCount::default());
-    (count.clone(), Waker::from(count))
-}
-
-impl WakeCount {
-    fn get(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-/// Logs its tag when woken, so a test sees the order of wake-ups.
-struct Tagged {
-    tag: u32,
-    log: Arc<Mutex<Vec<u32>>>,
-}
-
-impl Wake for Tagged {
-    fn wake(self: Arc<Self>) {
-        self.log.lock().unwrap().push(self.tag);
-    }
-}
-
-fn tagged(tag: u32, log: &Arc<Mutex<Vec<u32>>>) -> Waker {
-    Waker::from(Arc::new(Tagged {
-        tag,
-        log: log.clone(),
-    }))
-}
-
-/// A clock that moves only when told: deadlines fire exactly when the test says.
-#[derive(Clone)]
-struct MockClock(Arc<Mutex<MockState>>);
-
-struct MockState {
-    now: Instant,
-    sleepers: Vec<Waker>,
-}
-
-impl MockClock {
-    fn new() -> (MockClock, LoopHandle) {
-        let clock = MockClock(Arc::new(Mutex::new(MockState {
-            now: Instant::now(),
-            sleepers: Vec::new(),
-        })));
-        let handle = LoopHandle::new("mock", clock.clone());
-        (clock, handle)
-    }
-
-    fn advance(&self, by: Duration) {
-        let sleepers = {
-            let mut state = self.0.lock().unwrap();
-            state.now += by;
-            std::mem::take(&mut state.sleepers)
-        };
-        sleepers.into_iter().for_each(Waker::wake);
-    }
-}
-
-impl Clock for MockClock {
-    fn now(&self) -> Instant {
-        self.0.lock().unwrap().now
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Sleep {
-        let clock = self.clone();
-        Box::pin(std::future::poll_fn(move |cx| {
-            let mut state = clock.0.lock().unwrap();
-            if state.now >= deadline {
-                Poll::Ready(())
-            } else {
-                state.sleepers.push(cx.waker().clone());
-                Poll::Pending
-            }
-        }))
-    }
-}
+// Harness: polling by hand, wakers that count or log and a mock clock (in `support`).
 
 const TEN_MS: Duration = Duration::from_millis(10);
 
@@ -219,15 +119,15 @@ macro_rules! discipline {
             #[test]
             fn getters_are_served_in_call_order_not_poll_order() {
                 let q = $Q::new(0);
-                let log = Arc::new(Mutex::new(Vec::new()));
+                let log = WakeLog::default();
                 let mut getters = [q.get(), q.get(), q.get()];
                 for (i, g) in getters.iter_mut().enumerate().rev() {
-                    assert!(poll_by(g, &tagged(i as u32 + 1, &log)).is_pending());
+                    assert!(Probe::logged(i + 1, &log).poll(g).is_pending());
                 }
                 for x in [10, 20, 30] {
                     q.put_nowait(x).unwrap();
                 }
-                assert_eq!(*log.lock().unwrap(), [1, 2, 3]);
+                assert_eq!(log.take(), [1, 2, 3]);
                 let got: Vec<_> = getters.iter_mut().map(poll).collect();
                 assert_eq!(got, [Poll::Ready(10), Poll::Ready(20), Poll::Ready(30)]);
                 assert_eq!(q.qsize(), 0);
@@ -823,19 +723,16 @@ fn join_completes_inside_the_task_done_that_reaches_zero() {
     let q = JoinableQueue::new(0);
     q.put_nowait(1).unwrap();
     q.put_nowait(2).unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
+    let log = WakeLog::default();
     let mut j1 = q.join();
     let mut j2 = q.join();
-    assert!(poll_by(&mut j1, &tagged(1, &log)).is_pending());
-    assert!(poll_by(&mut j2, &tagged(2, &log)).is_pending());
+    assert!(Probe::logged(1, &log).poll(&mut j1).is_pending());
+    assert!(Probe::logged(2, &log).poll(&mut j2).is_pending());
     q.task_done().unwrap();
-    assert!(
-        log.lock().unwrap().is_empty(),
-        "one task left: nobody woken"
-    );
-    assert!(poll_by(&mut j1, &tagged(1, &log)).is_pending());
+    assert!(log.take().is_empty(), "one task left: nobody woken");
+    assert!(Probe::logged(1, &log).poll(&mut j1).is_pending());
     q.task_done().unwrap();
-    assert_eq!(*log.lock().unwrap(), [1, 2], "every joiner, oldest first");
+    assert_eq!(log.take(), [1, 2], "every joiner, oldest first");
     assert_eq!(poll(&mut j1), Poll::Ready(()));
     assert_eq!(poll(&mut j2), Poll::Ready(()));
     assert_eq!(q.qsize(), 2, "join counts tasks, not the buffer");

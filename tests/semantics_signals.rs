@@ -4,116 +4,15 @@
 //! Every test polls by hand with a counting waker, so it sees exactly which waiter was
 //! woken, in which order, how often, and what the primitive showed at the wake-up.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use toro::{AlreadySet, AsyncResult, Condition, Event, NotReady};
 
-// ---------------------------------------------------------------------------------------
-// Hand-polling helpers.
-
-/// The order in which a set of probes was woken.
-#[derive(Clone, Default)]
-struct WakeLog(Arc<Mutex<Vec<usize>>>);
-
-impl WakeLog {
-    fn take(&self) -> Vec<usize> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-type Hook = Box<dyn Fn() + Send + Sync>;
-
-struct Flag {
-    id: usize,
-    hits: AtomicUsize,
-    log: WakeLog,
-    hook: Option<Hook>,
-}
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref()
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.hits.fetch_add(1, Ordering::SeqCst);
-        self.log.0.lock().unwrap().push(self.id);
-        if let Some(hook) = &self.hook {
-            hook();
-        }
-    }
-}
-
-/// A counting waker standing for one task: polls futures by hand and counts its wake-ups.
-struct Probe {
-    flag: Arc<Flag>,
-    waker: Waker,
-}
-
-impl Probe {
-    fn build(id: usize, log: &WakeLog, hook: Option<Hook>) -> Self {
-        let flag = Arc::new(Flag {
-            id,
-            hits: AtomicUsize::new(0),
-            log: log.clone(),
-            hook,
-        });
-        let waker = Waker::from(flag.clone());
-        Probe { flag, waker }
-    }
-
-    fn new() -> Self {
-        Probe::build(0, &WakeLog::default(), None)
-    }
-
-    fn logged(id: usize, log: &WakeLog) -> Self {
-        Probe::build(id, log, None)
-    }
-
-    /// A probe that runs `hook` inside every wake-up (like a Tornado done-callback).
-    fn hooked(hook: impl Fn() + Send + Sync + 'static) -> Self {
-        Probe::build(0, &WakeLog::default(), Some(Box::new(hook)))
-    }
-
-    fn wakes(&self) -> usize {
-        self.flag.hits.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
-    }
-
-    #[track_caller]
-    fn pending<F: Future + Unpin>(&self, future: &mut F) {
-        assert!(
-            self.poll(future).is_pending(),
-            "expected the wait to be pending"
-        );
-    }
-
-    #[track_caller]
-    fn ready<F: Future + Unpin>(&self, future: &mut F) -> F::Output {
-        match self.poll(future) {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the wait to be ready"),
-        }
-    }
-}
-
-fn probes(n: usize, log: &WakeLog) -> Vec<Probe> {
-    (0..n).map(|i| Probe::logged(i, log)).collect()
-}
-
-fn past() -> Instant {
-    let now = Instant::now();
-    now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
-}
+mod support;
+use support::{past, probes, Probe, WakeLog};
 
 // ---------------------------------------------------------------------------------------
 // Condition (toro-semantics §3).
