@@ -7,7 +7,7 @@
 //! `Throughput::Elements(n)`; `scripts/bench-table` divides by it to print ns per operation.
 //!
 //! - `*_uncontended`: one operation on a free primitive, polled once with a no-op waker
-//!   (`now_or_never`), so no runtime is involved.
+//!   (`common::poll_once`, inlined into the loop), so no runtime is involved.
 //! - `*_contended/{ct,mt2}`: tasks holding the guard across a `yield_now` (the hand-off
 //!   path), on a current-thread and on a 2-worker tokio runtime; time per acquire.
 //! - `wakeup_pingpong/{ct,mt2}`: two tasks waking each other; time per wake-up.
@@ -19,11 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
-use futures::FutureExt;
 use tokio::task::yield_now;
 
 mod common;
-use common::{bench_tasks, config, runtimes};
+use common::{bench_tasks, config, poll_once, runtimes};
 
 /// The floor of every uncontended row: a bare compare-and-swap to take, a store to give
 /// back.
@@ -43,15 +42,15 @@ fn uncontended(c: &mut Criterion) {
     {
         let lock = toro::Lock::new();
         g.bench_function("toro", |b| {
-            b.iter(|| drop(black_box(lock.acquire().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(lock.acquire()).unwrap())))
         });
         let m = tokio::sync::Mutex::new(());
         g.bench_function("tokio", |b| {
-            b.iter(|| drop(black_box(m.lock().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(m.lock()).unwrap())))
         });
         let m = async_lock::Mutex::new(());
         g.bench_function("async_lock", |b| {
-            b.iter(|| drop(black_box(m.lock().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(m.lock()).unwrap())))
         });
         let m = parking_lot::Mutex::new(());
         g.bench_function("floor_parking_lot", |b| {
@@ -69,15 +68,15 @@ fn uncontended(c: &mut Criterion) {
     {
         let lock = toro::RwLock::new(64);
         g.bench_function("toro", |b| {
-            b.iter(|| drop(black_box(lock.acquire_read().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(lock.acquire_read()).unwrap())))
         });
         let l = tokio::sync::RwLock::new(());
         g.bench_function("tokio", |b| {
-            b.iter(|| drop(black_box(l.read().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(l.read()).unwrap())))
         });
         let l = async_lock::RwLock::new(());
         g.bench_function("async_lock", |b| {
-            b.iter(|| drop(black_box(l.read().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(l.read()).unwrap())))
         });
         g.bench_function("floor_atomic", floor_atomic);
     }
@@ -87,15 +86,15 @@ fn uncontended(c: &mut Criterion) {
     {
         let lock = toro::RwLock::new(64);
         g.bench_function("toro", |b| {
-            b.iter(|| drop(black_box(lock.acquire_write().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(lock.acquire_write()).unwrap())))
         });
         let l = tokio::sync::RwLock::new(());
         g.bench_function("tokio", |b| {
-            b.iter(|| drop(black_box(l.write().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(l.write()).unwrap())))
         });
         let l = async_lock::RwLock::new(());
         g.bench_function("async_lock", |b| {
-            b.iter(|| drop(black_box(l.write().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(l.write()).unwrap())))
         });
         g.bench_function("floor_atomic", floor_atomic);
     }
@@ -105,15 +104,15 @@ fn uncontended(c: &mut Criterion) {
     {
         let sem = toro::Semaphore::new(4);
         g.bench_function("toro", |b| {
-            b.iter(|| drop(black_box(sem.acquire().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(sem.acquire()).unwrap())))
         });
         let s = tokio::sync::Semaphore::new(4);
         g.bench_function("tokio", |b| {
-            b.iter(|| drop(black_box(s.acquire().now_or_never().unwrap().unwrap())))
+            b.iter(|| drop(black_box(poll_once(s.acquire()).unwrap().unwrap())))
         });
         let s = async_lock::Semaphore::new(4);
         g.bench_function("async_lock", |b| {
-            b.iter(|| drop(black_box(s.acquire().now_or_never().unwrap())))
+            b.iter(|| drop(black_box(poll_once(s.acquire()).unwrap())))
         });
         g.bench_function("floor_atomic", floor_atomic);
     }
@@ -126,7 +125,7 @@ fn uncontended(c: &mut Criterion) {
         g.bench_function("toro", |b| {
             b.iter(|| {
                 event.set();
-                event.wait().now_or_never().unwrap();
+                poll_once(event.wait()).unwrap();
                 event.clear();
             })
         });
@@ -135,7 +134,7 @@ fn uncontended(c: &mut Criterion) {
         g.bench_function("tokio_notify", |b| {
             b.iter(|| {
                 notify.notify_one();
-                notify.notified().now_or_never().unwrap();
+                poll_once(notify.notified()).unwrap();
             })
         });
         // An event built the usual way on event-listener: a flag plus an Event to wake.
@@ -148,7 +147,7 @@ fn uncontended(c: &mut Criterion) {
                 if !flag.load(Ordering::Acquire) {
                     let listener = ev.listen();
                     if !flag.load(Ordering::Acquire) {
-                        listener.now_or_never().unwrap();
+                        poll_once(listener).unwrap();
                     }
                 }
                 flag.store(false, Ordering::Release);
@@ -163,7 +162,7 @@ fn uncontended(c: &mut Criterion) {
         let result = toro::AsyncResult::new();
         result.set(7_u64).unwrap();
         g.bench_function("toro", |b| {
-            b.iter(|| black_box(*result.get().now_or_never().unwrap()))
+            b.iter(|| black_box(*poll_once(result.get()).unwrap()))
         });
         g.bench_function("toro_get_nowait", |b| {
             b.iter(|| black_box(*result.get_nowait().unwrap()))
@@ -172,13 +171,13 @@ fn uncontended(c: &mut Criterion) {
         g.bench_function("tokio_once_cell", |b| {
             b.iter(|| {
                 let init = || async { unreachable!("the cell is set") };
-                black_box(*cell.get_or_init(init).now_or_never().unwrap())
+                black_box(*poll_once(cell.get_or_init(init)).unwrap())
             })
         });
         let cell = async_lock::OnceCell::new();
         cell.set_blocking(7_u64).unwrap();
         g.bench_function("async_lock_once_cell", |b| {
-            b.iter(|| black_box(*cell.wait().now_or_never().unwrap()))
+            b.iter(|| black_box(*poll_once(cell.wait()).unwrap()))
         });
         g.bench_function("floor_atomic", floor_atomic);
     }

@@ -28,7 +28,7 @@ use futures::FutureExt;
 use tokio::sync::Notify;
 
 mod common;
-use common::{bench_tasks, config, runtimes};
+use common::{bench_tasks, config, poll_once, runtimes};
 
 /// Polls `future` once with the task's own waker: `true` if it is still pending.
 async fn pending_once<F: Future + Unpin>(future: &mut F) -> bool {
@@ -52,32 +52,29 @@ fn single(c: &mut Criterion) {
     let q = toro::Queue::new(CAPACITY);
     g.bench_function("toro", |b| {
         b.iter(|| {
-            q.put(black_box(1_u64)).now_or_never().unwrap();
-            black_box(q.get().now_or_never().unwrap())
+            poll_once(q.put(black_box(1_u64))).unwrap();
+            black_box(poll_once(q.get()).unwrap())
         })
     });
     let (tx, rx) = async_channel::bounded(CAPACITY);
     g.bench_function("async_channel", |b| {
         b.iter(|| {
-            tx.send(black_box(1_u64)).now_or_never().unwrap().unwrap();
-            black_box(rx.recv().now_or_never().unwrap().unwrap())
+            poll_once(tx.send(black_box(1_u64))).unwrap().unwrap();
+            black_box(poll_once(rx.recv()).unwrap().unwrap())
         })
     });
     let (tx, rx) = flume::bounded(CAPACITY);
     g.bench_function("flume", |b| {
         b.iter(|| {
-            tx.send_async(black_box(1_u64))
-                .now_or_never()
-                .unwrap()
-                .unwrap();
-            black_box(rx.recv_async().now_or_never().unwrap().unwrap())
+            poll_once(tx.send_async(black_box(1_u64))).unwrap().unwrap();
+            black_box(poll_once(rx.recv_async()).unwrap().unwrap())
         })
     });
     let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
     g.bench_function("tokio_mpsc", |b| {
         b.iter(|| {
-            tx.send(black_box(1_u64)).now_or_never().unwrap().unwrap();
-            black_box(rx.recv().now_or_never().unwrap().unwrap())
+            poll_once(tx.send(black_box(1_u64))).unwrap().unwrap();
+            black_box(poll_once(rx.recv()).unwrap().unwrap())
         })
     });
     let q = crossbeam_queue::ArrayQueue::new(CAPACITY);

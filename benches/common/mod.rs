@@ -1,6 +1,9 @@
 //! What both bench targets share (`mod common;`): the criterion configuration, the
 //! runtimes the task rows run on and the loop that times spawned tasks.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use criterion::{Bencher, Criterion};
@@ -58,4 +61,21 @@ pub fn bench_tasks(
             start.elapsed()
         })
     });
+}
+
+/// Polls a future once with a no-op waker: `Some(output)` if it was ready.
+///
+/// Always inlined into the measuring loop, so every implementation in a row pays the same
+/// (`now_or_never` is a function of its own that LLVM inlines for some future types and not
+/// others, which moved single rows by 3×).
+#[inline(always)]
+pub fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+    {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
 }
