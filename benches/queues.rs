@@ -474,7 +474,8 @@ impl toro::Clock for TokioClock {
 }
 
 fn timed(c: &mut Criterion) {
-    let tokio_loop = toro::LoopHandle::new("tokio", TokioClock);
+    static TOKIO_CLOCK: TokioClock = TokioClock;
+    let tokio_loop = toro::LoopHandle::from_static("tokio", &TOKIO_CLOCK);
     for (rt_name, rt) in runtimes() {
         // Each get is called on an empty queue and polled once (pending, so its timer is
         // armed), then an item is put and the get completes well before its deadline.

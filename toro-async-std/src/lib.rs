@@ -75,10 +75,7 @@ impl toro_core::Clock for AsyncIoClock {
 /// # });
 /// ```
 pub fn handle() -> LoopHandle {
-    static HANDLE: std::sync::OnceLock<LoopHandle> = std::sync::OnceLock::new();
-    HANDLE
-        .get_or_init(|| LoopHandle::new("async-std", AsyncIoClock))
-        .clone()
+    LoopHandle::from_static("async-std", &AsyncIoClock)
 }
 
 /// Runs `future` to completion with async-std, with this adapter's handle entered on this

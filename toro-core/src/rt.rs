@@ -52,7 +52,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
@@ -190,7 +191,25 @@ pub trait Clock: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct LoopHandle {
     name: &'static str,
-    clock: Arc<dyn Clock>,
+    clock: ClockRef,
+}
+
+/// A handle's clock: a `static` one (toro's own clocks; cloning the handle is free) or a
+/// shared one (a clock built at run time).
+#[derive(Clone)]
+enum ClockRef {
+    Static(&'static dyn Clock),
+    Shared(Arc<dyn Clock>),
+}
+
+impl ClockRef {
+    #[inline]
+    fn get(&self) -> &dyn Clock {
+        match self {
+            ClockRef::Static(clock) => *clock,
+            ClockRef::Shared(clock) => &**clock,
+        }
+    }
 }
 
 impl LoopHandle {
@@ -211,7 +230,36 @@ impl LoopHandle {
     pub fn new(name: &'static str, clock: impl Clock) -> Self {
         LoopHandle {
             name,
-            clock: Arc::new(clock),
+            clock: ClockRef::Shared(Arc::new(clock)),
+        }
+    }
+
+    /// Wraps a clock that lives in a `static`: the handle is `const`, and cloning it (as
+    /// every timed wait does) touches no reference count. toro's own clocks use this.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use toro_core::{Clock, LoopHandle, Sleep};
+    ///
+    /// struct Wall;
+    /// impl Clock for Wall {
+    ///     fn now(&self) -> Instant { Instant::now() }
+    ///     fn sleep_until(&self, at: Instant) -> Sleep {
+    ///         LoopHandle::runtime_free().sleep_until(at)
+    ///     }
+    /// }
+    ///
+    /// static WALL: Wall = Wall;
+    /// const HANDLE: LoopHandle = LoopHandle::from_static("wall", &WALL);
+    /// assert_eq!(HANDLE.name(), "wall");
+    /// assert!(HANDLE.now() <= Instant::now());
+    /// ```
+    pub const fn from_static(name: &'static str, clock: &'static dyn Clock) -> Self {
+        LoopHandle {
+            name,
+            clock: ClockRef::Static(clock),
         }
     }
 
@@ -225,9 +273,7 @@ impl LoopHandle {
     /// assert_eq!(h.name(), "runtime-free");
     /// ```
     pub fn runtime_free() -> Self {
-        static FREE: OnceLock<LoopHandle> = OnceLock::new();
-        FREE.get_or_init(|| LoopHandle::new("runtime-free", RuntimeFreeClock))
-            .clone()
+        LoopHandle::from_static("runtime-free", &RuntimeFreeClock)
     }
 
     /// The handle a wait started here would use (see the [module docs](self) for the
@@ -244,8 +290,10 @@ impl LoopHandle {
         if let Some(handle) = ENTERED.with(|entered| entered.borrow().clone()) {
             return handle;
         }
-        if let Some(handle) = DEFAULT.read().unwrap_or_else(|e| e.into_inner()).clone() {
-            return handle;
+        if HAS_DEFAULT.load(Ordering::Acquire) {
+            if let Some(handle) = DEFAULT.read().unwrap_or_else(|e| e.into_inner()).clone() {
+                return handle;
+            }
         }
         #[cfg(feature = "tokio")]
         if ::tokio::runtime::Handle::try_current().is_ok() {
@@ -291,6 +339,7 @@ impl LoopHandle {
     /// ```
     pub fn set_default(&self) {
         *DEFAULT.write().unwrap_or_else(|e| e.into_inner()) = Some(self.clone());
+        HAS_DEFAULT.store(true, Ordering::Release);
     }
 
     /// This handle's name ("tokio", "async-io", "runtime-free", or a custom one).
@@ -314,7 +363,7 @@ impl LoopHandle {
     /// assert!(h.now() >= a);
     /// ```
     pub fn now(&self) -> Instant {
-        self.clock.now()
+        self.clock.get().now()
     }
 
     /// A future that completes at `deadline` on this loop's clock.
@@ -334,7 +383,7 @@ impl LoopHandle {
     /// # });
     /// ```
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
-        self.clock.sleep_until(deadline)
+        self.clock.get().sleep_until(deadline)
     }
 }
 
@@ -400,6 +449,9 @@ thread_local! {
 }
 
 static DEFAULT: RwLock<Option<LoopHandle>> = RwLock::new(None);
+/// Whether [`DEFAULT`] was ever set, so `current()` reads no lock in processes that never
+/// call `set_default`.
+static HAS_DEFAULT: AtomicBool = AtomicBool::new(false);
 
 /// The current instant on the current loop's clock ([`LoopHandle::current`]).
 ///
@@ -449,10 +501,7 @@ mod tokio_clock {
     }
 
     pub(super) fn handle() -> LoopHandle {
-        static TOKIO: OnceLock<LoopHandle> = OnceLock::new();
-        TOKIO
-            .get_or_init(|| LoopHandle::new("tokio", TokioClock))
-            .clone()
+        LoopHandle::from_static("tokio", &TokioClock)
     }
 }
 

@@ -75,10 +75,7 @@ impl toro_core::Clock for AsyncIoClock {
 /// # });
 /// ```
 pub fn handle() -> LoopHandle {
-    static HANDLE: std::sync::OnceLock<LoopHandle> = std::sync::OnceLock::new();
-    HANDLE
-        .get_or_init(|| LoopHandle::new("async-io", AsyncIoClock))
-        .clone()
+    LoopHandle::from_static("async-io", &AsyncIoClock)
 }
 
 /// Runs `future` to completion with smol, with this adapter's handle entered on this
