@@ -401,18 +401,17 @@ impl<'a, L: Line> Waiter<'a, L> {
 
 impl<L: Line> Drop for Waiter<'_, L> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
-        let mut wakes = WakeList::new();
-        {
-            let mut state = lock(L::state(self.target));
-            let (mut data, granted) = L::list(&mut state).remove(key);
-            if granted {
-                L::return_grant(self.target, &mut state, data, &mut wakes);
-            } else {
-                L::left_line(self.target, &mut state, &mut data, &mut wakes);
+        if self.key.is_none() {
+            return;
+        }
+        // Leave the line, undoing partial progress; a grant that came first is given back
+        // like any unreturned grant. What a waiter in line carried (a blocked put's item)
+        // is dropped with its future.
+        if let Ok(data) = self.give_up() {
+            if L::RETURNS_GRANTS {
+                return_unreturned::<L>(self.target, data);
             }
         }
-        wakes.wake_all();
     }
 }
 
