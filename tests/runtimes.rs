@@ -1,5 +1,6 @@
 //! The same behaviour on every runtime: each scenario below runs on tokio's current-thread
-//! and multi-thread runtimes, async-std, smol and `toro::block_on`, spawning its tasks with
+//! and multi-thread runtimes, async-std, smol, `toro::block_on` and
+//! `futures::executor::block_on` (with its thread pool), spawning its tasks with
 //! that runtime's own `spawn` (for `toro::block_on`, which has none, each task gets an OS
 //! thread with its own `toro::block_on`).
 //!
@@ -123,6 +124,27 @@ fn run_smol<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
 
 fn run_toro<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
     watchdog(move || toro::block_on(scenario(Spawner(toro_spawn))))
+}
+
+/// The `futures` crate's executor: a thread pool for spawned tasks, `block_on` for the
+/// scenario itself. Neither knows anything of toro.
+fn futures_spawn(task: Task) -> Task {
+    use futures::task::SpawnExt;
+    static POOL: std::sync::OnceLock<futures::executor::ThreadPool> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        futures::executor::ThreadPool::builder()
+            .pool_size(2)
+            .create()
+            .unwrap()
+    });
+    Box::pin(
+        pool.spawn_with_handle(task)
+            .expect("spawn on the futures thread pool"),
+    )
+}
+
+fn run_futures<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
+    watchdog(move || futures::executor::block_on(scenario(Spawner(futures_spawn))))
 }
 
 // ----------------------------------------------------------------------------------------
@@ -535,6 +557,7 @@ on_runtime!(tokio_multi_thread, run_tokio_multi_thread, clock: TOKIO_CLOCK);
 on_runtime!(async_std_runtime, run_async_std, clock: "runtime-free");
 on_runtime!(smol_runtime, run_smol, clock: "runtime-free");
 on_runtime!(toro_block_on, run_toro, clock: "runtime-free");
+on_runtime!(futures_block_on, run_futures, clock: "runtime-free");
 
 // ----------------------------------------------------------------------------------------
 // The adapters' own clocks (only with their features).
