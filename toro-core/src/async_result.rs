@@ -1,10 +1,7 @@
 //! [`AsyncResult`]: a value set once, which many tasks can wait for.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
@@ -238,35 +235,8 @@ fn value_of<T>(result: &AsyncResult<T>) -> &T {
         .expect("AsyncResult waiter granted before the value was set")
 }
 
-impl<'a, T> AsyncResultGet<'a, T> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<&'a T, ()> {
-        self.stage.give_up_with(|result, ()| value_of(result))
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(AsyncResultGet<'a, T>, carries());
-
-impl<'a, T> Future for AsyncResultGet<'a, T> {
-    type Output = &'a T;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'a T> {
-        self.get_mut()
-            .stage
-            .poll_with(cx, |result, ()| value_of(result))
-    }
-}
-
-impl<T> fmt::Debug for AsyncResultGet<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncResultGet")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    AsyncResultGet<'a, T> -> &'a T,
+    finish |result, ()| value_of(result),
+    carries () |()| (),
 }

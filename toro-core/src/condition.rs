@@ -1,9 +1,6 @@
 //! [`Condition`]: a wait/notify line with no lock of its own.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, Mutex};
@@ -224,33 +221,8 @@ pub struct ConditionWait<'a> {
     stage: Stage<'a, Waiters>,
 }
 
-impl ConditionWait<'_> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<(), ()> {
-        self.stage.give_up_with(|_, _| ()).map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(ConditionWait<'a>, carries());
-
-impl Future for ConditionWait<'_> {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().stage.poll_with(cx, |_, _| ())
-    }
-}
-
-impl fmt::Debug for ConditionWait<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConditionWait")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    ConditionWait<'a> -> (),
+    finish |_, _| (),
+    carries () |_| (),
 }

@@ -514,10 +514,17 @@ impl<F> fmt::Debug for Deadlined<F> {
     }
 }
 
-/// Gives a toro wait future its inherent `deadline` and `deadline_on` methods and its
-/// `WaitFuture` impl from a `give_up` and an `is_ready`.
+/// Makes a toro wait future from its `stage` field: `Future`, `WaitFuture`, `Debug`,
+/// `Unpin` and the inherent `deadline`/`deadline_on`. `finish` turns the waiter's granted
+/// data into the output (a guard, an item), the same on the fast path, after waiting, and
+/// when a grant beats the deadline; `carries` turns a waiter's data into what a timed-out
+/// wait hands back.
 macro_rules! wait_future {
-    ($name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)?, carries $carried:ty) => {
+    (
+        $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)? -> $output:ty,
+        finish |$target:pat_param, $data:pat_param| $finish:expr,
+        carries $carried:ty |$left:pat_param| $carry:expr $(,)?
+    ) => {
         impl$(<$($lt,)* $($tp $(: $bound)?),*>)? $name$(<$($lt,)* $($tp),*>)? {
             /// Gives this wait a deadline on the current loop (see
             /// [`LoopHandle::current`](crate::LoopHandle::current)): it resolves to
@@ -624,12 +631,40 @@ macro_rules! wait_future {
         {
             type Carried = $carried;
 
-            fn give_up(&mut self) -> Result<Self::Output, Self::Carried> {
-                self.give_up_wait()
+            #[inline]
+            fn give_up(&mut self) -> Result<$output, $carried> {
+                self.stage
+                    .give_up_with(|$target, $data| $finish)
+                    .map_err(|$left| $carry)
             }
 
+            #[inline]
             fn is_ready(&self) -> bool {
-                self.is_ready_now()
+                self.stage.is_ready()
+            }
+        }
+
+        impl$(<$($lt,)* $($tp $(: $bound)?),*>)? ::std::future::Future
+            for $name$(<$($lt,)* $($tp),*>)?
+        {
+            type Output = $output;
+
+            #[inline]
+            fn poll(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<$output> {
+                self.get_mut().stage.poll_with(cx, |$target, $data| $finish)
+            }
+        }
+
+        impl$(<$($lt,)* $($tp $(: $bound)?),*>)? ::std::fmt::Debug
+            for $name$(<$($lt,)* $($tp),*>)?
+        {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("waiting", &self.stage.is_waiting())
+                    .finish()
             }
         }
     };

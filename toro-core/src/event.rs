@@ -1,9 +1,6 @@
 //! [`Event`]: a flag that tasks can wait for.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, AtomicBool, Mutex, Ordering};
@@ -253,33 +250,8 @@ pub struct EventWait<'a> {
     stage: Stage<'a, Waiters>,
 }
 
-impl EventWait<'_> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<(), ()> {
-        self.stage.give_up_with(|_, ()| ())
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(EventWait<'a>, carries());
-
-impl Future for EventWait<'_> {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().stage.poll_with(cx, |_, ()| ())
-    }
-}
-
-impl fmt::Debug for EventWait<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventWait")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    EventWait<'a> -> (),
+    finish |_, ()| (),
+    carries () |()| (),
 }

@@ -1,9 +1,6 @@
 //! [`Lock`]: a mutual-exclusion lock with a FIFO line and direct hand-off.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
@@ -236,37 +233,8 @@ pub struct LockAcquire<'a> {
     stage: Stage<'a, Acquirers>,
 }
 
-impl<'a> LockAcquire<'a> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<LockGuard<'a>, ()> {
-        self.stage
-            .give_up_with(|pool, _| LockGuard { pool })
-            .map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(LockAcquire<'a>, carries());
-
-impl<'a> Future for LockAcquire<'a> {
-    type Output = LockGuard<'a>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut()
-            .stage
-            .poll_with(cx, |pool, _| LockGuard { pool })
-    }
-}
-
-impl fmt::Debug for LockAcquire<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockAcquire")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    LockAcquire<'a> -> LockGuard<'a>,
+    finish |pool, _| LockGuard { pool },
+    carries () |_| (),
 }

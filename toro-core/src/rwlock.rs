@@ -1,9 +1,6 @@
 //! [`RwLock`]: toro's reader-writer lock, one FIFO line of token requests.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
@@ -125,10 +122,9 @@ impl RwLock {
     /// ```
     #[inline]
     pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
-        self.pool.try_acquire(self.max_readers).then(|| WriteGuard {
-            pool: &self.pool,
-            tokens: self.max_readers,
-        })
+        self.pool
+            .try_acquire(self.max_readers)
+            .then(|| WriteGuard { pool: &self.pool })
     }
 
     /// Takes one read token, waiting in line if none is free.
@@ -180,10 +176,8 @@ impl RwLock {
     /// ```
     #[inline]
     pub fn acquire_write(&self) -> AcquireWrite<'_> {
-        let tokens = self.max_readers;
         AcquireWrite {
-            stage: self.pool.acquire(tokens),
-            tokens,
+            stage: self.pool.acquire(self.max_readers),
         }
     }
 
@@ -316,7 +310,6 @@ impl fmt::Debug for ReadGuard<'_> {
 #[must_use = "the write lock is released as soon as the guard is dropped"]
 pub struct WriteGuard<'a> {
     pool: &'a TokenPool,
-    tokens: usize,
 }
 
 impl WriteGuard<'_> {
@@ -338,7 +331,8 @@ impl WriteGuard<'_> {
 impl Drop for WriteGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        let _ = self.pool.release(self.tokens);
+        // A writer holds every token: as many as the pool's bound (`max_readers`).
+        let _ = self.pool.release(self.pool.bound());
     }
 }
 
@@ -375,39 +369,10 @@ pub struct AcquireRead<'a> {
     stage: Stage<'a, Acquirers>,
 }
 
-impl<'a> AcquireRead<'a> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<ReadGuard<'a>, ()> {
-        self.stage
-            .give_up_with(|pool, _| ReadGuard { pool })
-            .map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(AcquireRead<'a>, carries());
-
-impl<'a> Future for AcquireRead<'a> {
-    type Output = ReadGuard<'a>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut()
-            .stage
-            .poll_with(cx, |pool, _| ReadGuard { pool })
-    }
-}
-
-impl fmt::Debug for AcquireRead<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AcquireRead")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    AcquireRead<'a> -> ReadGuard<'a>,
+    finish |pool, _| ReadGuard { pool },
+    carries () |_| (),
 }
 
 /// The future of [`RwLock::acquire_write`].
@@ -441,42 +406,10 @@ impl fmt::Debug for AcquireRead<'_> {
 #[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
 pub struct AcquireWrite<'a> {
     stage: Stage<'a, Acquirers>,
-    tokens: usize,
 }
 
-impl<'a> AcquireWrite<'a> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<WriteGuard<'a>, ()> {
-        let tokens = self.tokens;
-        self.stage
-            .give_up_with(|pool, _| WriteGuard { pool, tokens })
-            .map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(AcquireWrite<'a>, carries());
-
-impl<'a> Future for AcquireWrite<'a> {
-    type Output = WriteGuard<'a>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let tokens = this.tokens;
-        this.stage
-            .poll_with(cx, |pool, _| WriteGuard { pool, tokens })
-    }
-}
-
-impl fmt::Debug for AcquireWrite<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AcquireWrite")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    AcquireWrite<'a> -> WriteGuard<'a>,
+    finish |pool, _| WriteGuard { pool },
+    carries () |_| (),
 }

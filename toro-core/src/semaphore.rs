@@ -1,9 +1,6 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: a counter of tokens with a FIFO line.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::error::TooManyReleases;
@@ -437,39 +434,10 @@ pub struct SemaphoreAcquire<'a> {
     stage: Stage<'a, Acquirers>,
 }
 
-impl<'a> SemaphoreAcquire<'a> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<SemaphoreGuard<'a>, ()> {
-        self.stage
-            .give_up_with(|pool, _| SemaphoreGuard { pool })
-            .map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(SemaphoreAcquire<'a>, carries());
-
-impl<'a> Future for SemaphoreAcquire<'a> {
-    type Output = SemaphoreGuard<'a>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut()
-            .stage
-            .poll_with(cx, |pool, _| SemaphoreGuard { pool })
-    }
-}
-
-impl fmt::Debug for SemaphoreAcquire<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphoreAcquire")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    SemaphoreAcquire<'a> -> SemaphoreGuard<'a>,
+    finish |pool, _| SemaphoreGuard { pool },
+    carries () |_| (),
 }
 
 /// The future of [`Semaphore::wait`] and [`BoundedSemaphore::wait`].
@@ -499,33 +467,8 @@ pub struct SemaphoreWait<'a> {
     stage: Stage<'a, Watchers>,
 }
 
-impl SemaphoreWait<'_> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<(), ()> {
-        self.stage.give_up_with(|_, ()| ())
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(SemaphoreWait<'a>, carries());
-
-impl Future for SemaphoreWait<'_> {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().stage.poll_with(cx, |_, ()| ())
-    }
-}
-
-impl fmt::Debug for SemaphoreWait<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphoreWait")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    SemaphoreWait<'a> -> (),
+    finish |_, ()| (),
+    carries () |()| (),
 }

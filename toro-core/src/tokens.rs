@@ -91,6 +91,13 @@ impl TokenPool {
         }
     }
 
+    /// The most free tokens the pool may hold: its size, for `Lock`, `RwLock` and
+    /// `BoundedSemaphore`.
+    #[inline]
+    pub(crate) fn bound(&self) -> usize {
+        self.bound
+    }
+
     /// Free tokens now (toro's `counter`).
     #[inline]
     pub(crate) fn free(&self) -> usize {

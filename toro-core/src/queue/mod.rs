@@ -49,10 +49,7 @@
 pub mod order;
 
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::error::{Empty, Full, TooManyTaskDone};
@@ -681,40 +678,10 @@ where
     stage: Stage<'a, Getters<T, O>>,
 }
 
-#[inline]
-fn granted_item<T, O>(_: &Engine<T, O>, item: Option<T>) -> T {
-    item.expect("queue getter granted without an item")
-}
-
-impl<T, O: Order<T>> QueueGet<'_, T, O> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<T, ()> {
-        self.stage.give_up_with(granted_item).map_err(drop)
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(QueueGet<'a, T, O: Order<T>>, carries());
-
-impl<T, O: Order<T>> Future for QueueGet<'_, T, O> {
-    type Output = T;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.get_mut().stage.poll_with(cx, granted_item)
-    }
-}
-
-impl<T, O: Order<T>> fmt::Debug for QueueGet<'_, T, O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueGet")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    QueueGet<'a, T, O: Order<T>> -> T,
+    finish |_, item| item.expect("queue getter granted without an item"),
+    carries () |_| (),
 }
 
 /// The future of a queue's `put`: already delivered its item or holds its place in line.
@@ -754,37 +721,10 @@ where
     stage: Stage<'a, Putters<T, O>>,
 }
 
-impl<T, O: Order<T>> QueuePut<'_, T, O> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<(), T> {
-        self.stage
-            .give_up_with(|_, _| ())
-            .map_err(|item| item.expect("blocked putter without its item"))
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(QueuePut<'a, T, O: Order<T>>, carries T);
-
-impl<T, O: Order<T>> Future for QueuePut<'_, T, O> {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().stage.poll_with(cx, |_, _| ())
-    }
-}
-
-impl<T, O: Order<T>> fmt::Debug for QueuePut<'_, T, O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueuePut")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    QueuePut<'a, T, O: Order<T>> -> (),
+    finish |_, _| (),
+    carries T |item| item.expect("blocked putter without its item"),
 }
 
 /// The future of [`JoinableQueue::join`].
@@ -821,33 +761,8 @@ where
     stage: JoinStage<'a, T>,
 }
 
-impl<T> QueueJoin<'_, T> {
-    #[inline]
-    fn give_up_wait(&mut self) -> Result<(), ()> {
-        self.stage.give_up_with(|_, ()| ())
-    }
-
-    #[inline]
-    fn is_ready_now(&self) -> bool {
-        self.stage.is_ready()
-    }
-}
-
-wait_future!(QueueJoin<'a, T>, carries());
-
-impl<T> Future for QueueJoin<'_, T> {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().stage.poll_with(cx, |_, ()| ())
-    }
-}
-
-impl<T> fmt::Debug for QueueJoin<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueJoin")
-            .field("waiting", &self.stage.is_waiting())
-            .finish()
-    }
+wait_future! {
+    QueueJoin<'a, T> -> (),
+    finish |_, ()| (),
+    carries () |()| (),
 }
