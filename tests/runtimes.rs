@@ -7,12 +7,14 @@
 //! Nothing is gated on the facade's features except the checks of which clock a deadline
 //! uses.
 
+mod support;
+use support::yield_now;
+
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -154,24 +156,6 @@ fn run_futures<Fut: Future<Output = ()>>(scenario: impl Scenario<Fut>) {
 /// futures made before spawning.
 fn leak<T>(value: T) -> &'static T {
     Box::leak(Box::new(value))
-}
-
-/// Yields once to the executor (works on any executor).
-fn yield_now() -> impl Future<Output = ()> {
-    struct YieldNow(bool);
-    impl Future for YieldNow {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
-    YieldNow(false)
 }
 
 async fn join_all(tasks: Vec<Task>) {

@@ -12,12 +12,13 @@
 //! Every test runs under a watchdog: a hang (a lost wake-up) fails the test after a
 //! generous limit instead of blocking the suite.
 
+mod support;
+use support::yield_now;
+
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
@@ -80,24 +81,6 @@ where
     for h in handles {
         h.join().unwrap();
     }
-}
-
-/// Yields once to the executor (works on any executor).
-fn yield_now() -> impl Future<Output = ()> {
-    struct YieldNow(bool);
-    impl Future for YieldNow {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
-    YieldNow(false)
 }
 
 /// Watches a critical section: who is inside, and a counter updated non-atomically across

@@ -303,3 +303,21 @@ impl Clock for Expired {
 pub fn expired_clock() -> LoopHandle {
     LoopHandle::new("mock", Expired(Instant::now()))
 }
+
+/// Yields once to the executor (works on any executor).
+pub fn yield_now() -> impl Future<Output = ()> {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+    YieldNow(false)
+}
