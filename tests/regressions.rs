@@ -20,7 +20,9 @@ use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
-use toro::{BoundedSemaphore, Condition, Event, Lock, Queue, RwLock, Semaphore, TooManyReleases};
+use toro::{
+    BoundedSemaphore, Condition, Event, Lock, NotLocked, Queue, RwLock, Semaphore, TooManyReleases,
+};
 
 mod support;
 use support::{expired_clock, Probe};
@@ -480,17 +482,17 @@ fn abandoned_grant_does_not_stall_threads_waiting_behind_it() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Found by these tests: a dropped grant must not pass the primitive's bound
+// Found by these tests: a dropped grant must not pass the primitive's bound; since the
+// manual release only gives back forgotten tokens, the hole cannot open at all.
 
-/// A `Lock` has one token. A manual `release()` while an unpolled acquire holds the lock
-/// (as for a forgotten guard, released by someone else) frees it; the acquire's grant,
-/// given back when it is dropped, must then be refused like a guard's second release,
-/// not add a second token.
+/// A `Lock` has one token. A manual `release()` while an unpolled acquire holds the lock is
+/// refused (no guard was forgotten), so the grant given back on drop is the only release.
 #[test]
 fn lock_never_holds_two_tokens_after_a_dropped_granted_acquire() {
     let lock = Lock::new();
     let acquire = lock.acquire(); // granted at the call
-    assert_eq!(lock.release(), Ok(()));
+    assert_eq!(lock.release(), Err(NotLocked));
+    assert!(lock.locked());
     drop(acquire);
     let _first = lock.try_acquire().expect("the lock is free");
     assert!(
@@ -499,30 +501,30 @@ fn lock_never_holds_two_tokens_after_a_dropped_granted_acquire() {
     );
 }
 
-/// The same through the line: the release hands the lock to a queued waiter, a second
-/// release frees it again, then the waiter is dropped unpolled.
+/// The same through the line: the release of a forgotten guard hands the lock to a queued
+/// waiter; a second release is refused, since the waiter's token was not forgotten.
 #[test]
 fn lock_never_holds_two_tokens_after_a_dropped_granted_waiter() {
     let lock = Lock::new();
     lock.try_acquire().unwrap().forget();
     let waiter = lock.acquire();
     assert_eq!(lock.release(), Ok(())); // to the waiter
-    assert_eq!(lock.release(), Ok(())); // the lock looks held, so this one is accepted too
+    assert_eq!(lock.release(), Err(NotLocked)); // the waiter's grant is nobody's to free
     drop(waiter);
     let _first = lock.try_acquire().expect("the lock is free");
     assert!(lock.try_acquire().is_none(), "two holders of one Lock");
 }
 
-/// A `BoundedSemaphore` never shows more than its initial value, whichever way a token
-/// comes back: a guard's drop is refused past the bound, so a dropped grant must be too.
+/// A `BoundedSemaphore` never shows more than its initial value: a manual release with
+/// only a live guard out is refused, and the guard's drop hands its token on.
 #[test]
 fn bounded_semaphore_stays_within_its_bound_when_a_granted_waiter_is_dropped() {
     let sem = BoundedSemaphore::new(1);
     let guard = sem.try_acquire().unwrap();
     let waiter = sem.acquire();
-    assert_eq!(sem.release(), Ok(())); // to the waiter
-    drop(guard); // accepted: the counter shows 0
-    assert_eq!(sem.counter(), 1);
+    assert_eq!(sem.release(), Err(TooManyReleases)); // the guard still holds its token
+    drop(guard); // to the waiter
+    assert_eq!(sem.counter(), 0);
     drop(waiter);
     assert_eq!(sem.counter(), 1, "a BoundedSemaphore(1) past its bound");
 }

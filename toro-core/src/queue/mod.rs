@@ -281,12 +281,11 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     fn join(&self) -> Stage<'_, Joiners<T, O>> {
         let mut state = lock(&self.state);
-        let stage = if state.unfinished == 0 {
+        if state.unfinished == 0 {
             Stage::granted(self, ())
         } else {
             Stage::Waiting(Waiter::enqueue(self, &mut *state, ()))
-        };
-        stage
+        }
     }
 
     fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str, joinable: bool) -> fmt::Result
