@@ -281,6 +281,14 @@ impl LoopHandle {
     /// The handle a wait started here would use (see the [module docs](self) for the
     /// order).
     ///
+    /// Inside a tokio runtime (with the `tokio` feature), tokio's handle is chosen only if
+    /// the runtime has a time driver. tokio offers no way to ask: the first time a runtime
+    /// is looked at, a tokio sleep is made inside `catch_unwind`. In a runtime built
+    /// without `enable_time` this panics, caught: the panic hook still reports tokio's
+    /// "timers are disabled" message, once for that runtime, and its waits use the
+    /// runtime-free clock. The answer is kept, so later calls cost a thread-local read.
+    /// Built with `panic = "abort"`, nothing can be caught and a time driver is assumed.
+    ///
     /// # Examples
     ///
     /// ```
