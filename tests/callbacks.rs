@@ -432,7 +432,7 @@ fn async_result_value_whose_drop_panics() {
         // The rejected value comes back; its drop panics in the caller's code, and the
         // result keeps its first value.
         let again = result.set(PanicsOnDrop(2)).map_err(|e| e.into_inner());
-        let rejected = again.err().expect("already set");
+        let rejected = again.expect_err("already set");
         assert_eq!(rejected.0, 2);
         let message = panic_message(move || drop(rejected));
         assert_eq!(message, "value 2 panics when dropped");
@@ -644,7 +644,7 @@ fn clock_whose_now_panics_when_the_deadline_is_set() {
         let held = lock.try_acquire().unwrap();
         let broken = scripted(|| panic!("this clock's now() panics"), |_| unreachable!());
         let message = panic_message(|| {
-            let _ = lock.acquire().deadline_on(&broken, Duration::from_secs(1));
+            drop(lock.acquire().deadline_on(&broken, Duration::from_secs(1)));
         });
         assert_eq!(message, "this clock's now() panics");
         // The wait that was being given the deadline was dropped: it left the line.
