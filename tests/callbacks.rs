@@ -810,5 +810,41 @@ fn timed_wait_whose_waker_drop_calls_back_after_the_hand_off() {
     });
 }
 
+/// A timed wait started by a destructor while its thread unwinds, inside a tokio runtime:
+/// finding out whether the runtime has a timer must not panic again (that would abort),
+/// and an answer found mid-panic is not kept.
+#[cfg(feature = "tokio")]
+#[test]
+fn timed_wait_in_a_destructor_during_a_panic_inside_tokio() {
+    struct WaitsWhenDropped(&'static str);
+    impl Drop for WaitsWhenDropped {
+        fn drop(&mut self) {
+            assert!(thread::panicking());
+            assert_eq!(LoopHandle::current().name(), self.0);
+            let event = Event::new();
+            let wait = event.wait().deadline(Duration::ZERO);
+            assert!(toro::block_on(wait).is_err());
+        }
+    }
+    watchdog(|| {
+        for enable_time in [false, true] {
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            if enable_time {
+                builder.enable_time();
+            }
+            let runtime = builder.build().unwrap();
+            runtime.block_on(async {
+                let message = panic_message(|| {
+                    let _waits = WaitsWhenDropped("runtime-free");
+                    panic!("unwinding");
+                });
+                assert_eq!(message, "unwinding");
+                let expected = if enable_time { "tokio" } else { "runtime-free" };
+                assert_eq!(LoopHandle::current().name(), expected);
+            });
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Queues (Ord, Debug, Drop of items), locks and semaphores: added by their owners.

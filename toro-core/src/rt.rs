@@ -577,9 +577,14 @@ mod tokio_clock {
                 return answer;
             }
         }
-        let answer = probe(id);
-        let _ = LAST.try_with(|last| last.set(Some((id, answer))));
-        answer
+        match probe(id) {
+            Some(answer) => {
+                let _ = LAST.try_with(|last| last.set(Some((id, answer))));
+                answer
+            }
+            // Unknown: no timer, for this wait only.
+            None => false,
+        }
     }
 
     /// How many timer-less runtimes are remembered; older ones are probed again.
@@ -589,12 +594,13 @@ mod tokio_clock {
     static WITHOUT_TIMER: std::sync::Mutex<Vec<::tokio::runtime::Id>> =
         std::sync::Mutex::new(Vec::new());
 
-    fn probe(id: ::tokio::runtime::Id) -> bool {
+    /// Whether the runtime `id` has a timer; `None` if that cannot be found out now.
+    fn probe(id: ::tokio::runtime::Id) -> Option<bool> {
         let without_timer = || WITHOUT_TIMER.lock().unwrap_or_else(|e| e.into_inner());
         if without_timer().contains(&id) {
-            return false;
+            return Some(false);
         }
-        let has_timer = sleep_can_be_made();
+        let has_timer = sleep_can_be_made()?;
         if !has_timer {
             let mut known = without_timer();
             if known.len() == REMEMBERED {
@@ -602,26 +608,26 @@ mod tokio_clock {
             }
             known.push(id);
         }
-        has_timer
+        Some(has_timer)
     }
 
     /// Makes (and drops) a tokio sleep, catching the panic of a runtime with no timer.
     /// The panic hook still runs, so that panic's message is printed (once per such
     /// runtime); with `panic = "abort"` nothing can be caught, and a timer is assumed.
     #[cfg(panic = "unwind")]
-    fn sleep_can_be_made() -> bool {
-        // A second panic while this thread unwinds would abort: use the runtime-free
-        // clock instead (a timed wait started by a destructor during a panic).
+    fn sleep_can_be_made() -> Option<bool> {
+        // A second panic while this thread unwinds would abort the process: don't try
+        // (a timed wait started by a destructor during a panic, or by a panic hook).
         if std::thread::panicking() {
-            return false;
+            return None;
         }
         let now = ::tokio::time::Instant::now();
-        std::panic::catch_unwind(|| drop(::tokio::time::sleep_until(now))).is_ok()
+        Some(std::panic::catch_unwind(|| drop(::tokio::time::sleep_until(now))).is_ok())
     }
 
     #[cfg(not(panic = "unwind"))]
-    fn sleep_can_be_made() -> bool {
-        true
+    fn sleep_can_be_made() -> Option<bool> {
+        Some(true)
     }
 }
 
