@@ -18,7 +18,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use toro::{
-    AsyncResult, Clock, Condition, DeadlineExt, Event, Lock, LoopHandle, Semaphore, Sleep, Timeout,
+    AsyncResult, Clock, Condition, DeadlineExt, Event, Lock, LoopHandle, RwLock, Semaphore, Sleep,
+    Timeout,
 };
 
 mod support;
@@ -161,7 +162,6 @@ fn event_waker_dropped_after_the_wake_up_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `set_waker` drops the replaced waker under the event's mutex"]
 fn event_replaced_waker_whose_drop_calls_back() {
     watchdog(|| {
         let event = Arc::new(Event::new());
@@ -180,7 +180,6 @@ fn event_replaced_waker_whose_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `remove` drops the leaving waiter's waker under the event's mutex"]
 fn event_dropped_wait_whose_waker_drop_calls_back() {
     watchdog(|| {
         let event = Arc::new(Event::new());
@@ -197,7 +196,6 @@ fn event_dropped_wait_whose_waker_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `set_waker` drops the replaced waker under the event's mutex"]
 fn event_timed_wait_whose_waker_drop_calls_back() {
     watchdog(|| {
         let event = Arc::new(Event::new());
@@ -221,7 +219,6 @@ fn event_timed_wait_whose_waker_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `WakeList::wake_all` loses the wakers after one whose wake panics"]
 fn event_set_with_a_panicking_waker_still_wakes_the_others() {
     watchdog(|| {
         let event = Event::new();
@@ -319,7 +316,6 @@ fn condition_waker_dropped_after_the_wake_up_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `set_waker` drops the replaced waker under the condition's mutex"]
 fn condition_replaced_waker_whose_drop_calls_back() {
     watchdog(|| {
         let cond = Arc::new(Condition::new());
@@ -338,7 +334,6 @@ fn condition_replaced_waker_whose_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `remove` drops the leaving waiter's waker under the condition's mutex"]
 fn condition_dropped_wait_whose_waker_drop_calls_back() {
     watchdog(|| {
         let cond = Arc::new(Condition::new());
@@ -357,7 +352,6 @@ fn condition_dropped_wait_whose_waker_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `WakeList::wake_all` loses the wakers after one whose wake panics"]
 fn condition_notify_with_a_panicking_waker_still_wakes_the_others() {
     watchdog(|| {
         let cond = Condition::new();
@@ -517,7 +511,6 @@ fn async_result_wake_that_calls_back_into_the_result() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `set_waker` drops the replaced waker under the result's mutex"]
 fn async_result_replaced_waker_whose_drop_calls_back() {
     watchdog(|| {
         let result = Arc::new(AsyncResult::new());
@@ -534,7 +527,6 @@ fn async_result_replaced_waker_whose_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `remove` drops the leaving waiter's waker under the result's mutex"]
 fn async_result_dropped_get_whose_waker_drop_calls_back() {
     watchdog(|| {
         let result = Arc::new(AsyncResult::new());
@@ -551,7 +543,6 @@ fn async_result_dropped_get_whose_waker_drop_calls_back() {
 }
 
 #[test]
-#[ignore = "needs waiters.rs fix: `WakeList::wake_all` loses the wakers after one whose wake panics"]
 fn async_result_set_with_a_panicking_waker_still_wakes_the_others() {
     watchdog(|| {
         let result = AsyncResult::new();
@@ -848,3 +839,143 @@ fn timed_wait_in_a_destructor_during_a_panic_inside_tokio() {
 
 // ---------------------------------------------------------------------------------------
 // Queues (Ord, Debug, Drop of items), locks and semaphores: added by their owners.
+
+// ---------------------------------------------------------------------------------------
+// Locks and semaphores: wakers, and the data of a `Lock<T>`.
+
+/// A waker whose `clone` runs `hook` first (its wake and drop do nothing).
+fn clone_hook_waker(hook: impl Fn() + Send + Sync + 'static) -> Waker {
+    type Hook = Box<dyn Fn() + Send + Sync>;
+    fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` is the leaked `Hook` made below, which lives for the whole test.
+        let hook = unsafe { &*(data as *const Hook) };
+        hook();
+        RawWaker::new(data, &VTABLE)
+    }
+    fn ignore(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
+    let data: &'static Hook = Box::leak(Box::new(Box::new(hook) as Hook));
+    // SAFETY: every vtable function is sound for `data`, a `&'static Hook`: `clone` reads
+    // it and returns the same pointer; `wake`, `wake_by_ref` and `drop` do nothing.
+    unsafe { Waker::from_raw(RawWaker::new(data as *const Hook as *const (), &VTABLE)) }
+}
+
+#[test]
+fn lock_waiter_whose_waker_clone_calls_back_into_the_lock() {
+    watchdog(|| {
+        let lock = Arc::new(Lock::new());
+        let inside = lock.clone();
+        let clones = Arc::new(AtomicUsize::new(0));
+        let counted = clones.clone();
+        // `Debug` of a lock takes its mutex (to count the waiters).
+        let waker = clone_hook_waker(move || {
+            let _ = format!("{inside:?}");
+            counted.fetch_add(1, SeqCst);
+        });
+        let held = lock.try_acquire().unwrap();
+        let mut wait = lock.acquire();
+        assert!(poll_by(&mut wait, &waker).is_pending());
+        assert!(clones.load(SeqCst) >= 1, "the waker was stored");
+        drop(held);
+        assert!(support::poll(&mut wait).is_ready());
+    });
+}
+
+#[test]
+fn semaphore_replaced_and_dropped_wakers_whose_drop_calls_back() {
+    watchdog(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let hook = |sem: &Arc<Semaphore>, dropped: &Arc<AtomicUsize>| {
+            let (inside, counted) = (sem.clone(), dropped.clone());
+            drop_hook_waker(move || {
+                let _ = format!("{inside:?}"); // takes the semaphore's mutex
+                counted.fetch_add(1, SeqCst);
+            })
+            .0
+        };
+        // Replaced: the second poll stores another task's waker.
+        let mut first = sem.acquire();
+        assert!(poll_by(&mut first, &hook(&sem, &dropped)).is_pending());
+        assert!(support::poll(&mut first).is_pending());
+        assert_eq!(dropped.load(SeqCst), 1);
+        // Dropped with its wait.
+        let mut second = sem.acquire();
+        assert!(poll_by(&mut second, &hook(&sem, &dropped)).is_pending());
+        drop(second);
+        assert_eq!(dropped.load(SeqCst), 2);
+        sem.release();
+        assert!(support::poll(&mut first).is_ready());
+    });
+}
+
+#[test]
+fn rwlock_write_release_with_a_panicking_waker_still_admits_every_reader() {
+    watchdog(|| {
+        let rw = RwLock::new(3);
+        let writer = rw.try_acquire_write().unwrap();
+        let panics = Probe::hooked(|| panic!("this waker panics when woken"));
+        let (second, third) = (Probe::new(), Probe::new());
+        let mut readers: Vec<_> = (0..3).map(|_| rw.acquire_read()).collect();
+        panics.pending(&mut readers[0]);
+        second.pending(&mut readers[1]);
+        third.pending(&mut readers[2]);
+        // The panic reaches the guard's drop; the tokens and wake-ups are not lost with it.
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(writer))).is_err());
+        assert_eq!((second.wakes(), third.wakes()), (1, 1), "lost wake-ups");
+        let guards: Vec<_> = readers.iter_mut().map(support::poll).collect();
+        assert!(
+            guards.iter().all(Poll::is_ready),
+            "every reader was granted"
+        );
+        assert!(rw.locked());
+        drop(guards);
+        assert!(rw.try_acquire_write().is_some(), "every token came back");
+    });
+}
+
+/// Data whose `Debug` and `Drop` use the lock that holds it: `Debug` of the lock takes
+/// the lock's token for the moment (never its mutex), so `try_acquire` inside sees it held.
+#[test]
+fn lock_data_whose_debug_and_drop_call_back_into_the_lock() {
+    struct Nosy(Arc<Mutex<Option<Arc<Lock<Nosy>>>>>);
+    impl std::fmt::Debug for Nosy {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let lock = self.0.lock().unwrap().clone().unwrap();
+            assert!(lock.try_acquire().is_none(), "Debug holds the lock");
+            assert!(lock.locked());
+            f.write_str("nosy")
+        }
+    }
+    watchdog(|| {
+        let slot = Arc::new(Mutex::new(None));
+        let lock = Arc::new(Lock::with_value(Nosy(slot.clone())));
+        *slot.lock().unwrap() = Some(lock.clone());
+        assert_eq!(
+            format!("{lock:?}"),
+            "Lock { locked: false, waiters: 0, data: nosy }"
+        );
+        assert!(!lock.locked(), "Debug gave the lock back");
+        *slot.lock().unwrap() = None; // break the cycle
+    });
+}
+
+/// A holder that panics releases the lock (no poisoning), and the data is as it left it;
+/// the next waiter in line gets it.
+#[test]
+fn lock_holder_that_panics_hands_the_lock_on_with_its_data() {
+    watchdog(|| {
+        let lock = Arc::new(Lock::with_value(vec![1]));
+        let mut guard = lock.try_acquire_owned().unwrap();
+        let p = Probe::new();
+        let mut waiter = lock.acquire();
+        p.pending(&mut waiter);
+        let holder = thread::spawn(move || {
+            guard.push(2);
+            panic!("holder panics");
+        });
+        assert!(holder.join().is_err());
+        assert_eq!(p.wakes(), 1, "the unwinding guard handed the lock on");
+        assert_eq!(*p.ready(&mut waiter), [1, 2]);
+    });
+}

@@ -158,18 +158,24 @@ impl<W> WaiterList<W> {
         while self.grant_front(wakes).is_some() {}
     }
 
-    /// Stores the waker to wake on grant, cloning only when it changed.
-    pub(crate) fn set_waker(&mut self, key: Key, waker: &Waker) {
-        let slot = &mut self.node_mut(key).waker;
-        match slot {
-            Some(old) if old.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
-        }
+    /// Whether the stored waker would wake the same task as `waker`.
+    pub(crate) fn waker_will_wake(&self, key: Key, waker: &Waker) -> bool {
+        matches!(&self.node(key).waker, Some(old) if old.will_wake(waker))
     }
 
-    /// Removes `key` for good, from the line or from the granted set. Returns its data and
-    /// whether it had been granted.
-    pub(crate) fn remove(&mut self, key: Key) -> (W, bool) {
+    /// Stores the waker to wake on grant. Returns the waker it replaced, to be dropped once
+    /// the state's mutex is released (its `Drop` is user code, which may call back into
+    /// the primitive); the new one was cloned before the mutex was taken, for the same
+    /// reason.
+    #[must_use = "drop the replaced waker after the state's mutex is released"]
+    pub(crate) fn store_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
+        self.node_mut(key).waker.replace(waker)
+    }
+
+    /// Removes `key` for good, from the line or from the granted set. Returns its data,
+    /// whether it had been granted, and its stored waker, to be dropped once the state's
+    /// mutex is released.
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<W> {
         let granted = self.is_granted(key);
         if !granted {
             self.unlink(key);
@@ -182,7 +188,11 @@ impl<W> WaiterList<W> {
         );
         self.free = Some(key);
         match entry {
-            Entry::Occupied(node) => (node.data, granted),
+            Entry::Occupied(node) => Removed {
+                data: node.data,
+                granted,
+                waker: node.waker,
+            },
             Entry::Vacant { .. } => unreachable!("removed a vacant waiter"),
         }
     }
@@ -229,6 +239,14 @@ impl<W> WaiterList<W> {
     }
 }
 
+/// A waiter taken out of its [`WaiterList`].
+pub(crate) struct Removed<W> {
+    pub(crate) data: W,
+    pub(crate) granted: bool,
+    /// The waker it stored, if it was not granted: drop it after the mutex is released.
+    pub(crate) waker: Option<Waker>,
+}
+
 /// Wakers collected under a primitive's mutex, woken after it is released.
 ///
 /// Most calls wake nobody or one waiter: the first waker lives inline, so building,
@@ -262,20 +280,42 @@ impl WakeList {
     }
 
     /// Wakes everything collected, oldest first. Call with no mutex held.
+    ///
+    /// A waker whose `wake` panics does not cost the others their wake-up: the rest are
+    /// still woken, then the panic goes on.
     #[inline]
     pub(crate) fn wake_all(mut self) {
         if let Some(first) = self.first.take() {
-            first.wake();
-            if !self.rest.is_empty() {
-                wake_rest(std::mem::take(&mut self.rest));
+            if self.rest.is_empty() {
+                first.wake();
+            } else {
+                wake_many(first, std::mem::take(&mut self.rest));
             }
         }
     }
 }
 
 #[cold]
-fn wake_rest(rest: Vec<Waker>) {
-    rest.into_iter().for_each(Waker::wake);
+fn wake_many(first: Waker, rest: Vec<Waker>) {
+    /// The wakers not woken yet; its drop wakes them if a `wake` panicked.
+    struct Remaining(std::vec::IntoIter<Waker>);
+
+    impl Drop for Remaining {
+        fn drop(&mut self) {
+            // Reached with wakers left only while unwinding from a panicking `wake`: wake
+            // each of the rest on its own, so that one more panic loses nothing either
+            // (and does not abort the process).
+            for waker in &mut self.0 {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            }
+        }
+    }
+
+    let mut remaining = Remaining(rest.into_iter());
+    first.wake();
+    for waker in &mut remaining.0 {
+        waker.wake();
+    }
 }
 
 #[cfg(debug_assertions)]
@@ -358,6 +398,8 @@ pub(crate) struct Waiter<R: Anchor<L::Target>, L: Line> {
     /// `Some` until the waiter completes and hands it on.
     owner: Option<R>,
     key: Option<Key>,
+    /// Whether a waker is stored in the waiter's node (after its first pending poll).
+    waker_stored: bool,
     _line: PhantomData<fn() -> L>,
 }
 
@@ -375,6 +417,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
         Waiter {
             owner: Some(owner),
             key: Some(key),
+            waker_stored: false,
             _line: PhantomData,
         }
     }
@@ -394,16 +437,35 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// The grant, and the owner handed on, once the waiter has been granted.
     pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Data)> {
         let key = self.key.expect("toro future polled after it completed");
-        let mut state = lock(L::state(self.owner().anchor()));
-        let list = L::list(&mut state);
-        if list.is_granted(key) {
-            let (data, _) = list.remove(key);
+        // A waker's clone and drop are user code and never run under the mutex. The first
+        // poll must store a waker, so it clones before locking; a later poll compares
+        // under the lock and, only if the task's waker changed, clones outside it and
+        // looks again.
+        let mut fresh = (!self.waker_stored).then(|| cx.waker().clone());
+        loop {
+            let mut state = lock(L::state(self.owner().anchor()));
+            let list = L::list(&mut state);
+            if list.is_granted(key) {
+                // A granted waiter's waker was taken by the grant: nothing to drop.
+                let data = list.remove(key).data;
+                drop(state);
+                drop(fresh);
+                self.key = None;
+                return Poll::Ready((self.take_owner(), data));
+            }
+            let replaced = match fresh.take() {
+                Some(waker) => list.store_waker(key, waker),
+                None if list.waker_will_wake(key, cx.waker()) => None,
+                None => {
+                    drop(state);
+                    fresh = Some(cx.waker().clone());
+                    continue;
+                }
+            };
             drop(state);
-            self.key = None;
-            Poll::Ready((self.take_owner(), data))
-        } else {
-            list.set_waker(key, cx.waker());
-            Poll::Pending
+            drop(replaced);
+            self.waker_stored = true;
+            return Poll::Pending;
         }
     }
 
@@ -417,16 +479,21 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
             .expect("toro future given up after it completed");
         let target = self.owner().anchor();
         let mut wakes = WakeList::new();
-        let result = {
+        let (result, waker) = {
             let mut state = lock(L::state(target));
-            let (mut data, granted) = L::list(&mut state).remove(key);
+            let Removed {
+                mut data,
+                granted,
+                waker,
+            } = L::list(&mut state).remove(key);
             if granted {
-                Ok(data)
+                (Ok(data), waker)
             } else {
                 L::left_line(target, &mut state, &mut data, &mut wakes);
-                Err(data)
+                (Err(data), waker)
             }
         };
+        drop(waker);
         wakes.wake_all();
         result
     }
@@ -583,7 +650,7 @@ mod tests {
         let b = list.push_back('b');
         let c = list.push_back('c');
         assert_eq!(list.len(), 3);
-        list.remove(b);
+        let _ = list.remove(b);
         assert_eq!(list.front(), Some(a));
         assert_eq!(list.next(a), Some(c));
         let mut wakes = WakeList::new();
@@ -591,7 +658,8 @@ mod tests {
         assert!(list.is_granted(a));
         assert_eq!(list.front(), Some(c));
         assert_eq!(list.len(), 1);
-        assert_eq!(list.remove(a), ('a', true));
+        let removed = list.remove(a);
+        assert_eq!((removed.data, removed.granted), ('a', true));
         // The freed slot is reused.
         let d = list.push_back('d');
         assert!(d == a || d == b);
