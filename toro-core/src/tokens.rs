@@ -50,7 +50,9 @@ pub(crate) struct TokenPool {
 
 pub(crate) struct Lines {
     acquirers: WaiterList<Request>,
-    watchers: WaiterList<()>,
+    /// `Semaphore::wait()`ers, made at the first such wait: a `Lock` or `RwLock` never
+    /// has any, so it does not carry an empty line for them.
+    watchers: Option<Box<WaiterList<()>>>,
 }
 
 /// An acquirer's place in line: how many tokens it still misses and how many it holds.
@@ -158,7 +160,7 @@ impl TokenPool {
             bound,
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
-                watchers: WaiterList::new(),
+                watchers: None,
             }),
         }
     }
@@ -172,7 +174,7 @@ impl TokenPool {
             bound,
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
-                watchers: WaiterList::new(),
+                watchers: None,
             }),
         }
     }
@@ -193,7 +195,7 @@ impl TokenPool {
     /// `(acquirers, watchers)` in line, for `Debug`.
     pub(crate) fn waiting(&self) -> (usize, usize) {
         let lines = lock(&self.lines);
-        (lines.acquirers.len(), lines.watchers.len())
+        (lines.acquirers.len(), lines.watchers.as_ref().map_or(0, |w| w.len()))
     }
 
     /// Takes `n` tokens if they are free and nobody is in line.
@@ -402,9 +404,11 @@ impl TokenPool {
         if n > 0 {
             // Tokens are left over, so the acquirers' line is empty: the watchers see a
             // free token.
-            lines.watchers.grant_all(wakes);
+            if let Some(watchers) = &mut lines.watchers {
+                watchers.grant_all(wakes);
+            }
         }
-        let queued = if lines.acquirers.is_empty() && lines.watchers.is_empty() {
+        let queued = if lines.acquirers.is_empty() && lines.watchers.as_ref().is_none_or(|w| w.is_empty()) {
             0
         } else {
             QUEUED
@@ -451,7 +455,9 @@ impl Line for Watchers {
     }
 
     fn list(lines: &mut Lines) -> &mut WaiterList<()> {
-        &mut lines.watchers
+        lines
+            .watchers
+            .get_or_insert_with(|| Box::new(WaiterList::new()))
     }
 
     fn left_line(pool: &TokenPool, lines: &mut Lines, _: &mut (), wakes: &mut WakeList) {

@@ -34,11 +34,28 @@ use crate::sync::{lock, Mutex};
 /// Where a waiter stands in its [`WaiterList`]'s slab.
 pub(crate) type Key = usize;
 
+/// A link between slab entries: an index, or [`NIL`]. 32 bits keep each waiter's node and
+/// every empty line small (a line longer than `u32::MAX - 1` waiters panics).
+type Link = u32;
+const NIL: Link = Link::MAX;
+
+#[inline]
+fn link_to(key: Option<Key>) -> Link {
+    key.map_or(NIL, |key| {
+        Link::try_from(key)
+            .ok()
+            .filter(|&l| l != NIL)
+            .expect("toro: more than u32::MAX - 1 waiters in one line")
+    })
+}
+
+#[inline]
+fn key_at(link: Link) -> Option<Key> {
+    (link != NIL).then_some(link as Key)
+}
+
 enum Place {
-    Queued {
-        prev: Option<Key>,
-        next: Option<Key>,
-    },
+    Queued { prev: Link, next: Link },
     Granted,
 }
 
@@ -50,36 +67,51 @@ struct Node<W> {
 
 enum Entry<W> {
     Occupied(Node<W>),
-    Vacant { next_free: Option<Key> },
+    Vacant { next_free: Link },
 }
+
+/// Above this many bytes of slab, a line that empties gives its memory back: a burst of
+/// waiters does not keep its peak allocation for good, and small lines (most of them)
+/// never reallocate.
+const KEEP_BYTES: usize = 4096;
 
 /// A FIFO line of waiters, each with its own data (what it asks for and what it was given).
 pub(crate) struct WaiterList<W> {
     entries: Vec<Entry<W>>,
-    free: Option<Key>,
-    head: Option<Key>,
-    tail: Option<Key>,
-    queued: usize,
+    free: Link,
+    head: Link,
+    tail: Link,
+    /// Waiters in line.
+    queued: u32,
+    /// Occupied entries: in line or granted and not yet removed.
+    occupied: u32,
 }
 
 impl<W> WaiterList<W> {
     pub(crate) const fn new() -> Self {
         WaiterList {
             entries: Vec::new(),
-            free: None,
-            head: None,
-            tail: None,
+            free: NIL,
+            head: NIL,
+            tail: NIL,
             queued: 0,
+            occupied: 0,
         }
     }
 
     /// Waiters still in line (granted ones are not counted).
     pub(crate) fn len(&self) -> usize {
-        self.queued
+        self.queued as usize
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.queued == 0
+    }
+
+    /// Bytes the slab holds (for the memory tests).
+    #[cfg(test)]
+    pub(crate) fn slab_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry<W>>()
     }
 
     /// Joins the line at the back.
@@ -89,10 +121,10 @@ impl<W> WaiterList<W> {
             waker: None,
             place: Place::Queued {
                 prev: self.tail,
-                next: None,
+                next: NIL,
             },
         };
-        let key = match self.free {
+        let key = match key_at(self.free) {
             Some(key) => {
                 let Entry::Vacant { next_free } = self.entries[key] else {
                     unreachable!("free list points at an occupied entry")
@@ -102,29 +134,33 @@ impl<W> WaiterList<W> {
                 key
             }
             None => {
+                // Checked before the push, so the link of every entry fits.
+                let key = self.entries.len();
+                let _ = link_to(Some(key));
                 self.entries.push(Entry::Occupied(node));
-                self.entries.len() - 1
+                key
             }
         };
-        match self.tail {
-            Some(tail) => self.set_next(tail, Some(key)),
-            None => self.head = Some(key),
+        match key_at(self.tail) {
+            Some(tail) => self.set_next(tail, link_to(Some(key))),
+            None => self.head = link_to(Some(key)),
         }
-        self.tail = Some(key);
+        self.tail = link_to(Some(key));
         self.queued += 1;
+        self.occupied += 1;
         key
     }
 
     /// The oldest waiter still in line.
     pub(crate) fn front(&self) -> Option<Key> {
-        self.head
+        key_at(self.head)
     }
 
     /// The waiter behind `key` in line (`key` must be queued).
     #[cfg(test)]
     pub(crate) fn next(&self, key: Key) -> Option<Key> {
         match self.node(key).place {
-            Place::Queued { next, .. } => next,
+            Place::Queued { next, .. } => key_at(next),
             Place::Granted => None,
         }
     }
@@ -148,7 +184,7 @@ impl<W> WaiterList<W> {
 
     /// Grants the oldest waiter, if any, adding its waker to `wakes`.
     pub(crate) fn grant_front(&mut self, wakes: &mut WakeList) -> Option<Key> {
-        let key = self.head?;
+        let key = key_at(self.head)?;
         wakes.push(self.grant(key));
         Some(key)
     }
@@ -186,7 +222,14 @@ impl<W> WaiterList<W> {
                 next_free: self.free,
             },
         );
-        self.free = Some(key);
+        self.free = link_to(Some(key));
+        self.occupied -= 1;
+        if self.occupied == 0 && self.entries.capacity() * std::mem::size_of::<Entry<W>>() > KEEP_BYTES
+        {
+            // Every entry is vacant (nothing of a waiter's left to drop): give the slab back.
+            self.entries = Vec::new();
+            self.free = NIL;
+        }
         match entry {
             Entry::Occupied(node) => Removed {
                 data: node.data,
@@ -211,13 +254,13 @@ impl<W> WaiterList<W> {
         }
     }
 
-    fn set_next(&mut self, key: Key, to: Option<Key>) {
+    fn set_next(&mut self, key: Key, to: Link) {
         if let Place::Queued { next, .. } = &mut self.node_mut(key).place {
             *next = to;
         }
     }
 
-    fn set_prev(&mut self, key: Key, to: Option<Key>) {
+    fn set_prev(&mut self, key: Key, to: Link) {
         if let Place::Queued { prev, .. } = &mut self.node_mut(key).place {
             *prev = to;
         }
@@ -227,11 +270,11 @@ impl<W> WaiterList<W> {
         let Place::Queued { prev, next } = self.node(key).place else {
             unreachable!("unlinked a waiter that is not in line")
         };
-        match prev {
+        match key_at(prev) {
             Some(p) => self.set_next(p, next),
             None => self.head = next,
         }
-        match next {
+        match key_at(next) {
             Some(n) => self.set_prev(n, prev),
             None => self.tail = prev,
         }

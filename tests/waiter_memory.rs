@@ -1,0 +1,111 @@
+//! Waiter storage is given back (issue 11, item 7): after a burst of 100 000 waiters that
+//! all leave, a primitive holds at most 64 KiB more than before the burst.
+//!
+//! A counting global allocator (this test binary only) measures the bytes live on the heap.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
+use std::sync::Mutex;
+
+use toro::{Condition, Event, Lock, Queue, RwLock, Semaphore};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting sizes on the way.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, SeqCst);
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, SeqCst);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The tests share the one counter: each runs whole under this lock, so no other test
+/// allocates or frees while it measures.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const BURST: usize = 100_000;
+const LIMIT: isize = 64 * 1024;
+
+/// Live heap bytes after `burst` made `BURST` waiters and dropped them all, less before.
+fn kept_after<P>(primitive: &P, burst: impl Fn(&P)) -> isize {
+    let before = LIVE.load(SeqCst);
+    burst(primitive);
+    LIVE.load(SeqCst) - before
+}
+
+#[test]
+fn queue_getters_leave_no_storage_behind() {
+    let _serial = serial();
+    let queue = Queue::<[u8; 1024]>::new(0);
+    let kept = kept_after(&queue, |q| {
+        let getters: Vec<_> = (0..BURST).map(|_| q.get()).collect();
+        drop(getters);
+    });
+    assert!(kept <= LIMIT, "an empty queue keeps {kept} bytes of waiter storage");
+    assert_eq!(queue.qsize(), 0);
+}
+
+#[test]
+fn semaphore_acquirers_leave_no_storage_behind() {
+    let _serial = serial();
+    let sem = Semaphore::new(0);
+    let kept = kept_after(&sem, |s| {
+        let acquirers: Vec<_> = (0..BURST).map(|_| s.acquire()).collect();
+        drop(acquirers);
+        let watchers: Vec<_> = (0..BURST).map(|_| s.wait()).collect();
+        drop(watchers);
+    });
+    assert!(kept <= LIMIT, "a semaphore keeps {kept} bytes of waiter storage");
+}
+
+#[test]
+fn locks_events_and_conditions_leave_no_storage_behind() {
+    let _serial = serial();
+    let lock = Lock::new();
+    let _held = lock.try_acquire().unwrap();
+    let kept = kept_after(&lock, |l| drop((0..BURST).map(|_| l.acquire()).collect::<Vec<_>>()));
+    assert!(kept <= LIMIT, "a lock keeps {kept} bytes");
+
+    let rw = RwLock::new(4);
+    let _w = rw.try_acquire_write().unwrap();
+    let kept = kept_after(&rw, |r| drop((0..BURST).map(|_| r.acquire_read()).collect::<Vec<_>>()));
+    assert!(kept <= LIMIT, "an rwlock keeps {kept} bytes");
+
+    let event = Event::new();
+    let kept = kept_after(&event, |e| drop((0..BURST).map(|_| e.wait()).collect::<Vec<_>>()));
+    assert!(kept <= LIMIT, "an event keeps {kept} bytes");
+
+    let cond = Condition::new();
+    let kept = kept_after(&cond, |c| drop((0..BURST).map(|_| c.wait()).collect::<Vec<_>>()));
+    assert!(kept <= LIMIT, "a condition keeps {kept} bytes");
+}
+
+/// Lines that empty often stay allocated while small: no reallocation churn for them.
+#[test]
+fn a_small_line_keeps_its_storage() {
+    let _serial = serial();
+    let sem = Semaphore::new(0);
+    drop((0..8).map(|_| sem.acquire()).collect::<Vec<_>>());
+    let before = LIVE.load(SeqCst);
+    for _ in 0..100 {
+        drop((0..8).map(|_| sem.acquire()).collect::<Vec<_>>());
+    }
+    // Only the `Vec`s of futures come and go; the slab stays.
+    assert_eq!(LIVE.load(SeqCst), before);
+}
