@@ -1075,7 +1075,9 @@ fn get_mut_into_inner_default_and_from() {
 
     // The bare forms are unchanged.
     let bare: Lock = Lock::new();
-    let _: &() = &*bare.try_acquire().unwrap();
+    let guard: LockGuard<'_> = bare.try_acquire().unwrap();
+    assert_eq!(*guard, ());
+    drop(guard);
     let bare: RwLock = RwLock::new(1);
     assert_eq!(bare.max_readers(), 1);
 }

@@ -132,9 +132,7 @@ async fn increments(lock: Arc<Lock<u64>>, inside: Arc<Inside>) {
 
 fn check_count(lock: Arc<Lock<u64>>) {
     assert!(!lock.locked());
-    let lock = Arc::try_unwrap(lock)
-        .ok()
-        .expect("no guard or future leaked an Arc");
+    let lock = Arc::try_unwrap(lock).expect("no guard or future leaked an Arc");
     assert_eq!(lock.into_inner(), TASKS as u64 * ROUNDS, "lost updates");
 }
 
@@ -239,7 +237,7 @@ fn check_rw(rw: Arc<RwLock<(u64, u64)>>, probe: &RwProbe) {
         probe.reads.load(SeqCst),
         (TASKS - WRITERS) * READS + (total / 4) as usize
     );
-    let rw = Arc::try_unwrap(rw).ok().expect("no guard leaked an Arc");
+    let rw = Arc::try_unwrap(rw).expect("no guard leaked an Arc");
     assert_eq!(rw.into_inner(), (total, total), "lost writes");
 }
 
