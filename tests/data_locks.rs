@@ -900,6 +900,15 @@ fn a_zero_token_request_at_the_head_of_the_line_completes() {
     drop(held);
     assert_eq!(sem.counter(), 1);
     assert!(format!("{sem:?}").contains("waiters: 0"));
+
+    // On a `BoundedSemaphore::new(0)` no release can ever come: it would wait forever.
+    let bounded = BoundedSemaphore::new(0);
+    let mut a = bounded.acquire();
+    let mut zero = bounded.acquire_many(0);
+    pa.pending(&mut a);
+    let _ = pz.poll(&mut zero);
+    drop(a);
+    assert_eq!(pz.ready(&mut zero).tokens(), 0);
 }
 
 #[test]
