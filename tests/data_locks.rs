@@ -121,6 +121,19 @@ fn acquire_owned_is_eager_and_keeps_the_arc_only_while_alive() {
     drop(guard);
     assert_eq!(Arc::strong_count(&lock), 1);
     assert_eq!(Arc::try_unwrap(lock).ok().unwrap().into_inner(), 1);
+
+    // An owned guard (or future) may be the lock's last owner.
+    let mut guard = Arc::new(Lock::with_value(String::from("only")))
+        .try_acquire_owned()
+        .unwrap();
+    guard.push_str(" owner");
+    assert_eq!(*guard, "only owner");
+    let lock = Arc::clone(OwnedLockGuard::lock(&guard));
+    let acquire = lock.acquire_owned();
+    drop(lock);
+    drop(guard); // hands the lock to `acquire`, the last owner now
+    let guard = acquire.now_or_never().expect("handed over");
+    assert_eq!(*guard, "only owner");
 }
 
 /// An owned future handed the lock and then dropped unpolled passes it to the next
@@ -1056,6 +1069,53 @@ fn owned_lock_wait_times_out_on_a_mock_clock() {
     drop((timed, next));
     assert!(!lock.locked());
     assert_eq!(Arc::strong_count(&lock), 1);
+}
+
+/// `.deadline(d)` on owned waits, with a mock clock entered as the current loop: an owned
+/// writer that times out gives back the tokens it claimed, an owned reader and an owned
+/// permit take nothing.
+#[test]
+fn owned_waits_with_deadline_on_the_entered_mock_clock() {
+    let (clock, handle) = MockClock::new();
+    let _entered = handle.enter();
+    let rw = Arc::new(RwLock::with_value(0u8, 2));
+    let reader = rw.try_acquire_read_owned().unwrap();
+    let (pw, pr) = (Probe::new(), Probe::new());
+    let mut writer = rw.acquire_write_owned().deadline(Duration::from_secs(2));
+    let mut behind = rw.acquire_read_owned().deadline(Duration::from_secs(3));
+    pw.pending(&mut writer);
+    pr.pending(&mut behind);
+    assert_eq!(clock.sleeps().len(), 2, "the waits use the entered clock");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!((pw.wakes(), pr.wakes()), (1, 0));
+    assert!(pw.ready(&mut writer).is_err());
+    assert_eq!(
+        pr.wakes(),
+        1,
+        "the writer's claimed token went to the reader behind it"
+    );
+    let r = pr
+        .ready(&mut behind)
+        .expect("handed a token before its deadline");
+    assert!(
+        rw.try_acquire_read().is_none(),
+        "both tokens are held by readers"
+    );
+    drop((r, reader, writer, behind));
+    assert_eq!(free_reads(&rw), 2);
+    assert_eq!(Arc::strong_count(&rw), 1);
+
+    let sem = Arc::new(BoundedSemaphore::new(1));
+    let held = sem.try_acquire_owned().unwrap();
+    let p = Probe::new();
+    let mut permit = sem.acquire_owned().deadline(Duration::from_secs(1));
+    p.pending(&mut permit);
+    clock.advance(Duration::from_secs(1));
+    assert!(p.ready(&mut permit).is_err());
+    drop((permit, held));
+    assert_eq!(sem.counter(), 1);
+    assert_eq!(sem.release(), Err(TooManyReleases));
+    assert_eq!(Arc::strong_count(&sem), 1);
 }
 
 // ---------------------------------------------------------------------------------------
