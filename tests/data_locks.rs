@@ -1237,6 +1237,44 @@ fn debug_of_free_and_held_locks_and_guards() {
     assert_eq!(format!("{o:?}"), "OwnedSemaphoreGuard { tokens: 1 }");
 }
 
+/// The data's `Debug` is user code: it runs with toro's own mutex free, so it may use the
+/// very lock being formatted (here: join its line and leave it again).
+#[test]
+fn debug_of_the_data_runs_outside_toros_mutex() {
+    struct Reentrant;
+    static LOCK: Lock<Reentrant> = Lock::with_value(Reentrant);
+    static RW: std::sync::OnceLock<RwLock<Reentrant>> = std::sync::OnceLock::new();
+    impl std::fmt::Debug for Reentrant {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            // Debug holds the lock: each call joins the line, then leaves it.
+            let waiting = LOCK.acquire();
+            let locked = format!("{:?}", LOCK.locked());
+            drop(waiting);
+            if let Some(rw) = RW.get() {
+                drop(rw.acquire_write());
+            }
+            f.write_str(&locked)
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let text = format!("{LOCK:?}");
+        let rw = RW.get_or_init(|| RwLock::with_value(Reentrant, 2));
+        let rw_text = format!("{rw:?}");
+        let _ = tx.send((text, rw_text));
+    });
+    let (text, rw_text) = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("Debug of the data deadlocked on toro's mutex");
+    assert_eq!(text, "Lock { locked: false, waiters: 0, data: true }");
+    assert_eq!(
+        rw_text,
+        "RwLock { max_readers: 2, counter: 2, waiters: 0, data: true }"
+    );
+    assert!(!LOCK.locked());
+    assert_eq!(free_reads(RW.get().unwrap()), 2);
+}
+
 /// `LockGuard<'_, T>` is `Send` (it may be held across `.await` on a multi-thread
 /// runtime) for a `Send` but not `Sync` `T`; sharing it is what is refused (see
 /// `tests/ui/lock_guard_cell_not_sync.rs`).
