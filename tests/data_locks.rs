@@ -32,8 +32,7 @@ fn free_reads<T>(rw: &RwLock<T>) -> usize {
     held.len()
 }
 
-/// Runs `f`, which must panic, and swallows the panic (without the default hook's noise
-/// being an error: the message still prints, the test goes on).
+/// Runs `f`, which must panic, and catches the panic (its message still prints).
 fn panics(f: impl FnOnce()) {
     assert!(
         catch_unwind(AssertUnwindSafe(f)).is_err(),
