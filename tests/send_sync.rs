@@ -14,14 +14,17 @@ use std::future::{Pending, Ready};
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use std::sync::{Arc, MutexGuard};
+
 use toro::queue::order::{Fifo, Lifo, Priority};
 use toro::{
     AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, BoundedSemaphore,
     Condition, ConditionWait, Deadline, Deadlined, Empty, EnterGuard, Event, EventWait, Full,
     JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard, LoopHandle, NotLocked, NotReady,
-    PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
-    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, TooManyReleases,
-    TooManyTaskDone, WithDeadline, WriteGuard,
+    OwnedAcquireRead, OwnedAcquireWrite, OwnedLockAcquire, OwnedLockGuard, OwnedReadGuard,
+    OwnedSemaphoreAcquire, OwnedSemaphoreGuard, OwnedWriteGuard, PriorityQueue, Queue, QueueGet,
+    QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard,
+    SemaphoreWait, Sleep, Timeout, TooManyReleases, TooManyTaskDone, WithDeadline, WriteGuard,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -30,6 +33,7 @@ use toro::{
 fn send<T: Send>() {}
 fn sync<T: Sync>() {}
 fn unpin<T: Unpin>() {}
+fn is_static<T: 'static>() {}
 /// `Send + Sync + Unpin`: what every primitive and future should be when `T` allows.
 fn all<T: Send + Sync + Unpin>() {}
 
@@ -256,4 +260,154 @@ fn futures_that_hold_guards_across_awaits_are_send() {
         drop((guard, read));
     };
     assert_send(&task);
+}
+
+// ---------------------------------------------------------------------------------------
+// Data locks, owned guards and their futures (issue 10; DESIGN §2b)
+
+/// `Sync` but not `Send`: what a data lock must refuse to share (like `std::sync::Mutex`).
+type SyncNotSend = MutexGuard<'static, u32>;
+
+#[test]
+fn data_locks_are_send_sync_where_their_data_allows() {
+    all::<Lock<u64>>();
+    all::<RwLock<u64>>();
+    all::<Lock<String>>();
+    all::<RwLock<Vec<u8>>>();
+    // One holder at a time: a `Lock` needs only `T: Send` to be `Sync`, like
+    // `std::sync::Mutex`; an `RwLock` shares `&T` between readers, so it needs `T: Sync`.
+    all::<Lock<Cell<u32>>>();
+    send::<RwLock<Cell<u32>>>();
+    not_sync!(RwLock<Cell<u32>>);
+    not_send!(
+        Lock<Rc<u32>>,
+        RwLock<Rc<u32>>,
+        Lock<SyncNotSend>,
+        RwLock<SyncNotSend>
+    );
+    not_sync!(
+        Lock<Rc<u32>>,
+        RwLock<Rc<u32>>,
+        Lock<SyncNotSend>,
+        RwLock<SyncNotSend>
+    );
+    // Shared through an `Arc` with spawned tasks.
+    send::<Arc<Lock<u64>>>();
+    send::<Arc<RwLock<u64>>>();
+    send::<Arc<Lock<Cell<u32>>>>();
+    not_send!(Arc<RwLock<Cell<u32>>>);
+}
+
+#[test]
+fn data_guards_are_send_sync_where_their_data_allows() {
+    all::<LockGuard<'static, u64>>();
+    all::<ReadGuard<'static, u64>>();
+    all::<WriteGuard<'static, u64>>();
+    all::<OwnedLockGuard<u64>>();
+    all::<OwnedReadGuard<u64>>();
+    all::<OwnedWriteGuard<u64>>();
+    all::<OwnedLockGuard>();
+    all::<OwnedReadGuard>();
+    all::<OwnedWriteGuard>();
+    all::<OwnedSemaphoreGuard>();
+    // A lock guard hands out `&mut T` (moving it needs `T: Send`) and, shared, `&T`
+    // (sharing it needs `T: Sync`).
+    send::<LockGuard<'static, Cell<u32>>>();
+    send::<OwnedLockGuard<Cell<u32>>>();
+    not_sync!(LockGuard<'static, Cell<u32>>, OwnedLockGuard<Cell<u32>>);
+    // The `RwLock` of a `Cell` is not `Sync`, so no guard of it leaves its thread.
+    not_send!(
+        ReadGuard<'static, Cell<u32>>,
+        WriteGuard<'static, Cell<u32>>,
+        OwnedReadGuard<Cell<u32>>,
+        OwnedWriteGuard<Cell<u32>>,
+    );
+    not_sync!(
+        ReadGuard<'static, Cell<u32>>,
+        WriteGuard<'static, Cell<u32>>,
+        OwnedReadGuard<Cell<u32>>,
+        OwnedWriteGuard<Cell<u32>>,
+    );
+    not_send!(
+        LockGuard<'static, Rc<u32>>,
+        OwnedLockGuard<Rc<u32>>,
+        ReadGuard<'static, Rc<u32>>,
+        OwnedWriteGuard<Rc<u32>>,
+        LockGuard<'static, SyncNotSend>,
+        OwnedLockGuard<SyncNotSend>,
+        ReadGuard<'static, SyncNotSend>,
+        OwnedReadGuard<SyncNotSend>,
+        WriteGuard<'static, SyncNotSend>,
+    );
+    not_sync!(
+        LockGuard<'static, Rc<u32>>,
+        OwnedLockGuard<Rc<u32>>,
+        OwnedReadGuard<Rc<u32>>,
+        OwnedReadGuard<SyncNotSend>,
+    );
+}
+
+#[test]
+fn owned_guards_and_futures_are_static() {
+    is_static::<OwnedLockGuard<u64>>();
+    is_static::<OwnedReadGuard<u64>>();
+    is_static::<OwnedWriteGuard<u64>>();
+    is_static::<OwnedSemaphoreGuard>();
+    is_static::<OwnedLockAcquire<u64>>();
+    is_static::<OwnedAcquireRead<u64>>();
+    is_static::<OwnedAcquireWrite<u64>>();
+    is_static::<OwnedSemaphoreAcquire>();
+    is_static::<WithDeadline<OwnedLockAcquire<u64>>>();
+}
+
+#[test]
+fn data_wait_futures_are_send_sync_unpin() {
+    all::<LockAcquire<'static, u64>>();
+    all::<AcquireRead<'static, u64>>();
+    all::<AcquireWrite<'static, u64>>();
+    all::<OwnedLockAcquire<u64>>();
+    all::<OwnedLockAcquire>();
+    all::<OwnedAcquireRead<u64>>();
+    all::<OwnedAcquireWrite<u64>>();
+    all::<OwnedSemaphoreAcquire>();
+    send::<OwnedLockAcquire<Cell<u32>>>();
+    not_send!(
+        LockAcquire<'static, Rc<u32>>,
+        OwnedLockAcquire<Rc<u32>>,
+        AcquireRead<'static, Cell<u32>>,
+        OwnedAcquireRead<Cell<u32>>,
+        OwnedAcquireWrite<Rc<u32>>,
+    );
+    send::<WithDeadline<OwnedLockAcquire<u64>>>();
+    send::<WithDeadline<OwnedAcquireRead<u64>>>();
+    send::<WithDeadline<OwnedAcquireWrite<u64>>>();
+    send::<WithDeadline<OwnedSemaphoreAcquire>>();
+    unpin::<WithDeadline<OwnedLockAcquire<u64>>>();
+}
+
+/// What `tokio::spawn` asks of a task (`Send + 'static`): met by a task that holds owned
+/// guards of every kind across `.await`s, with and without a deadline.
+#[test]
+fn tasks_holding_owned_guards_across_awaits_are_spawnable() {
+    fn spawnable<F: std::future::Future + Send + 'static>(_: &F) {}
+    let lock = Arc::new(Lock::with_value(String::new()));
+    let rw = Arc::new(RwLock::with_value(0u64, 2));
+    let sem = Arc::new(Semaphore::new(1));
+    let bounded = Arc::new(BoundedSemaphore::new(1));
+    let task = async move {
+        let mut text = lock.acquire_owned().await;
+        text.push('x');
+        let write = rw.acquire_write_owned().await;
+        let read = write.downgrade();
+        let permit = sem.acquire_owned().await;
+        let bounded_permit = bounded
+            .acquire_owned()
+            .deadline(std::time::Duration::from_secs(1))
+            .await;
+        drop((read, permit, bounded_permit));
+        // The guard moves on to another thread.
+        std::thread::spawn(move || text.push('y')).join().unwrap();
+    };
+    spawnable(&task);
+    toro::block_on(task);
 }
