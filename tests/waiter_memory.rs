@@ -57,7 +57,10 @@ fn queue_getters_leave_no_storage_behind() {
         let getters: Vec<_> = (0..BURST).map(|_| q.get()).collect();
         drop(getters);
     });
-    assert!(kept <= LIMIT, "an empty queue keeps {kept} bytes of waiter storage");
+    assert!(
+        kept <= LIMIT,
+        "an empty queue keeps {kept} bytes of waiter storage"
+    );
     assert_eq!(queue.qsize(), 0);
 }
 
@@ -71,7 +74,10 @@ fn semaphore_acquirers_leave_no_storage_behind() {
         let watchers: Vec<_> = (0..BURST).map(|_| s.wait()).collect();
         drop(watchers);
     });
-    assert!(kept <= LIMIT, "a semaphore keeps {kept} bytes of waiter storage");
+    assert!(
+        kept <= LIMIT,
+        "a semaphore keeps {kept} bytes of waiter storage"
+    );
 }
 
 #[test]
@@ -79,20 +85,28 @@ fn locks_events_and_conditions_leave_no_storage_behind() {
     let _serial = serial();
     let lock = Lock::new();
     let _held = lock.try_acquire().unwrap();
-    let kept = kept_after(&lock, |l| drop((0..BURST).map(|_| l.acquire()).collect::<Vec<_>>()));
+    let kept = kept_after(&lock, |l| {
+        drop((0..BURST).map(|_| l.acquire()).collect::<Vec<_>>())
+    });
     assert!(kept <= LIMIT, "a lock keeps {kept} bytes");
 
     let rw = RwLock::new(4);
     let _w = rw.try_acquire_write().unwrap();
-    let kept = kept_after(&rw, |r| drop((0..BURST).map(|_| r.acquire_read()).collect::<Vec<_>>()));
+    let kept = kept_after(&rw, |r| {
+        drop((0..BURST).map(|_| r.acquire_read()).collect::<Vec<_>>())
+    });
     assert!(kept <= LIMIT, "an rwlock keeps {kept} bytes");
 
     let event = Event::new();
-    let kept = kept_after(&event, |e| drop((0..BURST).map(|_| e.wait()).collect::<Vec<_>>()));
+    let kept = kept_after(&event, |e| {
+        drop((0..BURST).map(|_| e.wait()).collect::<Vec<_>>())
+    });
     assert!(kept <= LIMIT, "an event keeps {kept} bytes");
 
     let cond = Condition::new();
-    let kept = kept_after(&cond, |c| drop((0..BURST).map(|_| c.wait()).collect::<Vec<_>>()));
+    let kept = kept_after(&cond, |c| {
+        drop((0..BURST).map(|_| c.wait()).collect::<Vec<_>>())
+    });
     assert!(kept <= LIMIT, "a condition keeps {kept} bytes");
 }
 

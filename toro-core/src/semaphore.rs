@@ -149,6 +149,13 @@ impl Semaphore {
     /// (up to `n`) and waits for the rest; nobody behind it is served first, so a large
     /// request is not starved by small ones. The guard gives all `n` back.
     ///
+    /// A request for zero tokens completes at the call.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds `usize::MAX / 2`, the most a semaphore can hold: it would wait
+    /// forever.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future leaves the line and gives back every token it had been handed,
@@ -170,6 +177,10 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
+        assert!(
+            n <= MAX_TOKENS,
+            "Semaphore::acquire_many: {n} tokens asked, more than a semaphore can hold (usize::MAX / 2); it would wait forever"
+        );
         SemaphoreAcquire {
             stage: TokenPool::acquire(&self.pool, n),
         }

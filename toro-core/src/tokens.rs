@@ -195,12 +195,19 @@ impl TokenPool {
     /// `(acquirers, watchers)` in line, for `Debug`.
     pub(crate) fn waiting(&self) -> (usize, usize) {
         let lines = lock(&self.lines);
-        (lines.acquirers.len(), lines.watchers.as_ref().map_or(0, |w| w.len()))
+        (
+            lines.acquirers.len(),
+            lines.watchers.as_ref().map_or(0, |w| w.len()),
+        )
     }
 
-    /// Takes `n` tokens if they are free and nobody is in line.
+    /// Takes `n` tokens if they are free and nobody is in line. Zero tokens are always
+    /// there: a request for none never waits.
     #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
+        if n == 0 {
+            return true;
+        }
         let mut s = self.state.load(Ordering::Relaxed);
         while s & QUEUED == 0 && s / ONE >= n {
             match self.state.compare_exchange_weak(
@@ -408,11 +415,12 @@ impl TokenPool {
                 watchers.grant_all(wakes);
             }
         }
-        let queued = if lines.acquirers.is_empty() && lines.watchers.as_ref().is_none_or(|w| w.is_empty()) {
-            0
-        } else {
-            QUEUED
-        };
+        let queued =
+            if lines.acquirers.is_empty() && lines.watchers.as_ref().is_none_or(|w| w.is_empty()) {
+                0
+            } else {
+                QUEUED
+            };
         self.state.store((n * ONE) | queued, Ordering::Release);
     }
 }

@@ -224,7 +224,8 @@ impl<W> WaiterList<W> {
         );
         self.free = link_to(Some(key));
         self.occupied -= 1;
-        if self.occupied == 0 && self.entries.capacity() * std::mem::size_of::<Entry<W>>() > KEEP_BYTES
+        if self.occupied == 0
+            && self.entries.capacity() * std::mem::size_of::<Entry<W>>() > KEEP_BYTES
         {
             // Every entry is vacant (nothing of a waiter's left to drop): give the slab back.
             self.entries = Vec::new();
