@@ -415,12 +415,12 @@ impl TokenPool {
                 watchers.grant_all(wakes);
             }
         }
-        let queued =
-            if lines.acquirers.is_empty() && lines.watchers.as_ref().is_none_or(|w| w.is_empty()) {
-                0
-            } else {
-                QUEUED
-            };
+        let watching = matches!(&lines.watchers, Some(w) if !w.is_empty());
+        let queued = if lines.acquirers.is_empty() && !watching {
+            0
+        } else {
+            QUEUED
+        };
         self.state.store((n * ONE) | queued, Ordering::Release);
     }
 }

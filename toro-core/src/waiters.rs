@@ -108,12 +108,6 @@ impl<W> WaiterList<W> {
         self.queued == 0
     }
 
-    /// Bytes the slab holds (for the memory tests).
-    #[cfg(test)]
-    pub(crate) fn slab_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry<W>>()
-    }
-
     /// Joins the line at the back.
     pub(crate) fn push_back(&mut self, data: W) -> Key {
         let node = Node {
