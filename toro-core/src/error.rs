@@ -171,6 +171,25 @@ impl<T> Full<T> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TooManyTaskDone;
 
+/// An acquire of a [`Semaphore`](crate::Semaphore) or
+/// [`BoundedSemaphore`](crate::BoundedSemaphore) that was [closed](crate::Semaphore::close)
+/// (tokio's `AcquireError`).
+///
+/// # Examples
+///
+/// ```
+/// # toro_core::block_on(async {
+/// let sem = toro_core::Semaphore::new(0);
+/// let waiting = sem.acquire().or_closed();
+/// sem.close();
+/// let err = waiting.await.unwrap_err();
+/// assert_eq!(err, toro_core::Closed);
+/// assert_eq!(err.to_string(), "semaphore closed");
+/// # });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Closed;
+
 macro_rules! plain_error {
     ($($ty:ident => $msg:literal),* $(,)?) => {$(
         impl fmt::Debug for $ty {
@@ -193,6 +212,7 @@ plain_error! {
     NotReady => "AsyncResult is not ready",
     Empty => "queue is empty",
     TooManyTaskDone => "task_done() called too many times",
+    Closed => "semaphore closed",
 }
 
 macro_rules! carrying_error {

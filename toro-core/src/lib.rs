@@ -55,7 +55,7 @@ pub use async_result::{AsyncResult, AsyncResultGet};
 pub use condition::{Condition, ConditionWait};
 pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};
 pub use error::{
-    AlreadySet, Empty, Full, NotLocked, NotReady, Timeout, TooManyReleases, TooManyTaskDone,
+    AlreadySet, Closed, Empty, Full, NotLocked, NotReady, Timeout, TooManyReleases, TooManyTaskDone,
 };
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
@@ -68,6 +68,6 @@ pub use rwlock::{
     OwnedWriteGuard, ReadGuard, RwLock, WriteGuard,
 };
 pub use semaphore::{
-    BoundedSemaphore, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, Semaphore, SemaphoreAcquire,
-    SemaphoreGuard, SemaphoreWait,
+    BoundedSemaphore, OwnedSemaphoreAcquire, OwnedSemaphoreAcquireOrClosed, OwnedSemaphoreGuard,
+    Semaphore, SemaphoreAcquire, SemaphoreAcquireOrClosed, SemaphoreGuard, SemaphoreWait,
 };

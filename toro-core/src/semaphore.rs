@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::deadline::wait_future;
-use crate::error::TooManyReleases;
-use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool, Watchers, MAX_TOKENS};
+use crate::error::{Closed, TooManyReleases};
+use crate::tokens::{too_many_tokens, Acquirers, Held, Request, TokenPool, Watchers, MAX_TOKENS};
 use crate::waiters::{Anchor, Stage, StageOf};
 
 /// A semaphore: `counter()` tokens, taken by [`acquire`](Self::acquire) and given back by
@@ -256,6 +256,47 @@ impl Semaphore {
         if self.pool.release(1).is_err() {
             panic!("Semaphore::release: the counter would exceed usize::MAX / 2");
         }
+    }
+
+    /// Closes the semaphore (tokio's `Semaphore::close`): every acquirer waiting now, and
+    /// every acquire from now on, is refused; held guards still give their tokens back,
+    /// and [`wait`](Self::wait) still sees them.
+    ///
+    /// A refused acquire awaited through [`or_closed`](SemaphoreAcquire::or_closed)
+    /// resolves to `Err(Closed)`; awaited plainly (its output is a guard) it panics, saying
+    /// so, rather than wait for ever. `try_acquire*` return `None`. Not in toro, which had
+    /// no way to end its waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Closed, Semaphore};
+    /// # toro_core::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// let held = sem.acquire().await;
+    /// let waiting = sem.acquire().or_closed();
+    /// sem.close();
+    /// assert_eq!(waiting.await.unwrap_err(), Closed);
+    /// assert!(sem.try_acquire().is_none());
+    /// drop(held); // still gives its token back
+    /// assert_eq!(sem.counter(), 1);
+    /// # });
+    /// ```
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = toro_core::Semaphore::new(1);
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     /// Waits until a token is free, without taking it.
@@ -527,6 +568,47 @@ impl BoundedSemaphore {
         self.pool.release_forgotten(1).map_err(|()| TooManyReleases)
     }
 
+    /// Closes the semaphore ; see [`Semaphore::close`]: every acquirer waiting now, and
+    /// every acquire from now on, is refused; held guards still give their tokens back,
+    /// and [`wait`](Self::wait) still sees them.
+    ///
+    /// A refused acquire awaited through [`or_closed`](SemaphoreAcquire::or_closed)
+    /// resolves to `Err(Closed)`; awaited plainly (its output is a guard) it panics, saying
+    /// so, rather than wait for ever. `try_acquire*` return `None`. Not in toro, which had
+    /// no way to end its waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{BoundedSemaphore, Closed};
+    /// # toro_core::block_on(async {
+    /// let sem = BoundedSemaphore::new(1);
+    /// let held = sem.acquire().await;
+    /// let waiting = sem.acquire().or_closed();
+    /// sem.close();
+    /// assert_eq!(waiting.await.unwrap_err(), Closed);
+    /// assert!(sem.try_acquire().is_none());
+    /// drop(held); // still gives its token back
+    /// assert_eq!(sem.counter(), 1);
+    /// # });
+    /// ```
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = toro_core::BoundedSemaphore::new(1);
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
     /// Waits until a token is free, without taking it; see [`Semaphore::wait`].
     ///
     /// # Cancel safety
@@ -729,7 +811,74 @@ pub struct SemaphoreAcquire<'a> {
 
 wait_future! {
     SemaphoreAcquire<'a> -> SemaphoreGuard<'a>,
-    finish |pool, request| SemaphoreGuard { held: Held::granted(pool, request) },
+    finish |pool, request| SemaphoreGuard { held: Held::granted(pool, not_closed(request)) },
+    carries () |_| (),
+}
+
+/// The plain acquires' output is a guard: a refused one cannot be told apart, so it says
+/// what happened and how to handle it.
+#[track_caller]
+fn not_closed(request: Request) -> Request {
+    if request.is_closed() {
+        panic!("acquire of a closed semaphore: await `.or_closed()` on the acquire to get `Err(Closed)`");
+    }
+    request
+}
+
+impl<'a> SemaphoreAcquire<'a> {
+    /// This acquire, resolving to `Err(Closed)` instead of panicking if the semaphore is
+    /// [closed](Semaphore::close) before it is granted.
+    ///
+    /// Keeps the acquire's place in line (or its tokens); `.deadline(d)` works on it too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_core::{Closed, Semaphore};
+    /// # toro_core::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// assert!(sem.acquire().or_closed().await.is_ok());
+    /// sem.close();
+    /// let refused = sem.acquire_many(2).or_closed().deadline(Duration::from_secs(1)).await;
+    /// assert_eq!(refused.unwrap().unwrap_err(), Closed);
+    /// # });
+    /// ```
+    pub fn or_closed(self) -> SemaphoreAcquireOrClosed<'a> {
+        SemaphoreAcquireOrClosed { stage: self.stage }
+    }
+}
+
+/// [`SemaphoreAcquire::or_closed`]: an acquire resolving to `Result<SemaphoreGuard, Closed>`.
+///
+/// # Cancel safety
+///
+/// As for [`SemaphoreAcquire`].
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Semaphore, SemaphoreAcquireOrClosed};
+/// # toro_core::block_on(async {
+/// let sem = Semaphore::new(0);
+/// let waiting: SemaphoreAcquireOrClosed<'_> = sem.acquire().or_closed();
+/// sem.release(); // handed to the waiter before any close
+/// sem.close();
+/// assert_eq!(waiting.await.unwrap().tokens(), 1);
+/// # });
+/// ```
+#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+pub struct SemaphoreAcquireOrClosed<'a> {
+    stage: Stage<'a, Acquirers>,
+}
+
+wait_future! {
+    SemaphoreAcquireOrClosed<'a> -> Result<SemaphoreGuard<'a>, Closed>,
+    finish |pool, request| if request.is_closed() {
+        Err(Closed)
+    } else {
+        Ok(SemaphoreGuard { held: Held::granted(pool, request) })
+    },
     carries () |_| (),
 }
 
@@ -760,7 +909,61 @@ pub struct OwnedSemaphoreAcquire {
 
 wait_future! {
     OwnedSemaphoreAcquire -> OwnedSemaphoreGuard,
-    finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, request) },
+    finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, not_closed(request)) },
+    carries () |_| (),
+}
+
+impl OwnedSemaphoreAcquire {
+    /// This acquire, resolving to `Err(Closed)` instead of panicking if the semaphore is
+    /// [closed](Semaphore::close) before it is granted; see
+    /// [`SemaphoreAcquire::or_closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # toro_core::block_on(async {
+    /// let sem = Arc::new(toro_core::Semaphore::new(0));
+    /// let waiting = sem.acquire_owned().or_closed();
+    /// sem.close();
+    /// assert!(waiting.await.is_err());
+    /// # });
+    /// ```
+    pub fn or_closed(self) -> OwnedSemaphoreAcquireOrClosed {
+        OwnedSemaphoreAcquireOrClosed { stage: self.stage }
+    }
+}
+
+/// [`OwnedSemaphoreAcquire::or_closed`]: an owned acquire resolving to
+/// `Result<OwnedSemaphoreGuard, Closed>`.
+///
+/// # Cancel safety
+///
+/// As for [`OwnedSemaphoreAcquire`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::OwnedSemaphoreAcquireOrClosed;
+/// # toro_core::block_on(async {
+/// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
+/// let first: OwnedSemaphoreAcquireOrClosed = sem.acquire_owned().or_closed();
+/// assert!(first.await.is_ok());
+/// # });
+/// ```
+#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+pub struct OwnedSemaphoreAcquireOrClosed {
+    stage: StageOf<SemaphoreArc, Acquirers>,
+}
+
+wait_future! {
+    OwnedSemaphoreAcquireOrClosed -> Result<OwnedSemaphoreGuard, Closed>,
+    finish |sem, request| if request.is_closed() {
+        Err(Closed)
+    } else {
+        Ok(OwnedSemaphoreGuard { held: Held::granted(sem, request) })
+    },
     carries () |_| (),
 }
 

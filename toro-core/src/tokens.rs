@@ -53,12 +53,18 @@ pub(crate) struct Lines {
     /// `Semaphore::wait()`ers, made at the first such wait: a `Lock` or `RwLock` never
     /// has any, so it does not carry an empty line for them.
     watchers: Option<Box<WaiterList<()>>>,
+    /// `Semaphore::close()` was called: acquirers are refused, and `QUEUED` stays set for
+    /// good so that every acquire and release comes here (the word then shows the free
+    /// tokens beside `QUEUED`).
+    closed: bool,
 }
 
 /// An acquirer's place in line: how many tokens it still misses and how many it holds.
 pub(crate) struct Request {
     missing: usize,
     held: usize,
+    /// Refused: the semaphore was closed (nothing held, nothing missing).
+    closed: bool,
 }
 
 impl Request {
@@ -68,7 +74,22 @@ impl Request {
         Request {
             missing: 0,
             held: n,
+            closed: false,
         }
+    }
+
+    /// The answer to an acquirer of a closed semaphore.
+    fn refused() -> Self {
+        Request {
+            closed: true,
+            ..Request::whole(0)
+        }
+    }
+
+    /// Whether the acquire was refused because the semaphore was closed.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
     }
 }
 
@@ -161,6 +182,7 @@ impl TokenPool {
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
                 watchers: None,
+                closed: false,
             }),
         }
     }
@@ -175,6 +197,7 @@ impl TokenPool {
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
                 watchers: None,
+                closed: false,
             }),
         }
     }
@@ -239,6 +262,10 @@ impl TokenPool {
     fn acquire_slow<R: Anchor<TokenPool>>(owner: R, n: usize) -> StageOf<R, Acquirers> {
         let pool = owner.anchor();
         let mut lines = lock(&pool.lines);
+        if lines.closed {
+            drop(lines);
+            return StageOf::granted(owner, Request::refused());
+        }
         let mut s = pool.state.load(Ordering::Acquire);
         loop {
             let free = s / ONE;
@@ -269,6 +296,7 @@ impl TokenPool {
                     let request = Request {
                         missing: n - take,
                         held: take,
+                        closed: false,
                     };
                     let key = lines.acquirers.push_back(request);
                     drop(lines);
@@ -384,17 +412,62 @@ impl TokenPool {
         if self.add_free(n, bound)? {
             return Ok(());
         }
-        // QUEUED is set and we hold the mutex: the word is ours, and no token is free.
-        if n > bound {
+        // QUEUED is set and we hold the mutex: the word is ours, and no token is free
+        // (unless the pool is closed, when it shows the free tokens).
+        let free = if lines.closed { self.free() } else { 0 };
+        if free + n > bound {
             return Err(());
         }
         self.hand_out(lines, n, wakes);
         Ok(())
     }
 
+    /// Closes the pool (`Semaphore::close`): every acquirer in line is refused and woken,
+    /// giving back what it had been handed; later acquirers are refused at the call.
+    /// Releases still return tokens, and `wait()` still sees them.
+    pub(crate) fn close(&self) {
+        let mut wakes = WakeList::new();
+        {
+            let mut lines = lock(&self.lines);
+            if !lines.closed {
+                lines.closed = true;
+                let mut returned = 0;
+                while let Some(key) = lines.acquirers.front() {
+                    let request = lines.acquirers.data_mut(key);
+                    returned += std::mem::take(&mut request.held);
+                    request.missing = 0;
+                    request.closed = true;
+                    wakes.push(lines.acquirers.grant(key));
+                }
+                // Set QUEUED for good, racing the lock-free paths until it is set: from then
+                // on they never touch the word again.
+                self.state.fetch_or(QUEUED, Ordering::AcqRel);
+                self.hand_out(&mut lines, returned, &mut wakes);
+            }
+        }
+        wakes.wake_all();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.lines).closed
+    }
+
     /// Hands `n` tokens to the line, oldest first, then settles the word. Mutex held and
     /// `QUEUED` set.
     fn hand_out(&self, lines: &mut Lines, mut n: usize, wakes: &mut WakeList) {
+        if lines.closed {
+            // Nobody is in the acquirers' line: the tokens go to the counter, and the
+            // watchers see them.
+            let free = self.free() + n;
+            if free > 0 {
+                if let Some(watchers) = &mut lines.watchers {
+                    watchers.grant_all(wakes);
+                }
+            }
+            self.state.store((free * ONE) | QUEUED, Ordering::Release);
+            return;
+        }
         while n > 0 {
             let Some(key) = lines.acquirers.front() else {
                 break;

@@ -815,3 +815,43 @@ fn manual_release_races_live_guard_drop() {
         drop(first);
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// Semaphore::close
+// ---------------------------------------------------------------------------------------
+
+/// A close racing a release to a waiting acquirer: the waiter is either granted (and its
+/// guard gives the token back) or refused (and the token is in the counter); never lost.
+#[test]
+fn semaphore_close_races_release_to_a_waiter() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let waiter = sem.acquire().or_closed();
+        let closer = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.close())
+        };
+        sem.release();
+        let result = block_on(waiter);
+        closer.join().unwrap();
+        drop(result);
+        assert_eq!(sem.counter(), 1, "the released token was lost");
+        assert!(sem.try_acquire().is_none(), "a closed semaphore refuses");
+    });
+}
+
+/// A close racing a new acquire on another thread: the acquire is refused or granted and
+/// then gives its token back; no hang, no lost token.
+#[test]
+fn semaphore_close_races_acquire() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let acquirer = {
+            let sem = sem.clone();
+            thread::spawn(move || block_on(sem.acquire().or_closed()).is_ok())
+        };
+        sem.close();
+        acquirer.join().unwrap();
+        assert_eq!(sem.counter(), 1);
+    });
+}
