@@ -314,7 +314,7 @@ macro_rules! discipline {
             }
 
             #[test]
-            fn dropped_getter_puts_its_item_back_at_the_head() {
+            fn dropped_getter_puts_its_item_back_in_its_place() {
                 let q = $Q::new(0);
                 let g = q.get();
                 q.put_nowait(1).unwrap();
@@ -504,9 +504,10 @@ discipline!(fifo, Queue,
 discipline!(lifo, LifoQueue,
     order: [222, 333, 111],
     admitted: 1, rest: [3, 5],
-    handed_back: [1, 3, 2],
+    // A given-back item returns to its place by age: under the newer 2 and 3.
+    handed_back: [3, 2, 1],
     slot_taken: [2, 3, 1],
-    over_full: [1, 3, 2]);
+    over_full: [2, 3, 1]);
 
 discipline!(priority, PriorityQueue,
     order: [111, 222, 333],
@@ -634,7 +635,7 @@ fn priority_queue_admitted_putter_queues_behind_its_equals() {
 }
 
 #[test]
-fn priority_queue_returned_item_is_first_among_its_equals() {
+fn priority_queue_returned_item_returns_to_its_place_among_its_equals() {
     let q = PriorityQueue::new(0);
     let g = q.get();
     q.put_nowait(job(1, 1)).unwrap(); // handed to g
@@ -642,7 +643,7 @@ fn priority_queue_returned_item_is_first_among_its_equals() {
     q.put_nowait(job(2, 3)).unwrap();
     q.put_nowait(job(0, 4)).unwrap();
     drop(g);
-    // Back at the head of its rank; the priority order still holds.
+    // Back in its place among its equals (it came first); the priority order holds.
     assert_eq!(names(&q), [4, 1, 2, 3]);
 }
 

@@ -55,9 +55,11 @@ pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};
 pub use error::{
     AlreadySet, Empty, Full, NotLocked, NotReady, Timeout, TooManyReleases, TooManyTaskDone,
 };
+pub use error::{Shutdown, TryRecvError, TrySendError};
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
+pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
 #[cfg(feature = "tokio")]
 pub use rt::tokio_handle;
 pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};
