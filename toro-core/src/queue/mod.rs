@@ -9,9 +9,62 @@
 //!   oldest buffered; LIFO: the putter's; priority: the smallest);
 //! - a timed-out getter takes nothing; a timed-out putter gets its item back in
 //!   [`Timeout`](crate::Timeout); an item handed to a getter that is dropped before
-//!   returning it goes to the next getter, or back to the head of the buffer (if a putter
-//!   has taken the freed slot meanwhile, the queue holds one item over `maxsize` until the
-//!   next get: nothing is ever dropped).
+//!   returning it goes to the next getter, or back to where it stood in the queue's order
+//!   (every item carries its arrival stamp: FIFO, before every item that came after it;
+//!   LIFO, under every item that came after it; priority, by priority and then arrival).
+//!
+//! **How full a queue can get.** `qsize()` stays at or below `maxsize`, with one
+//! exception: an item given back by a dropped getter always goes back in, even if a
+//! blocked putter has taken the slot it freed meanwhile. So the queue can hold one item
+//! over `maxsize` for each getter dropped holding an item (and for each get whose `Ord`
+//! panicked after admitting a putter); gets do not admit putters while it is over-full, so
+//! it shrinks back to `maxsize`. Nothing is ever dropped.
+//!
+//! # Shutting down
+//!
+//! [`shutdown`](Queue::shutdown), [`shutdown_immediate`](Queue::shutdown_immediate) and
+//! [`is_shutdown`](Queue::is_shutdown) follow asyncio 3.13's `Queue.shutdown`: puts are
+//! refused from then on with the item handed back; gets drain what is buffered and then
+//! end; every blocked putter gets its item back and every waiting getter ends, inside the
+//! call; `join()` ends once the count of unfinished tasks is zero.
+//! `shutdown_immediate()` also empties the buffer, returns the drained items to the caller
+//! (next-out first) and stops counting them as tasks, so `join()` waits only for the items
+//! already taken.
+//!
+//! The Rust surface keeps toro's methods as they are and adds a channel-style set that
+//! reports the shutdown in its types:
+//!
+//! | toro's (for queues never shut down) | shutdown-aware | after shutdown |
+//! |---|---|---|
+//! | `put(item)` → `()` | [`send(item)`](Queue::send) → `Result<(), Shutdown<T>>` | item back in [`Shutdown`] |
+//! | `put_nowait(item)` → `Result<(), Full<T>>` | [`try_send(item)`](Queue::try_send) → `Result<(), TrySendError<T>>` | `TrySendError::Shutdown(item)` |
+//! | `get()` → `T` | [`recv()`](Queue::recv) → `Result<T, Shutdown>` | items until drained, then `Err(Shutdown)` |
+//! | `get_nowait()` → `Result<T, Empty>` | [`try_recv()`](Queue::try_recv) → `Result<T, TryRecvError>` | `TryRecvError::Shutdown` once drained |
+//!
+//! Why companions rather than changing `get`/`put`: a queue that is never shut down (most
+//! of toro's uses) keeps `q.get().await` giving a `T`, with no `unwrap()` on every call,
+//! and DESIGN §2's signatures stay; code that shuts down writes `while let Ok(job) =
+//! q.recv().await`, the shape of tokio's and async-channel's `recv`. toro's methods never
+//! hang or silently succeed on a shut-down queue: `put`, `put_nowait` and a `get` with
+//! nothing left panic with a message naming the shutdown-aware method, and `get_nowait`
+//! keeps answering [`Empty`] (true for good; it never panics, so draining
+//! with it always works). Every future, with or without a deadline, ends at the shutdown.
+//!
+//! # Streams and sinks
+//!
+//! [`stream`](Queue::stream) and [`into_stream`](Queue::into_stream) (over an `Arc`) make
+//! the getter side a [`futures_core::Stream`] that ends with `None` after shutdown and
+//! drain; [`sink`](Queue::sink) and [`into_sink`](Queue::into_sink) make the putter side a
+//! [`futures_sink::Sink`]. See [`QueueStream`] and [`QueueSink`] for how they stand in line.
+//!
+//! # User code
+//!
+//! The queue's mutex never runs an item's `Drop` or `Debug` (`Debug` for a queue shows
+//! its counts, not its items). A `PriorityQueue` must run the items' `Ord` under it; a
+//! panicking `Ord` loses no item and no wake-up (the heap only swaps items in place, and
+//! waiters granted before the panic are woken), and an `Ord` that calls back into its own
+//! queue panics with "PriorityQueue: Ord called back into the queue" instead of
+//! deadlocking.
 //!
 //! Pick [`Queue`] for work in arrival order, [`LifoQueue`] for newest first,
 //! [`PriorityQueue`] for smallest first, and [`JoinableQueue`] when a producer must wait
@@ -42,7 +95,13 @@
 //!     // A timed-out putter gets its item back.
 //!     let timeout = queue.put(4).deadline(Duration::ZERO).await.unwrap_err();
 //!     assert_eq!(timeout.into_inner(), 4);
-//!     assert_eq!(queue.get().await, 3);
+//!
+//!     // Shut down: a blocked sender gets its item back, gets drain, then end.
+//!     let blocked = queue.send(5);
+//!     queue.shutdown();
+//!     assert_eq!(blocked.await.unwrap_err().into_inner(), 5);
+//!     assert_eq!(queue.recv().await, Ok(3));
+//!     assert!(queue.recv().await.is_err());
 //! });
 //! ```
 
@@ -636,7 +695,7 @@ macro_rules! queue_type {
             ///
             /// # Errors
             ///
-            /// [`Full`](crate::Full) holding the item if the queue is full.
+            /// [`Full`] holding the item if the queue is full.
             ///
             /// # Panics
             ///
@@ -690,12 +749,12 @@ macro_rules! queue_type {
             /// into the freed slot).
             ///
             /// On a shut-down queue it still takes what is buffered, then says
-            /// [`Empty`](crate::Empty) for good; [`try_recv`](Self::try_recv) tells the
+            /// [`Empty`] for good; [`try_recv`](Self::try_recv) tells the
             /// two apart.
             ///
             /// # Errors
             ///
-            /// [`Empty`](crate::Empty) if there is no item.
+            /// [`Empty`] if there is no item.
             ///
             /// # Examples
             ///
@@ -751,7 +810,7 @@ macro_rules! queue_type {
             ///
             /// # Errors
             ///
-            /// The future resolves to [`Shutdown`](crate::Shutdown) holding the item if
+            /// The future resolves to [`Shutdown`] holding the item if
             /// the queue was shut down before the item got in.
             ///
             /// # Cancel safety
@@ -803,7 +862,7 @@ macro_rules! queue_type {
             ///
             /// # Errors
             ///
-            /// The future resolves to [`Shutdown`](crate::Shutdown) once the queue is shut
+            /// The future resolves to [`Shutdown`] once the queue is shut
             /// down and holds nothing for it.
             ///
             /// # Cancel safety
@@ -852,7 +911,7 @@ macro_rules! queue_type {
             /// on, gets drain what is buffered and then end.
             ///
             /// Inside this call every blocked putter is refused with its item (a
-            /// [`send`](Self::send) gets it back in [`Shutdown`](crate::Shutdown)), and
+            /// [`send`](Self::send) gets it back in [`Shutdown`]), and
             /// every waiting getter ends (a [`recv`](Self::recv) with `Shutdown`). For a
             /// `JoinableQueue`, `join()` still waits until every item taken is marked
             /// done. Calling it again does nothing more.
@@ -1316,7 +1375,7 @@ wait_future! {
 }
 
 /// The future of a queue's `recv`: [`get`](Queue::get) that ends with
-/// [`Shutdown`](crate::Shutdown) once the queue is shut down and drained.
+/// [`Shutdown`] once the queue is shut down and drained.
 ///
 /// Made by [`Queue::recv`], [`LifoQueue::recv`], [`PriorityQueue::recv`] and
 /// [`JoinableQueue::recv`]. With `.deadline(d)` it resolves to
@@ -1356,7 +1415,7 @@ wait_future! {
 }
 
 /// The future of a queue's `send`: [`put`](Queue::put) that hands its item back in
-/// [`Shutdown`](crate::Shutdown) if the queue is shut down first.
+/// [`Shutdown`] if the queue is shut down first.
 ///
 /// Made by [`Queue::send`], [`LifoQueue::send`], [`PriorityQueue::send`] and
 /// [`JoinableQueue::send`]. With `.deadline(d)` it resolves to
@@ -1540,7 +1599,7 @@ impl<Q> fmt::Debug for OwnedQueueStream<Q> {
 ///
 /// # Errors
 ///
-/// [`Shutdown`](crate::Shutdown) holding the item if the queue was shut down before it
+/// [`Shutdown`] holding the item if the queue was shut down before it
 /// got in: from `start_send` (refused at once) or from the poll that finds it refused.
 ///
 /// # Cancel safety
@@ -1611,7 +1670,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
 ///
 /// # Errors
 ///
-/// As [`QueueSink`]: [`Shutdown`](crate::Shutdown) holding a refused item.
+/// As [`QueueSink`]: [`Shutdown`] holding a refused item.
 ///
 /// # Cancel safety
 ///
