@@ -1296,7 +1296,7 @@ fn items_given_back_over_a_refilled_bounded_queue_keep_their_order() {
         let q = Queue::with_items(1, [1]);
         let mut p2 = q.put(2);
         let mut p3 = q.put(3);
-        let mut getters = vec![Some(q.get()), Some(q.get())]; // took 1 and 2, admitted 2 and 3
+        let mut getters = [Some(q.get()), Some(q.get())]; // took 1 and 2, admitted 2 and 3
         assert_eq!(poll(&mut p2), Poll::Ready(()));
         assert_eq!(poll(&mut p3), Poll::Ready(()));
         for i in order {
