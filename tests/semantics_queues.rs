@@ -1320,3 +1320,33 @@ fn lifo_given_back_item_returns_under_newer_items() {
     let out: Vec<_> = std::iter::from_fn(|| q.get_nowait().ok()).collect();
     assert_eq!(out, [3, 2, 1]);
 }
+
+/// The shutdown-aware futures, the streams, the sinks and the errors are `Send + Sync`
+/// where the item is, and the owned forms are `'static`.
+#[test]
+fn shutdown_types_are_send_sync() {
+    use std::sync::Arc;
+    use toro::queue::order::{Fifo, Priority};
+    use toro::{
+        OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream, Shutdown,
+        TryRecvError, TrySendError,
+    };
+    fn send_sync<T: Send + Sync>() {}
+    fn owned<T: Send + Sync + 'static>() {}
+    send_sync::<QueueRecv<'_, String, Fifo<String>>>();
+    send_sync::<QueueSend<'_, String, Priority<String>>>();
+    send_sync::<QueueStream<'_, String, Fifo<String>>>();
+    send_sync::<QueueSink<'_, String, Fifo<String>>>();
+    owned::<OwnedQueueStream<JoinableQueue<String>>>();
+    owned::<OwnedQueueSink<LifoQueue<String>>>();
+    send_sync::<Shutdown<String>>();
+    send_sync::<TrySendError<String>>();
+    send_sync::<TryRecvError>();
+    let q = Arc::new(Queue::<String>::new(0));
+    let stream: OwnedQueueStream<Queue<String>> = q.clone().into_stream();
+    std::thread::spawn(move || drop(stream)).join().unwrap();
+    // Errors have toro-style messages.
+    assert_eq!(Shutdown::new(()).to_string(), "queue is shut down");
+    assert_eq!(TryRecvError::Empty.to_string(), "queue is empty");
+    assert_eq!(format!("{:?}", Shutdown::new("big item")), "Shutdown(..)");
+}

@@ -188,14 +188,16 @@ struct OrdScope;
 
 impl OrdScope {
     fn enter(engine: usize) -> Self {
-        IN_ORD.with(|running| running.borrow_mut().push(engine));
+        // `try_with`: a queue used from a thread-local destructor runs unguarded rather
+        // than panicking.
+        let _ = IN_ORD.try_with(|running| running.borrow_mut().push(engine));
         OrdScope
     }
 }
 
 impl Drop for OrdScope {
     fn drop(&mut self) {
-        IN_ORD.with(|running| running.borrow_mut().pop());
+        let _ = IN_ORD.try_with(|running| running.borrow_mut().pop());
     }
 }
 
@@ -302,7 +304,10 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn checked_state(&self) -> &Mutex<State<T, O>> {
         if O::RUNS_USER_CODE {
             let me = self as *const Self as usize;
-            if IN_ORD.with(|running| running.borrow().contains(&me)) {
+            if IN_ORD
+                .try_with(|running| running.borrow().contains(&me))
+                .unwrap_or(false)
+            {
                 panic!("PriorityQueue: Ord called back into the queue");
             }
         }
