@@ -11,6 +11,11 @@
 //! - `*_contended/{ct,mt2}`: tasks holding the guard across a `yield_now` (the hand-off
 //!   path), on a current-thread and on a 2-worker tokio runtime; time per acquire.
 //! - `wakeup_pingpong/{ct,mt2}`: two tasks waking each other; time per wake-up.
+//! - `data_lock_*`: a `Lock<u64>` against `tokio::sync::Mutex<u64>` and
+//!   `async_lock::Mutex<u64>`, incremented through the guard: once polled with no runtime
+//!   (`data_lock_uncontended`), awaited in one spawned task (`data_lock_in_task/{ct,mt2}`),
+//!   and by 4 tasks holding the guard across a `yield_now` (`data_lock_contended/{ct,mt2}`);
+//!   `toro_owned` rows use `acquire_owned` on an `Arc`.
 //!
 //! Run: `cargo bench --bench primitives`, then `scripts/bench-table`.
 
@@ -530,9 +535,88 @@ fn wakeup(c: &mut Criterion) {
     }
 }
 
+/// Increments done by the one task of a `data_lock_in_task` iteration.
+const DATA_OPS: usize = 256;
+
+/// Times `DATA_OPS` increments of a data lock awaited inside one spawned task (`$tasks = 1`)
+/// or by `$tasks` tasks holding the guard across a `yield_now`, with each implementation's
+/// `$acquire` (an expression of `lock`, awaited).
+macro_rules! data_lock_rows {
+    ($g:expr, $rt:expr, $tasks:expr, $ops:expr, yield = $yield:expr;
+     $($name:literal: $new:expr, |$lock:ident| $acquire:expr;)*) => {$(
+        let shared = Arc::new($new);
+        $g.bench_function($name, |b| {
+            bench_tasks(b, $rt, || {
+                (0..$tasks)
+                    .map(|_| {
+                        let $lock = shared.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..$ops {
+                                let mut guard = $acquire.await;
+                                *guard += 1;
+                                if $yield {
+                                    yield_now().await;
+                                }
+                                drop(guard);
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+    )*};
+}
+
+fn data_locks(c: &mut Criterion) {
+    let mut g = c.benchmark_group("data_lock_uncontended");
+    {
+        let lock = toro::Lock::with_value(0u64);
+        g.bench_function("toro", |b| {
+            b.iter(|| *black_box(poll_once(lock.acquire()).unwrap()) += 1)
+        });
+        let m = tokio::sync::Mutex::new(0u64);
+        g.bench_function("tokio", |b| {
+            b.iter(|| *black_box(poll_once(m.lock()).unwrap()) += 1)
+        });
+        let m = async_lock::Mutex::new(0u64);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| *black_box(poll_once(m.lock()).unwrap()) += 1)
+        });
+        let m = parking_lot::Mutex::new(0u64);
+        g.bench_function("floor_parking_lot", |b| {
+            b.iter(|| *black_box(m.lock()) += 1)
+        });
+    }
+    g.finish();
+
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("data_lock_in_task/{rt_name}"));
+        g.throughput(Throughput::Elements(DATA_OPS as u64));
+        data_lock_rows! {
+            g, &rt, 1, DATA_OPS, yield = false;
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("data_lock_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
+        data_lock_rows! {
+            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true;
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        }
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended, contended, wakeup
+    targets = uncontended, contended, wakeup, data_locks
 }
 criterion_main!(benches);

@@ -351,6 +351,9 @@ struct PoolModel {
     futures: Vec<PoolFutureModel>,
     /// Tokens held by each guard.
     guards: Vec<usize>,
+    /// Tokens of guards given up with `forget()`: the only ones a manual release of a
+    /// `Lock`, `RwLock` or `BoundedSemaphore` may give back.
+    forgotten: usize,
     next_id: usize,
 }
 
@@ -369,6 +372,7 @@ impl PoolModel {
             watchers: Vec::new(),
             futures: Vec::new(),
             guards: Vec::new(),
+            forgotten: 0,
             next_id: 0,
         }
     }
@@ -433,6 +437,20 @@ impl PoolModel {
             self.guards.push(n);
         }
         ok
+    }
+
+    /// A manual `release()` of `n` tokens: a plain semaphore takes any (refused only past
+    /// its bound); the others give back only forgotten guards' tokens.
+    fn manual_release(&mut self, n: usize) -> bool {
+        if !matches!(self.kind, PoolKind::Semaphore(_)) {
+            if self.forgotten < n {
+                return false;
+            }
+            self.forgotten -= n;
+        }
+        let released = self.release(n);
+        assert!(released || matches!(self.kind, PoolKind::Semaphore(_)));
+        released
     }
 
     /// A release of `n` tokens: refused past the bound, else handed to the line.
@@ -532,7 +550,13 @@ impl PoolModel {
         let waiters = self.line.len();
         let (free, watchers) = (self.free, self.watchers.len());
         match self.kind {
-            PoolKind::Lock => format!("Lock {{ locked: {}, waiters: {waiters} }}", free == 0),
+            PoolKind::Lock => {
+                let data = if free == 0 { "<locked>" } else { "()" };
+                format!(
+                    "Lock {{ locked: {}, waiters: {waiters}, data: {data} }}",
+                    free == 0
+                )
+            }
             PoolKind::Semaphore(_) => {
                 format!("Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}")
             }
@@ -540,7 +564,15 @@ impl PoolModel {
                 "BoundedSemaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}"
             ),
             PoolKind::RwLock(n) => {
-                format!("RwLock {{ max_readers: {n}, counter: {free}, waiters: {waiters} }}")
+                // `Debug` shows the data if it can take a read token at once.
+                let data = if free > 0 && self.nobody_waits() {
+                    "()"
+                } else {
+                    "<locked>"
+                };
+                format!(
+                    "RwLock {{ max_readers: {n}, counter: {free}, waiters: {waiters}, data: {data} }}"
+                )
             }
         }
     }
@@ -613,7 +645,7 @@ fn run_pool(kind: PoolKind, ops: &[PoolOp]) {
             PoolOp::Release | PoolOp::ReleaseWrite => {
                 let write = matches!(op, PoolOp::ReleaseWrite);
                 let n = model.tokens(write);
-                assert_eq!(pool.release(write).is_ok(), model.release(n));
+                assert_eq!(pool.release(write).is_ok(), model.manual_release(n));
             }
             PoolOp::Poll(i) => {
                 if let Some(i) = pick(i, slots.len()) {
@@ -650,7 +682,7 @@ fn run_pool(kind: PoolKind, ops: &[PoolOp]) {
             PoolOp::ForgetGuard(i) => {
                 if let Some(i) = pick(i, guards.len()) {
                     guards.remove(i).forget();
-                    model.guards.remove(i);
+                    model.forgotten += model.guards.remove(i);
                 }
             }
         }

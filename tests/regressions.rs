@@ -20,7 +20,9 @@ use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
-use toro::{BoundedSemaphore, Condition, Event, Lock, Queue, RwLock, Semaphore, TooManyReleases};
+use toro::{
+    BoundedSemaphore, Condition, Event, Lock, NotLocked, Queue, RwLock, Semaphore, TooManyReleases,
+};
 
 mod support;
 use support::{expired_clock, Probe};
@@ -480,17 +482,17 @@ fn abandoned_grant_does_not_stall_threads_waiting_behind_it() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Found by these tests: a dropped grant must not pass the primitive's bound
+// Found by these tests: a dropped grant must not pass the primitive's bound; since the
+// manual release only gives back forgotten tokens, the hole cannot open at all.
 
-/// A `Lock` has one token. A manual `release()` while an unpolled acquire holds the lock
-/// (as for a forgotten guard, released by someone else) frees it; the acquire's grant,
-/// given back when it is dropped, must then be refused like a guard's second release,
-/// not add a second token.
+/// A `Lock` has one token. A manual `release()` while an unpolled acquire holds the lock is
+/// refused (no guard was forgotten), so the grant given back on drop is the only release.
 #[test]
 fn lock_never_holds_two_tokens_after_a_dropped_granted_acquire() {
     let lock = Lock::new();
     let acquire = lock.acquire(); // granted at the call
-    assert_eq!(lock.release(), Ok(()));
+    assert_eq!(lock.release(), Err(NotLocked));
+    assert!(lock.locked());
     drop(acquire);
     let _first = lock.try_acquire().expect("the lock is free");
     assert!(
@@ -499,30 +501,352 @@ fn lock_never_holds_two_tokens_after_a_dropped_granted_acquire() {
     );
 }
 
-/// The same through the line: the release hands the lock to a queued waiter, a second
-/// release frees it again, then the waiter is dropped unpolled.
+/// The same through the line: the release of a forgotten guard hands the lock to a queued
+/// waiter; a second release is refused, since the waiter's token was not forgotten.
 #[test]
 fn lock_never_holds_two_tokens_after_a_dropped_granted_waiter() {
     let lock = Lock::new();
     lock.try_acquire().unwrap().forget();
     let waiter = lock.acquire();
     assert_eq!(lock.release(), Ok(())); // to the waiter
-    assert_eq!(lock.release(), Ok(())); // the lock looks held, so this one is accepted too
+    assert_eq!(lock.release(), Err(NotLocked)); // the waiter's grant is nobody's to free
     drop(waiter);
     let _first = lock.try_acquire().expect("the lock is free");
     assert!(lock.try_acquire().is_none(), "two holders of one Lock");
 }
 
-/// A `BoundedSemaphore` never shows more than its initial value, whichever way a token
-/// comes back: a guard's drop is refused past the bound, so a dropped grant must be too.
+/// A `BoundedSemaphore` never shows more than its initial value: a manual release with
+/// only a live guard out is refused, and the guard's drop hands its token on.
 #[test]
 fn bounded_semaphore_stays_within_its_bound_when_a_granted_waiter_is_dropped() {
     let sem = BoundedSemaphore::new(1);
     let guard = sem.try_acquire().unwrap();
     let waiter = sem.acquire();
-    assert_eq!(sem.release(), Ok(())); // to the waiter
-    drop(guard); // accepted: the counter shows 0
-    assert_eq!(sem.counter(), 1);
+    assert_eq!(sem.release(), Err(TooManyReleases)); // the guard still holds its token
+    drop(guard); // to the waiter
+    assert_eq!(sem.counter(), 0);
     drop(waiter);
     assert_eq!(sem.counter(), 1, "a BoundedSemaphore(1) past its bound");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11, item 3: deadlines never panic for want of a timer or a reactor
+
+/// A tokio runtime built without `enable_time` has no timer: detection must not pick
+/// tokio's clock there (its sleeps panic "timers are disabled"), but the runtime-free one.
+#[cfg(feature = "tokio")]
+#[test]
+fn deadlines_in_a_tokio_runtime_without_timers_use_the_runtime_free_clock() {
+    use toro::{DeadlineExt, LoopHandle};
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let multi_thread = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for runtime in [current_thread, multi_thread] {
+        within("timed waits in a timer-less tokio runtime", move || {
+            runtime.block_on(async {
+                assert_eq!(LoopHandle::current().name(), "runtime-free");
+                let lock = Lock::new();
+                let _held = lock.acquire().await;
+                let late = lock.acquire().deadline(Duration::from_millis(5)).await;
+                assert!(
+                    late.is_err(),
+                    "the deadline fired on the runtime-free clock"
+                );
+                let never = std::future::pending::<()>();
+                assert!(never.deadline(Duration::from_millis(5)).await.is_err());
+                // On a worker (or the same thread), again: the answer is kept per runtime.
+                let on_task = tokio::spawn(async {
+                    let event = Event::new();
+                    let waited = event.wait().deadline(Duration::from_millis(5)).await;
+                    (LoopHandle::current().name(), waited.is_err())
+                });
+                assert_eq!(on_task.await.unwrap(), ("runtime-free", true));
+            })
+        });
+    }
+    // A runtime with a timer, on this same thread afterwards, is detected as tokio.
+    let paused = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    paused.block_on(async {
+        assert_eq!(LoopHandle::current().name(), "tokio");
+        let start = tokio::time::Instant::now();
+        let cond = Condition::new();
+        assert!(cond.wait().deadline(Duration::from_secs(60)).await.is_err());
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(60),
+            "tokio's paused clock"
+        );
+    });
+}
+
+/// `toro::tokio::run` (what `#[toro::main]` runs) must not make tokio's handle the process
+/// default: a plain thread, or the program after `run` returned, has no tokio reactor, and
+/// a timed wait there panicked with "there is no reactor running".
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_run_leaves_plain_threads_on_the_runtime_free_clock() {
+    use toro::LoopHandle;
+    fn timed_wait_on_a_plain_thread() -> (&'static str, bool) {
+        let cond = Condition::new();
+        let waited = toro::block_on(cond.wait().deadline(Duration::from_millis(5)));
+        (LoopHandle::current().name(), waited.is_err())
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen = within("a timed wait on a plain thread", move || {
+        toro::tokio::run(runtime, async {
+            let on_worker = tokio::spawn(async { LoopHandle::current().name() });
+            let plain = thread::spawn(timed_wait_on_a_plain_thread);
+            (
+                LoopHandle::current().name(),
+                on_worker.await.unwrap(),
+                plain
+                    .join()
+                    .expect("the plain thread's timed wait panicked"),
+            )
+        })
+    });
+    assert_eq!(seen, ("tokio", "tokio", ("runtime-free", true)));
+    // After `run` returned, on another thread: no tokio default left behind.
+    let after = thread::spawn(timed_wait_on_a_plain_thread).join();
+    assert_eq!(
+        after.expect("a timed wait after run panicked"),
+        ("runtime-free", true)
+    );
+}
+
+/// The smol and async-std adapters enter their handle on the thread that runs the body,
+/// and set no process default either.
+#[cfg(all(feature = "smol", feature = "async-std"))]
+#[test]
+fn smol_and_async_std_run_set_no_process_default() {
+    use toro::LoopHandle;
+    fn elsewhere() -> &'static str {
+        thread::spawn(|| LoopHandle::current().name())
+            .join()
+            .unwrap()
+    }
+    let smol = toro::smol::run(async { (LoopHandle::current().name(), elsewhere()) });
+    assert_eq!(smol, ("async-io", "runtime-free"));
+    let async_std = toro::async_std::run(async { (LoopHandle::current().name(), elsewhere()) });
+    assert_eq!(async_std, ("async-std", "runtime-free"));
+    assert_eq!(
+        LoopHandle::current().name(),
+        "runtime-free",
+        "nothing left entered"
+    );
+    assert_eq!(elsewhere(), "runtime-free", "no process default");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11, item 4: a finished deadline wrapper takes nothing from anyone
+
+/// `DeadlineExt::deadline` on a toro wait, kept alive after it timed out (as in a `select!`
+/// loop over `&mut fut`): the wait inside must be gone, so the next token goes to the
+/// newer waiter, and polling again must not return `Ok`.
+#[test]
+fn deadlined_drops_its_future_when_the_deadline_fires() {
+    use toro::{DeadlineExt, Timeout};
+    let lock = Lock::new();
+    let held = lock.try_acquire().unwrap();
+    let expired = expired_clock();
+    let old = Probe::new();
+    let mut kept = DeadlineExt::deadline_on(lock.acquire(), &expired, Duration::ZERO);
+    assert_eq!(old.ready(&mut kept).err(), Some(Timeout::new(())));
+
+    let newer = Probe::new();
+    let mut next = lock.acquire();
+    newer.pending(&mut next);
+    drop(held);
+    assert_eq!(newer.wakes(), 1, "the token went to the newer waiter");
+    assert_eq!(old.wakes(), 0, "not to the timed-out one");
+    let guard = newer.ready(&mut next);
+
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.poll(&mut kept)));
+    let message = again.expect_err("a finished Deadlined must not complete again");
+    let message = message.downcast_ref::<String>().unwrap();
+    assert_eq!(message, "`Deadlined` polled after it timed out");
+    assert!(lock.locked(), "the panicking poll took nothing");
+    drop(guard);
+    assert!(!lock.locked());
+    drop(kept);
+}
+
+/// Any future: dropped inside the poll that returns `Err(Timeout)`, not later.
+#[test]
+fn deadlined_drops_any_future_at_the_deadline_and_after_completion() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use toro::DeadlineExt;
+
+    struct Counted<F>(F, Arc<AtomicUsize>);
+    impl<F: std::future::Future + Unpin> std::future::Future for Counted<F> {
+        type Output = F::Output;
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> Poll<F::Output> {
+            std::pin::Pin::new(&mut self.0).poll(cx)
+        }
+    }
+    impl<F> Drop for Counted<F> {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, SeqCst);
+        }
+    }
+
+    let drops = Arc::new(AtomicUsize::new(0));
+    let expired = expired_clock();
+    let p = Probe::new();
+    let never = Counted(std::future::pending::<()>(), drops.clone());
+    let mut timed_out = never.deadline_on(&expired, Duration::ZERO);
+    assert!(p.ready(&mut timed_out).is_err());
+    assert_eq!(drops.load(SeqCst), 1, "dropped at the deadline");
+    drop(timed_out);
+    assert_eq!(drops.load(SeqCst), 1, "and only once");
+
+    let ready = Counted(std::future::ready(7), drops.clone());
+    let mut done = ready.deadline_on(&expired, Duration::from_secs(60));
+    assert_eq!(p.ready(&mut done), Ok(7));
+    assert_eq!(drops.load(SeqCst), 2, "dropped once it completed");
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.poll(&mut done)));
+    let message = again.expect_err("a completed Deadlined must not be polled again");
+    assert_eq!(
+        message.downcast_ref::<String>().unwrap(),
+        "`Deadlined` polled after it completed"
+    );
+}
+
+/// The inherent `.deadline(d)` (`WithDeadline`): after `Err(Timeout)` it has left the line;
+/// polling it again panics clearly and changes nothing.
+#[test]
+fn with_deadline_polled_after_it_timed_out_panics_and_takes_nothing() {
+    let sem = Semaphore::new(0);
+    let expired = expired_clock();
+    let old = Probe::new();
+    let mut kept = sem.acquire().deadline_on(&expired, Duration::ZERO);
+    assert!(old.ready(&mut kept).is_err());
+    let newer = Probe::new();
+    let mut next = sem.acquire();
+    newer.pending(&mut next);
+    sem.release();
+    assert_eq!((old.wakes(), newer.wakes()), (0, 1));
+
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.poll(&mut kept)));
+    let message = again.expect_err("a finished WithDeadline must not complete again");
+    assert_eq!(
+        message.downcast_ref::<String>().unwrap(),
+        "`WithDeadline` polled after it timed out"
+    );
+    assert_eq!(sem.counter(), 0, "the token is still the newer waiter's");
+    drop(newer.ready(&mut next));
+    assert_eq!(sem.counter(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11, item 6: `EnterGuard`s dropped in any order
+
+#[test]
+fn enter_guards_restore_the_handle_whatever_the_drop_order() {
+    use std::time::Instant;
+    use support::Expired;
+    use toro::LoopHandle;
+    let a = LoopHandle::new("a", Expired(Instant::now()));
+    let b = LoopHandle::new("b", Expired(Instant::now()));
+    let c = LoopHandle::new("c", Expired(Instant::now()));
+    let name = || LoopHandle::current().name();
+    let base = name();
+    assert_eq!(base, "runtime-free");
+
+    // Reverse order (nesting).
+    let ga = a.enter();
+    let gb = b.enter();
+    assert_eq!(name(), "b");
+    drop(gb);
+    assert_eq!(name(), "a");
+    drop(ga);
+    assert_eq!(name(), base);
+
+    // Outer first: the inner one stays current, then nothing is left entered.
+    let ga = a.enter();
+    let gb = b.enter();
+    drop(ga);
+    assert_eq!(name(), "b", "the live guard's handle stays current");
+    drop(gb);
+    assert_eq!(name(), base, "no handle left entered for good");
+
+    // The middle one of three first, then the last, then the first.
+    let ga = a.enter();
+    let gb = b.enter();
+    let gc = c.enter();
+    drop(gb);
+    assert_eq!(name(), "c");
+    drop(gc);
+    assert_eq!(name(), "a");
+    drop(ga);
+    assert_eq!(name(), base);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11, item 8: messages that read well
+
+#[test]
+fn debug_of_a_wait_ready_at_the_call_does_not_read_as_no_deadline() {
+    let event = Event::new();
+    event.set();
+    let ready = event.wait().deadline(Duration::from_secs(5));
+    assert_eq!(
+        format!("{ready:?}"),
+        "WithDeadline { wait: EventWait { waiting: false }, deadline: unneeded (ready at the call) }"
+    );
+    let cond = Condition::new();
+    let never = cond.wait().deadline(None::<Duration>);
+    assert!(
+        format!("{never:?}").ends_with("deadline: never }"),
+        "{never:?}"
+    );
+
+    let expired = expired_clock();
+    let mut waiting = cond.wait().deadline_on(&expired, Duration::from_secs(5));
+    let debug = format!("{waiting:?}");
+    assert!(
+        debug.contains("waiting: true") && debug.contains("deadline: at Instant"),
+        "{debug}"
+    );
+    assert!(Probe::new().ready(&mut waiting).is_err());
+    assert!(
+        format!("{waiting:?}").ends_with("deadline: timed out }"),
+        "{waiting:?}"
+    );
+}
+
+#[test]
+fn errors_debug_reads_well() {
+    use toro::{AlreadySet, DeadlineExt, Timeout};
+    assert_eq!(format!("{:?}", Timeout::new(())), "Timeout");
+    assert_eq!(format!("{:?}", Timeout::<()>::default()), "Timeout");
+    assert_eq!(format!("{:?}", Timeout::new(5u32)), "Timeout(..)");
+    let expired = expired_clock();
+    let timed_out =
+        toro::block_on(std::future::pending::<()>().deadline_on(&expired, Duration::ZERO));
+    assert_eq!(format!("{timed_out:?}"), "Err(Timeout)");
+    let queue = Queue::new(1);
+    queue.put_nowait("a").unwrap();
+    assert_eq!(format!("{:?}", queue.put_nowait("b")), "Err(Full(..))");
+    let result = toro::AsyncResult::new();
+    result.set(1).unwrap();
+    let again: AlreadySet<i32> = result.set(2).unwrap_err();
+    assert_eq!(format!("{again:?}"), "AlreadySet(..)");
+    assert_eq!(format!("{:?}", toro::NotLocked), "NotLocked");
+    assert_eq!(format!("{:?}", TooManyReleases), "TooManyReleases");
 }

@@ -529,6 +529,34 @@ mod paused_tokio {
         assert!(rw.try_acquire_write().is_some());
     }
 
+    /// A `Deadlined` kept alive in a `select!` loop (polled through `&mut`): at its
+    /// deadline, exactly, it returns `Err(Timeout)` and the wait inside has left the line,
+    /// though the `Deadlined` itself lives on.
+    #[tokio::test(start_paused = true)]
+    async fn deadlined_in_a_select_loop_leaves_the_line_at_its_deadline() {
+        let sem = Semaphore::new(0);
+        let start = TokioInstant::now();
+        let mut timed =
+            std::pin::pin!(DeadlineExt::deadline(sem.acquire(), Duration::from_secs(5)));
+        let mut ticks = 0;
+        let out = loop {
+            tokio::select! {
+                biased;
+                out = &mut timed => break out,
+                () = tokio::time::sleep(Duration::from_secs(1)) => ticks += 1,
+            }
+        };
+        assert!(out.is_err());
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert_eq!(ticks, 4);
+        // `timed` still lives; a newer waiter is first in line now.
+        let newer = sem.acquire();
+        sem.release();
+        assert!(newer.deadline(Duration::ZERO).await.is_ok());
+        assert_eq!(sem.counter(), 1, "the guard was dropped: the token is back");
+        assert!(format!("{:?}", timed.as_ref().get_ref()).contains("timed out"));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn deadline_ext_on_the_paused_clock() {
         let start = TokioInstant::now();

@@ -332,16 +332,23 @@ fn lock_manual_release_hands_off_to_a_waiter() {
     assert!(!lock.locked());
 }
 
+/// A manual release cannot free a lock from under a live guard: it is refused and changes
+/// nothing (toro released it, and the old guard's drop then freed the next holder's lock).
 #[test]
-fn lock_guard_dropped_after_manual_release_does_not_panic_or_overfill() {
+fn manual_release_is_refused_while_a_live_guard_holds_the_lock() {
     let lock = Lock::new();
     let guard = lock.try_acquire().unwrap();
-    assert_eq!(lock.release(), Ok(()));
-    drop(guard); // refused quietly
-    assert!(!lock.locked());
-    let g = lock.try_acquire().unwrap();
-    assert!(lock.try_acquire().is_none(), "still one token only");
+    let mut waiter = lock.acquire();
+    let p = Probe::new();
+    p.pending(&mut waiter);
+    assert_eq!(lock.release(), Err(NotLocked));
+    assert!(lock.locked());
+    assert_eq!(p.wakes(), 0, "the waiter was not handed the lock");
+    drop(guard); // the guard's own release hands the lock on
+    let g = p.ready(&mut waiter);
+    assert!(lock.try_acquire().is_none(), "still one holder only");
     drop(g);
+    assert!(!lock.locked());
 }
 
 #[test]
@@ -663,11 +670,12 @@ fn bounded_release_hands_off_to_a_waiter() {
 }
 
 #[test]
-fn bounded_guard_after_manual_release_does_not_overfill() {
+fn bounded_manual_release_is_refused_while_only_live_guards_hold_tokens() {
     let sem = BoundedSemaphore::new(2);
     let g = sem.try_acquire().unwrap();
-    assert_eq!(sem.release(), Ok(()));
-    drop(g); // its release is refused quietly
+    assert_eq!(sem.release(), Err(TooManyReleases));
+    assert_eq!(sem.counter(), 1, "nothing changed");
+    drop(g);
     assert_eq!(sem.counter(), 2);
 }
 

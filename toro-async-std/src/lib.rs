@@ -79,16 +79,24 @@ pub fn handle() -> LoopHandle {
 }
 
 /// Runs `future` to completion with async-std, with this adapter's handle entered on this
-/// thread and set as the process default. What `#[toro::main]` expands to under async-std.
+/// thread while it runs. What `#[toro::main]` expands to under async-std.
+///
+/// It sets no process-wide default handle: tasks that async-std runs on other threads, and
+/// any thread the program starts, time their waits on the runtime-free clock (the same
+/// `Instant`, on a timer thread of its own), and nothing stays entered once `run` returns.
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(toro_async_std::run(async { 40 + 2 }), 42);
+/// let clocks = toro_async_std::run(async {
+///     let here = toro_core::LoopHandle::current().name();
+///     let elsewhere = std::thread::spawn(|| toro_core::LoopHandle::current().name());
+///     (here, elsewhere.join().unwrap())
+/// });
+/// assert_eq!(clocks, ("async-std", "runtime-free"));
+/// assert_eq!(toro_core::LoopHandle::current().name(), "runtime-free");
 /// ```
 pub fn run<F: Future>(future: F) -> F::Output {
-    let handle = handle();
-    handle.set_default();
-    let _entered = handle.enter();
+    let _entered = handle().enter();
     async_std::task::block_on(future)
 }

@@ -182,38 +182,40 @@ impl<D: Into<Deadline>> From<Option<D>> for Deadline {
 }
 
 /// The alarm clock of one timed wait: resolved when the deadline is set, armed (a timer
-/// made) only at the first poll that finds the wait still pending.
-struct Alarm {
-    handle: Option<LoopHandle>,
-    at: Option<Instant>,
-    /// Whether the clock may already be past `at` when the wait first pends: true for an
-    /// absolute deadline, and for a relative one of zero. A positive relative deadline was
-    /// just measured from `now()`, so its first pending poll makes the timer at once
-    /// instead of reading the clock a second time.
-    check_first: bool,
-    sleep: Option<Sleep>,
+/// made) only at the first poll that finds the wait still pending, and silenced (its timer
+/// dropped) once the wait has finished.
+enum Alarm {
+    /// No deadline, or one too far off for an `Instant`: it never rings.
+    Never,
+    /// The wait was complete when the deadline was set: no clock was read, none will be.
+    Unneeded,
+    /// A deadline at `at` on `handle`'s clock.
+    Set {
+        handle: LoopHandle,
+        at: Instant,
+        /// Whether the clock may already be past `at` when the wait first pends: true for
+        /// an absolute deadline, and for a relative one of zero. A positive relative
+        /// deadline was just measured from `now()`, so its first pending poll makes the
+        /// timer at once instead of reading the clock a second time.
+        check_first: bool,
+        sleep: Option<Sleep>,
+    },
+    /// The wait has finished: it completed, or the deadline passed first.
+    Finished { timed_out: bool },
 }
 
 impl Alarm {
-    /// An alarm that never rings: the wait already finished, so no clock is read.
-    fn silent() -> Self {
-        Alarm {
-            handle: None,
-            at: None,
-            check_first: false,
-            sleep: None,
-        }
-    }
-
     fn new(deadline: Deadline, handle: Option<&LoopHandle>) -> Self {
         if !deadline.is_set() {
-            return Alarm::silent();
+            return Alarm::Never;
         }
         let handle = handle.cloned().unwrap_or_else(LoopHandle::current);
-        let at = deadline.resolve(&handle);
+        let Some(at) = deadline.resolve(&handle) else {
+            return Alarm::Never;
+        };
         let check_first = !matches!(deadline.0, When::After(d) if !d.is_zero());
-        Alarm {
-            handle: Some(handle),
+        Alarm::Set {
+            handle,
             at,
             check_first,
             sleep: None,
@@ -221,19 +223,54 @@ impl Alarm {
     }
 
     fn poll_rang(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let (Some(handle), Some(at)) = (&self.handle, self.at) else {
+        let Alarm::Set {
+            handle,
+            at,
+            check_first,
+            sleep,
+        } = self
+        else {
             return Poll::Pending;
         };
-        let sleep = match &mut self.sleep {
+        let sleep = match sleep {
             Some(sleep) => sleep,
             None => {
-                if self.check_first && handle.now() >= at {
+                if *check_first && handle.now() >= *at {
                     return Poll::Ready(());
                 }
-                self.sleep.insert(handle.sleep_until(at))
+                sleep.insert(handle.sleep_until(*at))
             }
         };
         sleep.as_mut().poll(cx)
+    }
+
+    /// Records the end of the wait, dropping its timer (a finished future kept alive
+    /// holds none).
+    fn finish(&mut self, timed_out: bool) {
+        *self = Alarm::Finished { timed_out };
+    }
+
+    /// Panics if the wait has finished: `what` was polled after it returned.
+    #[track_caller]
+    fn assert_running(&self, what: &str) {
+        if let Alarm::Finished { timed_out } = self {
+            let how = if *timed_out { "timed out" } else { "completed" };
+            panic!("`{what}` polled after it {how}");
+        }
+    }
+}
+
+/// Shows where the deadline stands: `never`, `at Instant { .. }`, `unneeded (ready at
+/// the call)`, `completed` or `timed out`.
+impl fmt::Debug for Alarm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Alarm::Never => f.write_str("never"),
+            Alarm::Unneeded => f.write_str("unneeded (ready at the call)"),
+            Alarm::Set { at, .. } => write!(f, "at {at:?}"),
+            Alarm::Finished { timed_out: false } => f.write_str("completed"),
+            Alarm::Finished { timed_out: true } => f.write_str("timed out"),
+        }
     }
 }
 
@@ -309,9 +346,18 @@ pub trait WaitFuture: Future + Unpin + Sealed {
 ///
 /// Made by the `.deadline(d)` and `.deadline_on(&handle, d)` methods of every toro wait.
 ///
+/// Once it has returned, `Ok` or `Err(Timeout)`, it has left the line for good and holds
+/// no timer; keeping it alive (a `select!` loop over `&mut wait`) takes nothing from
+/// anyone.
+///
 /// # Cancel safety
 ///
 /// Dropping it drops the wait, which gives back whatever it had been handed.
+///
+/// # Panics
+///
+/// Polling it again after it returned panics ("`WithDeadline` polled after it timed out"
+/// or "... completed"), like any finished future, and changes nothing in the primitive.
 ///
 /// # Examples
 ///
@@ -332,7 +378,7 @@ pub struct WithDeadline<F: WaitFuture> {
 impl<F: WaitFuture> WithDeadline<F> {
     pub(crate) fn new(wait: F, deadline: Deadline, handle: Option<&LoopHandle>) -> Self {
         let alarm = if wait.is_ready() {
-            Alarm::silent()
+            Alarm::Unneeded
         } else {
             Alarm::new(deadline, handle)
         };
@@ -345,21 +391,30 @@ impl<F: WaitFuture> Future for WithDeadline<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        this.alarm.assert_running("WithDeadline");
         if let Poll::Ready(output) = Pin::new(&mut this.wait).poll(cx) {
+            this.alarm.finish(false);
             return Poll::Ready(Ok(output));
         }
         match this.alarm.poll_rang(cx) {
-            Poll::Ready(()) => Poll::Ready(this.wait.give_up().map_err(Timeout)),
+            Poll::Ready(()) => {
+                // A grant that came first wins over the deadline.
+                let output = this.wait.give_up().map_err(Timeout);
+                this.alarm.finish(output.is_err());
+                Poll::Ready(output)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
 }
 
+/// Shows the wait and its `deadline`: `never`, `at Instant { .. }`, `unneeded (ready at
+/// the call)`, then `completed` or `timed out` once it returned.
 impl<F: WaitFuture + fmt::Debug> fmt::Debug for WithDeadline<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WithDeadline")
             .field("wait", &self.wait)
-            .field("at", &self.alarm.at)
+            .field("deadline", &self.alarm)
             .finish()
     }
 }
@@ -411,7 +466,7 @@ pub trait DeadlineExt: Future + Sized {
     /// ```
     fn deadline(self, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
-            future: self,
+            future: Running::Polled { future: self },
             alarm: Alarm::new(deadline.into(), None),
         }
     }
@@ -454,7 +509,7 @@ pub trait DeadlineExt: Future + Sized {
     /// ```
     fn deadline_on(self, handle: &LoopHandle, deadline: impl Into<Deadline>) -> Deadlined<Self> {
         Deadlined {
-            future: self,
+            future: Running::Polled { future: self },
             alarm: Alarm::new(deadline.into(), Some(handle)),
         }
     }
@@ -466,12 +521,20 @@ pin_project_lite::pin_project! {
     /// Any future with a deadline; see [`DeadlineExt`].
     ///
     /// Made by [`DeadlineExt::deadline`] and [`DeadlineExt::deadline_on`]; resolves to
-    /// `Ok(output)`, or `Err(Timeout)` once the deadline passes (the future is dropped then).
-    /// Name it to store a bounded future in a struct or return it from a function.
+    /// `Ok(output)`, or `Err(Timeout)` once the deadline passes. The future is dropped
+    /// right then, inside that poll, even if the `Deadlined` itself is kept alive (a
+    /// `select!` loop over `&mut fut`): a toro wait inside it has left its line by the time
+    /// `Err(Timeout)` is returned. Name it to store a bounded future in a struct or return
+    /// it from a function.
     ///
     /// # Cancel safety
     ///
     /// As cancel safe as the future it wraps.
+    ///
+    /// # Panics
+    ///
+    /// Polling it again after it returned panics ("`Deadlined` polled after it timed out"
+    /// or "... completed"), like any finished future: the future it wrapped is gone.
     ///
     /// # Examples
     ///
@@ -489,8 +552,18 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless you .await or poll them"]
     pub struct Deadlined<F> {
         #[pin]
-        future: F,
+        future: Running<F>,
         alarm: Alarm,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future inside a [`Deadlined`], until it finishes or the deadline drops it.
+    #[project = RunningProj]
+    #[project_replace = RunningReplace]
+    enum Running<F> {
+        Polled { #[pin] future: F },
+        Gone,
     }
 }
 
@@ -498,18 +571,33 @@ impl<F: Future> Future for Deadlined<F> {
     type Output = Result<F::Output, Timeout>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(output) = this.future.poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        this.alarm.poll_rang(cx).map(|()| Err(Timeout(())))
+        let mut this = self.project();
+        this.alarm.assert_running("Deadlined");
+        let RunningProj::Polled { future } = this.future.as_mut().project() else {
+            unreachable!("a `Deadlined` whose future is gone has finished")
+        };
+        let output = match future.poll(cx) {
+            Poll::Ready(output) => Ok(output),
+            Poll::Pending => match this.alarm.poll_rang(cx) {
+                Poll::Ready(()) => Err(Timeout(())),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        // Drop the future in place now, not when the `Deadlined` is dropped: a wait inside
+        // it leaves its line at the deadline. The timer goes first; finished first, too,
+        // so that after a panic in the future's `Drop` a new poll says what happened.
+        this.alarm.finish(output.is_err());
+        this.future.project_replace(Running::Gone);
+        Poll::Ready(output)
     }
 }
 
+/// Shows its `deadline` (`never`, `at Instant { .. }`, then `completed` or `timed out`
+/// once it returned); the future itself is not shown, it need not be `Debug`.
 impl<F> fmt::Debug for Deadlined<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Deadlined")
-            .field("at", &self.alarm.at)
+            .field("deadline", &self.alarm)
             .finish_non_exhaustive()
     }
 }

@@ -9,6 +9,10 @@ use std::fmt;
 /// [`into_inner`](Timeout::into_inner), so nothing is ever lost. Waits that carry nothing
 /// use `Timeout<()>`, the default.
 ///
+/// `Debug` shows `Timeout` for a timeout that carries nothing and `Timeout(..)` for one
+/// that carries an item (items need not be `Debug`, and a large one would flood an
+/// `unwrap` message): take the item out with [`into_inner`](Timeout::into_inner).
+///
 /// # Examples
 ///
 /// ```
@@ -18,7 +22,9 @@ use std::fmt;
 /// q.put_nowait("a").unwrap();
 /// let err = q.put("b").deadline(Duration::ZERO).await.unwrap_err();
 /// assert_eq!(err.to_string(), "Timeout");
+/// assert_eq!(format!("{err:?}"), "Timeout(..)");
 /// assert_eq!(err.into_inner(), "b");
+/// assert_eq!(format!("{:?}", toro_core::Timeout::new(())), "Timeout");
 /// # });
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -192,10 +198,15 @@ plain_error! {
 macro_rules! carrying_error {
     ($($ty:ident => $msg:literal),* $(,)?) => {$(
         // The payload is not shown: items need not be `Debug`, and `unwrap()` on a
-        // result carrying a large item should not print it.
+        // result carrying a large item should not print it. One that carries nothing
+        // (`()`, any zero-sized type) reads as the bare name: `Timeout`, not `Timeout(..)`.
         impl<T> fmt::Debug for $ty<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($ty), "(..)"))
+                if std::mem::size_of::<T>() == 0 {
+                    f.write_str(stringify!($ty))
+                } else {
+                    f.write_str(concat!(stringify!($ty), "(..)"))
+                }
             }
         }
         impl<T> fmt::Display for $ty<T> {

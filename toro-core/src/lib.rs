@@ -31,11 +31,13 @@
 //! });
 //! ```
 
-#![forbid(unsafe_code)]
+// `unsafe` lives in `cell.rs` alone (the data under `Lock<T>` and `RwLock<T>`).
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod async_result;
+mod cell;
 mod condition;
 pub mod deadline;
 mod error;
@@ -57,11 +59,17 @@ pub use error::{
 };
 pub use error::{Shutdown, TryRecvError, TrySendError};
 pub use event::{Event, EventWait};
-pub use lock::{Lock, LockAcquire, LockGuard};
+pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
 #[cfg(feature = "tokio")]
 pub use rt::tokio_handle;
 pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};
-pub use rwlock::{AcquireRead, AcquireWrite, ReadGuard, RwLock, WriteGuard};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait};
+pub use rwlock::{
+    AcquireRead, AcquireWrite, OwnedAcquireRead, OwnedAcquireWrite, OwnedReadGuard,
+    OwnedWriteGuard, ReadGuard, RwLock, WriteGuard,
+};
+pub use semaphore::{
+    BoundedSemaphore, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, Semaphore, SemaphoreAcquire,
+    SemaphoreGuard, SemaphoreWait,
+};

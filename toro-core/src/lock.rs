@@ -1,36 +1,55 @@
-//! [`Lock`]: a mutual-exclusion lock with a FIFO line and direct hand-off.
+//! [`Lock`]: a mutual-exclusion lock with a FIFO line and direct hand-off, bare (toro's
+//! `Lock`) or guarding data (`Lock<T>`, an async mutex).
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
+use crate::cell::{DataAnchor, Exclusive, Guarded, WriteHold};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
-use crate::tokens::{Acquirers, TokenPool};
-use crate::waiters::Stage;
+use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
+use crate::waiters::{Anchor, StageOf};
 
-/// A lock for coroutines: toro's `Lock`, guarding no data of its own.
+/// A lock for coroutines: toro's `Lock`, or, as `Lock<T>`, an async mutex guarding a `T`.
 ///
 /// Strictly first come, first served: releasing it hands ownership straight to the oldest
 /// waiter, inside the release, so [`locked`](Self::locked) stays `true` and nobody barges
-/// in. Not reentrant, and not tied to an owner: any code may [`release`](Self::release)
-/// a lock whose guard was [`forget`](LockGuard::forget)-ed.
+/// in. Not reentrant.
+///
+/// `Lock::new()` builds toro's bare lock (`Lock<()>`, guarding nothing);
+/// [`Lock::with_value`] builds one that owns its data, reached only through the guard,
+/// which derefs to it (std's `HashMap::new` pattern: the default type parameter is `()`).
+/// The guard may be held across `.await` and moved to another task; owned guards
+/// ([`acquire_owned`](Self::acquire_owned)) borrow nothing and can move into a spawned
+/// task.
+///
+/// No poisoning: a task that panics while holding the guard releases the lock, and the
+/// data stays as the task left it.
 ///
 /// # Examples
 ///
 /// ```
+/// use std::collections::HashMap;
+/// use toro_core::Lock;
 /// # toro_core::block_on(async {
-/// let lock = toro_core::Lock::new();
-/// let guard = lock.acquire().await;
-/// assert!(lock.locked());
+/// let cache: Lock<HashMap<&str, u32>> = Lock::with_value(HashMap::new());
+/// cache.acquire().await.insert("answer", 42);
+/// let guard = cache.acquire().await;
+/// assert!(cache.locked());
+/// assert_eq!(guard.get("answer"), Some(&42));
 /// drop(guard);
-/// assert!(!lock.locked());
+/// assert!(!cache.locked());
 /// # });
 /// ```
-pub struct Lock {
-    pool: TokenPool,
+pub struct Lock<T = ()> {
+    inner: Guarded<T, Exclusive>,
 }
 
+const TOO_MANY: &str = too_many_tokens!("Lock");
+
 impl Lock {
-    /// An unlocked lock. `const`, so it can live in a `static`.
+    /// An unlocked bare lock (toro's `Lock()`). `const`, so it can live in a `static`.
     ///
     /// # Examples
     ///
@@ -40,16 +59,42 @@ impl Lock {
     /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Lock {
-            pool: TokenPool::new(1, 1),
-        }
+        Lock::with_value(())
     }
 
     #[cfg(loom)]
     #[allow(missing_docs)]
     pub fn new() -> Self {
+        Lock::with_value(())
+    }
+}
+
+impl<T> Lock<T> {
+    /// An unlocked lock guarding `value`. `const`, so it can live in a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::Lock;
+    ///
+    /// static COUNTER: Lock<u64> = Lock::with_value(0);
+    /// # toro_core::block_on(async {
+    /// *COUNTER.acquire().await += 1;
+    /// assert_eq!(*COUNTER.acquire().await, 1);
+    /// # });
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn with_value(value: T) -> Self {
         Lock {
-            pool: TokenPool::new(1, 1),
+            inner: Guarded::new(value, 1, TOO_MANY),
+        }
+    }
+
+    #[cfg(loom)]
+    #[allow(missing_docs)]
+    pub fn with_value(value: T) -> Self {
+        Lock {
+            inner: Guarded::new(value, 1, TOO_MANY),
         }
     }
 
@@ -64,7 +109,33 @@ impl Lock {
     /// ```
     #[inline]
     pub fn locked(&self) -> bool {
-        self.pool.free() == 0
+        self.inner.pool.free() == 0
+    }
+
+    /// The data, through a unique borrow of the lock: no guard can exist, so no locking
+    /// is needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = toro_core::Lock::with_value(1);
+    /// *lock.get_mut() += 1;
+    /// assert_eq!(lock.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Consumes the lock, returning its data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = toro_core::Lock::with_value(String::from("data"));
+    /// assert_eq!(lock.into_inner(), "data");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
     }
 
     /// Takes the lock if it is free and nobody waits, without waiting.
@@ -78,10 +149,10 @@ impl Lock {
     /// drop(g);
     /// ```
     #[inline]
-    pub fn try_acquire(&self) -> Option<LockGuard<'_>> {
-        self.pool
-            .try_acquire(1)
-            .then(|| LockGuard { pool: &self.pool })
+    pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
+        Held::try_take(self, 1).map(|held| LockGuard {
+            hold: WriteHold::new(held),
+        })
     }
 
     /// Takes the lock, waiting in line if it is held.
@@ -107,52 +178,152 @@ impl Lock {
     /// # });
     /// ```
     #[inline]
-    pub fn acquire(&self) -> LockAcquire<'_> {
+    pub fn acquire(&self) -> LockAcquire<'_, T> {
         LockAcquire {
-            stage: self.pool.acquire(1),
+            stage: TokenPool::acquire(self, 1),
+        }
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a lock in an `Arc`: the guard keeps the
+    /// `Arc` and borrows nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(toro_core::Lock::with_value(5));
+    /// let guard = lock.try_acquire_owned().unwrap();
+    /// assert!(lock.try_acquire_owned().is_none());
+    /// assert_eq!(*guard, 5);
+    /// ```
+    #[inline]
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Option<OwnedLockGuard<T>> {
+        Held::try_take(Arc::clone(self), 1).map(|held| OwnedLockGuard {
+            hold: WriteHold::new(held),
+        })
+    }
+
+    /// [`acquire`](Self::acquire) for a lock in an `Arc`: the future and its guard keep a
+    /// clone of the `Arc` and borrow nothing, so both are `'static` and can move into a
+    /// spawned task.
+    ///
+    /// Eager, FIFO and with `.deadline(d)` like `acquire`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{Lock, OwnedLockGuard};
+    /// # toro_core::block_on(async {
+    /// let lock = Arc::new(Lock::with_value(Vec::new()));
+    /// let mut guard: OwnedLockGuard<Vec<u32>> = lock.acquire_owned().await;
+    /// std::thread::spawn(move || guard.push(1)).join().unwrap();
+    /// assert_eq!(*lock.acquire().await, [1]);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_owned(self: &Arc<Self>) -> OwnedLockAcquire<T> {
+        OwnedLockAcquire {
+            stage: TokenPool::acquire(Arc::clone(self), 1),
         }
     }
 
     /// Releases a lock whose guard was given up with [`LockGuard::forget`]: ownership
     /// passes to the oldest waiter, if any.
     ///
+    /// Only a forgotten guard's lock can be released this way: while the lock is held by a
+    /// live guard, this is refused and changes nothing, so the guard's holder keeps the
+    /// lock (toro released it from under its holder).
+    ///
     /// # Errors
     ///
-    /// [`NotLocked`] ("release unlocked lock") if the lock is not held.
+    /// [`NotLocked`] ("release unlocked lock") if no forgotten guard holds the lock: it is
+    /// free, or held by a live guard.
     ///
     /// # Examples
     ///
     /// ```
     /// let lock = toro_core::Lock::new();
-    /// lock.try_acquire().unwrap().forget();
+    /// let guard = lock.try_acquire().unwrap();
+    /// assert_eq!(lock.release(), Err(toro_core::NotLocked)); // a live guard holds it
+    /// guard.forget();
     /// assert!(lock.release().is_ok());
     /// assert_eq!(lock.release(), Err(toro_core::NotLocked));
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), NotLocked> {
-        self.pool.release(1).map_err(|()| NotLocked)
+        self.inner.pool.release_forgotten(1).map_err(|()| NotLocked)
     }
 }
 
-impl Default for Lock {
+impl<T: Default> Default for Lock<T> {
     fn default() -> Self {
-        Lock::new()
+        Lock::with_value(T::default())
     }
 }
 
-impl fmt::Debug for Lock {
+impl<T> From<T> for Lock<T> {
+    fn from(value: T) -> Self {
+        Lock::with_value(value)
+    }
+}
+
+/// Shows the data if the lock is free (taking it for the moment, like
+/// `std::sync::Mutex`'s `Debug`), `<locked>` if it is held.
+impl<T: fmt::Debug> fmt::Debug for Lock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock")
-            .field("locked", &self.locked())
-            .field("waiters", &self.pool.waiting().0)
-            .finish()
+        let guard = self.try_acquire();
+        let mut d = f.debug_struct("Lock");
+        d.field("locked", &guard.is_none())
+            .field("waiters", &self.inner.pool.waiting().0);
+        match &guard {
+            Some(guard) => d.field("data", &**guard),
+            None => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
     }
 }
 
-/// Holds a [`Lock`]; releases it when dropped.
+impl<T> Anchor<TokenPool> for &Lock<T> {
+    #[inline]
+    fn anchor(&self) -> &TokenPool {
+        &self.inner.pool
+    }
+}
+
+impl<T> Anchor<TokenPool> for Arc<Lock<T>> {
+    #[inline]
+    fn anchor(&self) -> &TokenPool {
+        &self.inner.pool
+    }
+}
+
+impl<T> DataAnchor for &Lock<T> {
+    type Value = T;
+    type Mode = Exclusive;
+    #[inline]
+    fn guarded(&self) -> &Guarded<T, Exclusive> {
+        &self.inner
+    }
+}
+
+impl<T> DataAnchor for Arc<Lock<T>> {
+    type Value = T;
+    type Mode = Exclusive;
+    #[inline]
+    fn guarded(&self) -> &Guarded<T, Exclusive> {
+        &self.inner
+    }
+}
+
+/// Holds a [`Lock`]; releases it when dropped. Derefs to the lock's data.
 ///
 /// Made by [`Lock::acquire`] and [`Lock::try_acquire`]. Keep it alive for the critical
-/// section; the lock guards no data of its own, so the guard gives no access to any.
+/// section; it may be held across `.await` and sent to another thread (`T: Send`).
 /// Dropping it hands the lock straight to the oldest waiter. To release from elsewhere,
 /// give it up with [`forget`](Self::forget) and call [`Lock::release`] later.
 ///
@@ -161,20 +332,22 @@ impl fmt::Debug for Lock {
 /// ```
 /// use toro_core::{Lock, LockGuard};
 /// # toro_core::block_on(async {
-/// let lock = Lock::new();
+/// let lock = Lock::with_value(0);
 /// {
-///     let _guard: LockGuard<'_> = lock.acquire().await;
+///     let mut guard: LockGuard<'_, i32> = lock.acquire().await;
+///     *guard += 1;
 ///     assert!(lock.locked());
 /// } // dropped here: released
 /// assert!(!lock.locked());
+/// assert_eq!(*lock.acquire().await, 1);
 /// # });
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct LockGuard<'a> {
-    pool: &'a TokenPool,
+pub struct LockGuard<'a, T = ()> {
+    hold: WriteHold<&'a Lock<T>>,
 }
 
-impl LockGuard<'_> {
+impl<T> LockGuard<'_, T> {
     /// Keeps the lock held after the guard is gone; release it with [`Lock::release`].
     ///
     /// # Examples
@@ -186,21 +359,115 @@ impl LockGuard<'_> {
     /// lock.release().unwrap();
     /// ```
     pub fn forget(self) {
-        std::mem::forget(self)
+        self.hold.forget()
     }
 }
 
-impl Drop for LockGuard<'_> {
+impl<T> Deref for LockGuard<'_, T> {
+    type Target = T;
     #[inline]
-    fn drop(&mut self) {
-        // Refused only if the lock was also released by hand: it is free already.
-        let _ = self.pool.release(1);
+    fn deref(&self) -> &T {
+        self.hold.get()
     }
 }
 
-impl fmt::Debug for LockGuard<'_> {
+impl<T> DerefMut for LockGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        self.hold.get_mut()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for LockGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard").finish_non_exhaustive()
+        f.debug_struct("LockGuard")
+            .field("data", self.hold.get())
+            .finish()
+    }
+}
+
+/// Holds a [`Lock`] in an `Arc`; releases it when dropped. Derefs to the lock's data.
+///
+/// Made by [`Lock::acquire_owned`] and [`Lock::try_acquire_owned`]: it keeps the `Arc`,
+/// borrows nothing, and is `'static` and `Send` (for `T: Send + 'static`), so it can move
+/// into a spawned task. Otherwise like [`LockGuard`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{Lock, OwnedLockGuard};
+///
+/// fn log_in_background(mut guard: OwnedLockGuard<Vec<String>>) -> std::thread::JoinHandle<()> {
+///     std::thread::spawn(move || guard.push("done".into()))
+/// }
+///
+/// let log = Arc::new(Lock::with_value(Vec::new()));
+/// let guard = log.try_acquire_owned().unwrap();
+/// log_in_background(guard).join().unwrap();
+/// assert_eq!(log.try_acquire().unwrap().len(), 1);
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedLockGuard<T = ()> {
+    hold: WriteHold<Arc<Lock<T>>>,
+}
+
+impl<T> OwnedLockGuard<T> {
+    /// Keeps the lock held after the guard is gone (the `Arc` is dropped); release it with
+    /// [`Lock::release`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(toro_core::Lock::new());
+    /// lock.try_acquire_owned().unwrap().forget();
+    /// assert!(lock.locked());
+    /// lock.release().unwrap();
+    /// ```
+    pub fn forget(self) {
+        self.hold.forget()
+    }
+
+    /// The lock this guard holds.
+    ///
+    /// An associated function (`OwnedLockGuard::lock(&guard)`), so that it does not hide
+    /// a method of the data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::OwnedLockGuard;
+    /// let lock = Arc::new(toro_core::Lock::new());
+    /// let guard = lock.try_acquire_owned().unwrap();
+    /// assert!(Arc::ptr_eq(OwnedLockGuard::lock(&guard), &lock));
+    /// ```
+    pub fn lock(guard: &Self) -> &Arc<Lock<T>> {
+        guard.hold.owner()
+    }
+}
+
+impl<T> Deref for OwnedLockGuard<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        self.hold.get()
+    }
+}
+
+impl<T> DerefMut for OwnedLockGuard<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        self.hold.get_mut()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for OwnedLockGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedLockGuard")
+            .field("data", self.hold.get())
+            .finish()
     }
 }
 
@@ -229,12 +496,46 @@ impl fmt::Debug for LockGuard<'_> {
 /// # });
 /// ```
 #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
-pub struct LockAcquire<'a> {
-    stage: Stage<'a, Acquirers>,
+pub struct LockAcquire<'a, T = ()> {
+    stage: StageOf<&'a Lock<T>, Acquirers>,
 }
 
 wait_future! {
-    LockAcquire<'a> -> LockGuard<'a>,
-    finish |pool, _| LockGuard { pool },
+    LockAcquire<'a, T> -> LockGuard<'a, T>,
+    finish |lock, request| LockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
+    carries () |_| (),
+}
+
+/// The future of [`Lock::acquire_owned`]: like [`LockAcquire`], holding an `Arc` of the
+/// lock instead of a borrow, so it is `'static`.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line; a lock already handed to it passes to the next waiter
+/// (or is released).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use toro_core::{Lock, OwnedLockAcquire};
+/// # toro_core::block_on(async {
+/// let lock = Arc::new(Lock::with_value(0));
+/// let held = lock.acquire_owned().await;
+/// let waiting: OwnedLockAcquire<i32> = lock.acquire_owned(); // in line
+/// drop(held); // handed straight to `waiting`
+/// let guard = waiting.deadline(Duration::from_secs(1)).await.unwrap();
+/// assert_eq!(*guard, 0);
+/// # });
+/// ```
+#[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
+pub struct OwnedLockAcquire<T = ()> {
+    stage: StageOf<Arc<Lock<T>>, Acquirers>,
+}
+
+wait_future! {
+    OwnedLockAcquire<T> -> OwnedLockGuard<T>,
+    finish |lock, request| OwnedLockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
     carries () |_| (),
 }

@@ -6,12 +6,14 @@
 //! Which handle a wait uses, in order:
 //! 1. the one given with `.deadline_on(&handle, d)`;
 //! 2. the one entered on this thread ([`LoopHandle::enter`]: `#[toro::main]` and
-//!    `#[toro::test]` do this for you), then the process default
-//!    ([`LoopHandle::set_default`]);
-//! 3. a runtime detected at run time: inside a tokio runtime, with the `tokio` feature on,
-//!    tokio's timer (so `tokio::time::pause` is honoured);
+//!    `#[toro::test]` do this for you on the thread that runs the body), then the process
+//!    default ([`LoopHandle::set_default`], set only by your own code);
+//! 3. a runtime detected at run time: inside a tokio runtime that has its time driver
+//!    (`enable_time`), with the `tokio` feature on, tokio's timer (so `tokio::time::pause`
+//!    is honoured);
 //! 4. otherwise a runtime-free timer thread ([`LoopHandle::runtime_free`]), so a deadline
-//!    works under any executor and never panics.
+//!    works under any executor and never panics (a tokio runtime built without
+//!    `enable_time` gets this one too).
 //!
 //! Implement [`Clock`] to run deadlines on a clock of your own (a simulation, a mock clock
 //! in tests); runtime adapters (`toro-tokio`, `toro-smol`, `toro-async-std`) supply theirs.
@@ -48,7 +50,7 @@
 //! });
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -279,6 +281,14 @@ impl LoopHandle {
     /// The handle a wait started here would use (see the [module docs](self) for the
     /// order).
     ///
+    /// Inside a tokio runtime (with the `tokio` feature), tokio's handle is chosen only if
+    /// the runtime has a time driver. tokio offers no way to ask: the first time a runtime
+    /// is looked at, a tokio sleep is made inside `catch_unwind`. In a runtime built
+    /// without `enable_time` this panics, caught: the panic hook still reports tokio's
+    /// "timers are disabled" message, once for that runtime, and its waits use the
+    /// runtime-free clock. The answer is kept, so later calls cost a thread-local read.
+    /// Built with `panic = "abort"`, nothing can be caught and a time driver is assumed.
+    ///
     /// # Examples
     ///
     /// ```
@@ -287,7 +297,13 @@ impl LoopHandle {
     /// assert_eq!(toro_core::LoopHandle::current().name(), "runtime-free");
     /// ```
     pub fn current() -> Self {
-        if let Some(handle) = ENTERED.with(|entered| entered.borrow().clone()) {
+        // `try_with`: a wait may start in a thread-local's destructor, when this thread's
+        // entered handles are gone already.
+        let entered = ENTERED
+            .try_with(|entered| entered.borrow().last().map(|(_, handle)| handle.clone()))
+            .ok()
+            .flatten();
+        if let Some(handle) = entered {
             return handle;
         }
         if HAS_DEFAULT.load(Ordering::Acquire) {
@@ -296,13 +312,18 @@ impl LoopHandle {
             }
         }
         #[cfg(feature = "tokio")]
-        if ::tokio::runtime::Handle::try_current().is_ok() {
-            return tokio_clock::handle();
+        if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
+            if tokio_clock::has_timer(&runtime) {
+                return tokio_clock::handle();
+            }
         }
         LoopHandle::runtime_free()
     }
 
     /// Makes this the current handle on this thread until the guard is dropped.
+    ///
+    /// Guards nest, and may be dropped in any order: the current handle is always the one
+    /// entered last among the guards still alive on this thread (see [`EnterGuard`]).
     ///
     /// # Examples
     ///
@@ -320,16 +341,27 @@ impl LoopHandle {
     /// assert_ne!(toro_core::LoopHandle::current().name(), "mine");
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = ENTERED.with(|entered| entered.borrow_mut().replace(self.clone()));
+        let id = NEXT_ENTRY.with(|next| {
+            let id = next.get();
+            next.set(id + 1);
+            id
+        });
+        ENTERED.with(|entered| entered.borrow_mut().push((id, self.clone())));
         EnterGuard {
-            previous,
+            id,
             _not_send: std::marker::PhantomData,
         }
     }
 
     /// Makes this the handle of every thread that has entered none, for the rest of the
-    /// process (until replaced). `#[toro::main]` calls it, so a multi-threaded runtime's
-    /// workers all see the chosen clock.
+    /// process (until replaced).
+    ///
+    /// A process-wide choice, for programs that want one clock everywhere (a simulation,
+    /// say): toro itself never calls it. `#[toro::main]` enters its runtime's handle on the
+    /// thread that runs the body, and a tokio runtime's own threads detect tokio, so a
+    /// plain thread started by the program keeps the runtime-free clock. A default set
+    /// here outranks that detection: set tokio's handle as the default only if no thread
+    /// outside a tokio runtime will ever start a timed wait.
     ///
     /// # Examples
     ///
@@ -393,11 +425,15 @@ impl fmt::Debug for LoopHandle {
     }
 }
 
-/// Returned by [`LoopHandle::enter`]; restores the previous handle when dropped.
+/// Returned by [`LoopHandle::enter`]; leaves the handle when dropped.
 ///
 /// Keep it alive for as long as the entered handle should time this thread's waits.
-/// Entering nests: dropping an inner guard brings back the handle entered before it. It
-/// is not `Send`: the handle is entered on one thread only.
+/// Entering nests: dropping an inner guard brings back the handle entered before it.
+/// Guards may also be dropped out of order (an outer one first, as a struct's fields or a
+/// `Vec` of guards drop): the current handle is always the one entered last among the
+/// guards still alive, and once every guard is gone nothing is left entered. It is not
+/// `Send`: the handle is entered on one thread only. A guard given to `std::mem::forget`
+/// leaves its handle entered on that thread for good.
 ///
 /// # Examples
 ///
@@ -424,17 +460,33 @@ impl fmt::Debug for LoopHandle {
 /// }
 /// // Dropping the inner guard restored the handle entered before it.
 /// assert_eq!(LoopHandle::current().name(), "outer");
+///
+/// // Out of order: the outer guard goes first, the inner handle stays current.
+/// let first = outer.enter();
+/// let second = inner.enter();
+/// drop(first);
+/// assert_eq!(LoopHandle::current().name(), "inner");
+/// drop(second);
+/// assert_eq!(LoopHandle::current().name(), "outer"); // `_outer` still lives
 /// ```
 #[must_use = "the handle is current only while the guard lives"]
 pub struct EnterGuard {
-    previous: Option<LoopHandle>,
+    /// This guard's entry in [`ENTERED`].
+    id: u64,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        ENTERED.with(|entered| *entered.borrow_mut() = previous);
+        // Take the entry out under the borrow, drop it after: the handle may own the last
+        // reference to a user's clock, whose `Drop` may enter or read handles itself.
+        let left = ENTERED.try_with(|entered| {
+            let mut entered = entered.borrow_mut();
+            // Nearly always the last entry; `rposition` finds it first.
+            let at = entered.iter().rposition(|(id, _)| *id == self.id)?;
+            Some(entered.remove(at))
+        });
+        drop(left);
     }
 }
 
@@ -445,7 +497,11 @@ impl fmt::Debug for EnterGuard {
 }
 
 thread_local! {
-    static ENTERED: RefCell<Option<LoopHandle>> = const { RefCell::new(None) };
+    /// The handles entered on this thread, oldest first, each with its guard's id; the
+    /// last one is current.
+    static ENTERED: RefCell<Vec<(u64, LoopHandle)>> = const { RefCell::new(Vec::new()) };
+    /// The id of this thread's next [`EnterGuard`].
+    static NEXT_ENTRY: Cell<u64> = const { Cell::new(0) };
 }
 
 static DEFAULT: RwLock<Option<LoopHandle>> = RwLock::new(None);
@@ -503,11 +559,84 @@ mod tokio_clock {
     pub(super) fn handle() -> LoopHandle {
         LoopHandle::from_static("tokio", &TokioClock)
     }
+
+    /// Whether `runtime` has a time driver (`enable_time`), so that tokio's timer can be
+    /// used in it: without one, `tokio::time::sleep_until` panics ("timers are disabled").
+    ///
+    /// tokio has no public way to ask. The answer is found by making a sleep in
+    /// `catch_unwind` once per runtime (and thread), and kept: the last answer on this
+    /// thread, by runtime id, and every runtime found without a timer, process-wide, so
+    /// that the probe panics once per such runtime, not once per thread or wait.
+    pub(super) fn has_timer(runtime: &::tokio::runtime::Handle) -> bool {
+        thread_local! {
+            static LAST: Cell<Option<(::tokio::runtime::Id, bool)>> = const { Cell::new(None) };
+        }
+        let id = runtime.id();
+        if let Ok(Some((last, answer))) = LAST.try_with(Cell::get) {
+            if last == id {
+                return answer;
+            }
+        }
+        match probe(id) {
+            Some(answer) => {
+                let _ = LAST.try_with(|last| last.set(Some((id, answer))));
+                answer
+            }
+            // Unknown: no timer, for this wait only.
+            None => false,
+        }
+    }
+
+    /// How many timer-less runtimes are remembered; older ones are probed again.
+    const REMEMBERED: usize = 64;
+
+    /// Runtimes found without a time driver (ids are not reused while a runtime runs).
+    static WITHOUT_TIMER: std::sync::Mutex<Vec<::tokio::runtime::Id>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Whether the runtime `id` has a timer; `None` if that cannot be found out now.
+    fn probe(id: ::tokio::runtime::Id) -> Option<bool> {
+        let without_timer = || WITHOUT_TIMER.lock().unwrap_or_else(|e| e.into_inner());
+        if without_timer().contains(&id) {
+            return Some(false);
+        }
+        let has_timer = sleep_can_be_made()?;
+        if !has_timer {
+            let mut known = without_timer();
+            if known.len() == REMEMBERED {
+                known.remove(0);
+            }
+            known.push(id);
+        }
+        Some(has_timer)
+    }
+
+    /// Makes (and drops) a tokio sleep, catching the panic of a runtime with no timer.
+    /// The panic hook still runs, so that panic's message is printed (once per such
+    /// runtime); with `panic = "abort"` nothing can be caught, and a timer is assumed.
+    #[cfg(panic = "unwind")]
+    fn sleep_can_be_made() -> Option<bool> {
+        // A second panic while this thread unwinds would abort the process: don't try
+        // (a timed wait started by a destructor during a panic, or by a panic hook).
+        if std::thread::panicking() {
+            return None;
+        }
+        let now = ::tokio::time::Instant::now();
+        Some(std::panic::catch_unwind(|| drop(::tokio::time::sleep_until(now))).is_ok())
+    }
+
+    #[cfg(not(panic = "unwind"))]
+    fn sleep_can_be_made() -> Option<bool> {
+        Some(true)
+    }
 }
 
 /// The tokio loop handle (tokio's timer and clock, paused time included).
 ///
-/// Must be used from inside a tokio runtime with the time driver enabled.
+/// Must be used from inside a tokio runtime with the time driver enabled. Waits find it
+/// by themselves there ([`LoopHandle::current`]); where tokio's runtime has no time
+/// driver, they use the runtime-free clock instead, but a wait given this handle
+/// explicitly uses tokio's timer.
 ///
 /// # Panics
 ///

@@ -1,13 +1,18 @@
-//! [`RwLock`]: toro's reader-writer lock, one FIFO line of token requests.
+//! [`RwLock`]: toro's reader-writer lock, one FIFO line of token requests, bare or
+//! guarding data (`RwLock<T>`).
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
+use crate::cell::{DataAnchor, Guarded, ReadHold, Shared, WriteHold};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
-use crate::tokens::{Acquirers, TokenPool};
-use crate::waiters::Stage;
+use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
+use crate::waiters::{Anchor, StageOf};
 
-/// A reader-writer lock: up to `max_readers` readers at once, or one writer.
+/// A reader-writer lock: up to `max_readers` readers at once, or one writer; bare (toro's
+/// `RWLock`) or, as `RwLock<T>`, guarding a `T` that readers share and a writer changes.
 ///
 /// toro's model: a pool of `max_readers` tokens. A reader holds one; a writer holds all of
 /// them. Readers and writers stand in **one** FIFO line. A writer takes every free token
@@ -19,29 +24,34 @@ use crate::waiters::Stage;
 /// waits, or `max_readers` readers hold).
 ///
 /// Unlike toro, a writer that times out or is dropped gives back every token it had been
-/// granted (toro leaked them).
+/// granted (toro leaked them). No poisoning: a holder that panics releases, and the data
+/// stays as it left it. [`ReadGuard`] derefs to the data, [`WriteGuard`] mutably; the
+/// `_owned` forms keep an `Arc` of the lock and borrow nothing.
 ///
 /// # Examples
 ///
 /// ```
 /// # toro_core::block_on(async {
-/// let rw = toro_core::RwLock::new(2);
+/// let rw = toro_core::RwLock::with_value(vec![1, 2], 2);
 /// let r1 = rw.acquire_read().await;
 /// assert!(!rw.locked()); // one token still free
 /// let r2 = rw.acquire_read().await;
 /// assert!(rw.locked());
+/// assert_eq!(r1.len() + r2.len(), 4);
 /// drop((r1, r2));
-/// let _w = rw.acquire_write().await;
-/// assert!(rw.try_acquire_read().is_none());
+/// rw.acquire_write().await.push(3);
+/// assert_eq!(*rw.acquire_read().await, [1, 2, 3]);
 /// # });
 /// ```
-pub struct RwLock {
-    pool: TokenPool,
-    max_readers: usize,
+pub struct RwLock<T = ()> {
+    inner: Guarded<T, Shared>,
 }
 
+const TOO_MANY: &str = too_many_tokens!("RwLock: max_readers");
+
 impl RwLock {
-    /// A lock admitting `max_readers` concurrent readers (`1`: reads are exclusive too).
+    /// A bare lock admitting `max_readers` concurrent readers (`1`: reads are exclusive
+    /// too): toro's `RWLock(max_readers)`.
     ///
     /// # Panics
     ///
@@ -55,14 +65,36 @@ impl RwLock {
     /// assert_eq!(rw.max_readers(), 10);
     /// ```
     pub fn new(max_readers: usize) -> Self {
+        RwLock::with_value((), max_readers)
+    }
+}
+
+impl<T> RwLock<T> {
+    /// A lock guarding `value`, admitting `max_readers` concurrent readers.
+    ///
+    /// # Panics
+    ///
+    /// If `max_readers` is 0 or exceeds `usize::MAX / 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::with_value(String::from("config"), 8);
+    /// assert_eq!(rw.max_readers(), 8);
+    /// assert_eq!(*rw.try_acquire_read().unwrap(), "config");
+    /// ```
+    pub fn with_value(value: T, max_readers: usize) -> Self {
         assert!(
             max_readers > 0,
             "RwLock::new: max_readers must be at least 1, got 0"
         );
         RwLock {
-            pool: TokenPool::new(max_readers, max_readers),
-            max_readers,
+            inner: Guarded::new(value, max_readers, TOO_MANY),
         }
+    }
+
+    fn pool(&self) -> &TokenPool {
+        &self.inner.pool
     }
 
     /// How many readers may hold the lock at once.
@@ -73,7 +105,7 @@ impl RwLock {
     /// assert_eq!(toro_core::RwLock::new(3).max_readers(), 3);
     /// ```
     pub fn max_readers(&self) -> usize {
-        self.max_readers
+        self.pool().bound()
     }
 
     /// Whether no token is free: a read would have to wait.
@@ -90,7 +122,31 @@ impl RwLock {
     /// ```
     #[inline]
     pub fn locked(&self) -> bool {
-        self.pool.free() == 0
+        self.pool().free() == 0
+    }
+
+    /// The data, through a unique borrow of the lock: no guard can exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rw = toro_core::RwLock::with_value(1, 4);
+    /// *rw.get_mut() = 2;
+    /// assert_eq!(rw.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Consumes the lock, returning its data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(toro_core::RwLock::with_value('x', 1).into_inner(), 'x');
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
     }
 
     /// Takes a read token if one is free and nobody waits.
@@ -103,10 +159,10 @@ impl RwLock {
     /// assert!(rw.try_acquire_read().is_none());
     /// ```
     #[inline]
-    pub fn try_acquire_read(&self) -> Option<ReadGuard<'_>> {
-        self.pool
-            .try_acquire(1)
-            .then(|| ReadGuard { pool: &self.pool })
+    pub fn try_acquire_read(&self) -> Option<ReadGuard<'_, T>> {
+        Held::try_take(self, 1).map(|held| ReadGuard {
+            hold: ReadHold::new(held),
+        })
     }
 
     /// Takes every token if all are free and nobody waits.
@@ -121,10 +177,10 @@ impl RwLock {
     /// assert!(rw.try_acquire_write().is_some());
     /// ```
     #[inline]
-    pub fn try_acquire_write(&self) -> Option<WriteGuard<'_>> {
-        self.pool
-            .try_acquire(self.max_readers)
-            .then(|| WriteGuard { pool: &self.pool })
+    pub fn try_acquire_write(&self) -> Option<WriteGuard<'_, T>> {
+        Held::try_take(self, self.max_readers()).map(|held| WriteGuard {
+            hold: WriteHold::new(held),
+        })
     }
 
     /// Takes one read token, waiting in line if none is free.
@@ -145,9 +201,9 @@ impl RwLock {
     /// # });
     /// ```
     #[inline]
-    pub fn acquire_read(&self) -> AcquireRead<'_> {
+    pub fn acquire_read(&self) -> AcquireRead<'_, T> {
         AcquireRead {
-            stage: self.pool.acquire(1),
+            stage: TokenPool::acquire(self, 1),
         }
     }
 
@@ -175,37 +231,131 @@ impl RwLock {
     /// # });
     /// ```
     #[inline]
-    pub fn acquire_write(&self) -> AcquireWrite<'_> {
+    pub fn acquire_write(&self) -> AcquireWrite<'_, T> {
         AcquireWrite {
-            stage: self.pool.acquire(self.max_readers),
+            stage: TokenPool::acquire(self, self.max_readers()),
         }
     }
 
-    /// Gives back one read token (for a [`ReadGuard::forget`]-ed guard).
+    /// [`try_acquire_read`](Self::try_acquire_read) for a lock in an `Arc`: the guard
+    /// keeps the `Arc` and borrows nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rw = Arc::new(toro_core::RwLock::with_value(3, 2));
+    /// let guard = rw.try_acquire_read_owned().unwrap();
+    /// assert_eq!(*guard, 3);
+    /// ```
+    #[inline]
+    pub fn try_acquire_read_owned(self: &Arc<Self>) -> Option<OwnedReadGuard<T>> {
+        Held::try_take(Arc::clone(self), 1).map(|held| OwnedReadGuard {
+            hold: ReadHold::new(held),
+        })
+    }
+
+    /// [`try_acquire_write`](Self::try_acquire_write) for a lock in an `Arc`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rw = Arc::new(toro_core::RwLock::with_value(3, 2));
+    /// *rw.try_acquire_write_owned().unwrap() += 1;
+    /// assert_eq!(*rw.try_acquire_read().unwrap(), 4);
+    /// ```
+    #[inline]
+    pub fn try_acquire_write_owned(self: &Arc<Self>) -> Option<OwnedWriteGuard<T>> {
+        Held::try_take(Arc::clone(self), self.max_readers()).map(|held| OwnedWriteGuard {
+            hold: WriteHold::new(held),
+        })
+    }
+
+    /// [`acquire_read`](Self::acquire_read) for a lock in an `Arc`: the future and its
+    /// guard are `'static` and can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire_read`](Self::acquire_read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # toro_core::block_on(async {
+    /// let rw = Arc::new(toro_core::RwLock::with_value("shared", 4));
+    /// let guard = rw.acquire_read_owned().await;
+    /// std::thread::spawn(move || assert_eq!(*guard, "shared")).join().unwrap();
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_read_owned(self: &Arc<Self>) -> OwnedAcquireRead<T> {
+        OwnedAcquireRead {
+            stage: TokenPool::acquire(Arc::clone(self), 1),
+        }
+    }
+
+    /// [`acquire_write`](Self::acquire_write) for a lock in an `Arc`: the future and its
+    /// guard are `'static` and can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire_write`](Self::acquire_write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # toro_core::block_on(async {
+    /// let rw = Arc::new(toro_core::RwLock::with_value(0, 4));
+    /// let mut guard = rw.acquire_write_owned().await;
+    /// std::thread::spawn(move || *guard += 1).join().unwrap();
+    /// assert_eq!(*rw.acquire_read().await, 1);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_write_owned(self: &Arc<Self>) -> OwnedAcquireWrite<T> {
+        OwnedAcquireWrite {
+            stage: TokenPool::acquire(Arc::clone(self), self.max_readers()),
+        }
+    }
+
+    /// Gives back one read token of a [`ReadGuard::forget`]-ed guard.
+    ///
+    /// Only forgotten guards' tokens can be given back this way (a write guard forgotten
+    /// counts as `max_readers` of them); with only live guards this is refused and changes
+    /// nothing.
     ///
     /// # Errors
     ///
-    /// [`NotLocked`] ("release unlocked lock") if every token is free already.
+    /// [`NotLocked`] ("release unlocked lock") if no forgotten token is left.
     ///
     /// # Examples
     ///
     /// ```
     /// let rw = toro_core::RwLock::new(2);
+    /// let live = rw.try_acquire_read().unwrap();
+    /// assert!(rw.release_read().is_err()); // the live guard keeps its token
     /// rw.try_acquire_read().unwrap().forget();
     /// assert!(rw.release_read().is_ok());
     /// assert!(rw.release_read().is_err());
+    /// # drop(live);
     /// ```
     #[inline]
     pub fn release_read(&self) -> Result<(), NotLocked> {
-        self.pool.release(1).map_err(|()| NotLocked)
+        self.pool().release_forgotten(1).map_err(|()| NotLocked)
     }
 
-    /// Gives back all `max_readers` tokens (for a [`WriteGuard::forget`]-ed guard).
+    /// Gives back all `max_readers` tokens of a [`WriteGuard::forget`]-ed guard.
+    ///
+    /// Only forgotten guards' tokens can be given back this way; with only live guards this
+    /// is refused and changes nothing.
     ///
     /// # Errors
     ///
-    /// [`NotLocked`] ("release unlocked lock") if any token is free, i.e. the lock is not
-    /// write-held.
+    /// [`NotLocked`] ("release unlocked lock") if fewer than `max_readers` forgotten tokens
+    /// are left.
     ///
     /// # Examples
     ///
@@ -217,21 +367,52 @@ impl RwLock {
     /// ```
     #[inline]
     pub fn release_write(&self) -> Result<(), NotLocked> {
-        self.pool.release(self.max_readers).map_err(|()| NotLocked)
+        self.pool()
+            .release_forgotten(self.max_readers())
+            .map_err(|()| NotLocked)
     }
 }
 
-impl fmt::Debug for RwLock {
+/// Shows the state and, if a read token is free, the data (taking the token for the
+/// moment); `<locked>` otherwise.
+impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RwLock")
-            .field("max_readers", &self.max_readers)
-            .field("counter", &self.pool.free())
-            .field("waiters", &self.pool.waiting().0)
-            .finish()
+        let (counter, waiters) = (self.pool().free(), self.pool().waiting().0);
+        let guard = self.try_acquire_read();
+        let mut d = f.debug_struct("RwLock");
+        d.field("max_readers", &self.max_readers())
+            .field("counter", &counter)
+            .field("waiters", &waiters);
+        match &guard {
+            Some(guard) => d.field("data", &**guard),
+            None => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
     }
 }
 
-/// A read token of an [`RwLock`], given back when dropped.
+macro_rules! rwlock_anchor {
+    ($($ty:ty),*) => {$(
+        impl<T> Anchor<TokenPool> for $ty {
+            #[inline]
+            fn anchor(&self) -> &TokenPool {
+                &self.inner.pool
+            }
+        }
+
+        impl<T> DataAnchor for $ty {
+            type Value = T;
+            type Mode = Shared;
+            #[inline]
+            fn guarded(&self) -> &Guarded<T, Shared> {
+                &self.inner
+            }
+        }
+    )*};
+}
+rwlock_anchor!(&RwLock<T>, Arc<RwLock<T>>);
+
+/// A read token of an [`RwLock`], given back when dropped. Derefs to the data.
 ///
 /// Made by [`RwLock::acquire_read`] and [`RwLock::try_acquire_read`]; keep it for the
 /// read section. Up to `max_readers` read guards exist at once; dropping one hands its
@@ -243,9 +424,10 @@ impl fmt::Debug for RwLock {
 /// ```
 /// use toro_core::{ReadGuard, RwLock};
 /// # toro_core::block_on(async {
-/// let rw = RwLock::new(2);
-/// let a: ReadGuard<'_> = rw.acquire_read().await;
-/// let b: ReadGuard<'_> = rw.acquire_read().await; // readers share the lock
+/// let rw = RwLock::with_value(7, 2);
+/// let a: ReadGuard<'_, i32> = rw.acquire_read().await;
+/// let b: ReadGuard<'_, i32> = rw.acquire_read().await; // readers share the lock
+/// assert_eq!(*a + *b, 14);
 /// assert!(rw.locked());
 /// drop(a);
 /// assert!(!rw.locked()); // one token free again
@@ -253,40 +435,11 @@ impl fmt::Debug for RwLock {
 /// # });
 /// ```
 #[must_use = "the read lock is released as soon as the guard is dropped"]
-pub struct ReadGuard<'a> {
-    pool: &'a TokenPool,
+pub struct ReadGuard<'a, T = ()> {
+    hold: ReadHold<&'a RwLock<T>>,
 }
 
-impl ReadGuard<'_> {
-    /// Keeps the token taken; give it back with [`RwLock::release_read`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rw = toro_core::RwLock::new(1);
-    /// rw.try_acquire_read().unwrap().forget();
-    /// assert!(rw.locked());
-    /// rw.release_read().unwrap();
-    /// ```
-    pub fn forget(self) {
-        std::mem::forget(self)
-    }
-}
-
-impl Drop for ReadGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        let _ = self.pool.release(1);
-    }
-}
-
-impl fmt::Debug for ReadGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReadGuard").finish_non_exhaustive()
-    }
-}
-
-/// Every token of an [`RwLock`], given back when dropped.
+/// Every token of an [`RwLock`], given back when dropped. Derefs mutably to the data.
 ///
 /// Made by [`RwLock::acquire_write`] and [`RwLock::try_acquire_write`]; while it lives,
 /// no reader or other writer holds the lock. Dropping it hands the tokens to the head of
@@ -298,21 +451,91 @@ impl fmt::Debug for ReadGuard<'_> {
 /// ```
 /// use toro_core::{RwLock, WriteGuard};
 /// # toro_core::block_on(async {
-/// let rw = RwLock::new(2);
-/// let writer: WriteGuard<'_> = rw.acquire_write().await;
+/// let rw = RwLock::with_value(0, 2);
+/// let mut writer: WriteGuard<'_, i32> = rw.acquire_write().await;
+/// *writer = 5;
 /// let (r1, r2) = (rw.acquire_read(), rw.acquire_read()); // both wait
 /// drop(writer); // both readers are admitted by this one release
-/// let _readers = (r1.await, r2.await);
-/// assert!(rw.locked());
+/// let (r1, r2) = (r1.await, r2.await);
+/// assert_eq!((*r1, *r2), (5, 5));
 /// assert!(rw.try_acquire_write().is_none());
 /// # });
 /// ```
 #[must_use = "the write lock is released as soon as the guard is dropped"]
-pub struct WriteGuard<'a> {
-    pool: &'a TokenPool,
+pub struct WriteGuard<'a, T = ()> {
+    hold: WriteHold<&'a RwLock<T>>,
 }
 
-impl WriteGuard<'_> {
+/// A read token of an [`RwLock`] in an `Arc`: an [`OwnedReadGuard`] borrows nothing, so it
+/// is `'static` and can move into a spawned task. Otherwise like [`ReadGuard`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedReadGuard, RwLock};
+/// let rw = Arc::new(RwLock::with_value(1, 2));
+/// let guard: OwnedReadGuard<i32> = rw.try_acquire_read_owned().unwrap();
+/// std::thread::spawn(move || assert_eq!(*guard, 1)).join().unwrap();
+/// assert!(!rw.locked());
+/// ```
+#[must_use = "the read lock is released as soon as the guard is dropped"]
+pub struct OwnedReadGuard<T = ()> {
+    hold: ReadHold<Arc<RwLock<T>>>,
+}
+
+/// Every token of an [`RwLock`] in an `Arc`: an [`OwnedWriteGuard`] borrows nothing, so it
+/// is `'static` and can move into a spawned task. Otherwise like [`WriteGuard`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedWriteGuard, RwLock};
+/// let rw = Arc::new(RwLock::with_value(1, 2));
+/// let mut guard: OwnedWriteGuard<i32> = rw.try_acquire_write_owned().unwrap();
+/// std::thread::spawn(move || *guard += 1).join().unwrap();
+/// assert_eq!(*rw.try_acquire_read().unwrap(), 2);
+/// ```
+#[must_use = "the write lock is released as soon as the guard is dropped"]
+pub struct OwnedWriteGuard<T = ()> {
+    hold: WriteHold<Arc<RwLock<T>>>,
+}
+
+impl<'a, T> ReadGuard<'a, T> {
+    /// Keeps the token taken; give it back with [`RwLock::release_read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(1);
+    /// rw.try_acquire_read().unwrap().forget();
+    /// assert!(rw.locked());
+    /// rw.release_read().unwrap();
+    /// ```
+    pub fn forget(self) {
+        self.hold.forget()
+    }
+}
+
+impl<T> OwnedReadGuard<T> {
+    /// Keeps the token taken (the `Arc` is dropped); give it back with
+    /// [`RwLock::release_read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rw = Arc::new(toro_core::RwLock::new(1));
+    /// rw.try_acquire_read_owned().unwrap().forget();
+    /// rw.release_read().unwrap();
+    /// ```
+    pub fn forget(self) {
+        self.hold.forget()
+    }
+}
+
+impl<'a, T> WriteGuard<'a, T> {
     /// Keeps the tokens taken; give them back with [`RwLock::release_write`].
     ///
     /// # Examples
@@ -324,22 +547,105 @@ impl WriteGuard<'_> {
     /// assert!(!rw.locked());
     /// ```
     pub fn forget(self) {
-        std::mem::forget(self)
+        self.hold.forget()
+    }
+
+    /// Turns the write lock into a read lock without letting anyone in between: keeps one
+    /// token and hands the rest to the head of the line, in FIFO order.
+    ///
+    /// Readers at the head of the line enter at once; a writer at the head still waits
+    /// for this reader (and for the readers that entered before it), and readers behind
+    /// that writer stay behind it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # toro_core::block_on(async {
+    /// let rw = toro_core::RwLock::with_value(0, 2);
+    /// let mut w = rw.acquire_write().await;
+    /// *w = 1;
+    /// let reader = rw.acquire_read();
+    /// let r = w.downgrade(); // the waiting reader enters
+    /// let other = reader.await;
+    /// assert_eq!((*r, *other), (1, 1));
+    /// # });
+    /// ```
+    pub fn downgrade(self) -> ReadGuard<'a, T> {
+        ReadGuard {
+            hold: self.hold.downgrade(),
+        }
     }
 }
 
-impl Drop for WriteGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        // A writer holds every token: as many as the pool's bound (`max_readers`).
-        let _ = self.pool.release(self.pool.bound());
+impl<T> OwnedWriteGuard<T> {
+    /// Keeps the tokens taken (the `Arc` is dropped); give them back with
+    /// [`RwLock::release_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rw = Arc::new(toro_core::RwLock::new(2));
+    /// rw.try_acquire_write_owned().unwrap().forget();
+    /// rw.release_write().unwrap();
+    /// ```
+    pub fn forget(self) {
+        self.hold.forget()
+    }
+
+    /// [`WriteGuard::downgrade`] for an owned guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rw = Arc::new(toro_core::RwLock::with_value(1, 2));
+    /// let r = rw.try_acquire_write_owned().unwrap().downgrade();
+    /// assert!(rw.try_acquire_read().is_some()); // one token is free again
+    /// assert_eq!(*r, 1);
+    /// ```
+    pub fn downgrade(self) -> OwnedReadGuard<T> {
+        OwnedReadGuard {
+            hold: self.hold.downgrade(),
+        }
     }
 }
 
-impl fmt::Debug for WriteGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WriteGuard").finish_non_exhaustive()
-    }
+/// `Deref` (and `DerefMut` for the write guards) to the data, and a `Debug` that shows it.
+macro_rules! guard_access {
+    ($($guard:ident$(<$lt:lifetime>)?: $name:literal;)*) => {$(
+        impl<$($lt,)? T> Deref for $guard<$($lt,)? T> {
+            type Target = T;
+            #[inline]
+            fn deref(&self) -> &T {
+                self.hold.get()
+            }
+        }
+
+        impl<$($lt,)? T: fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct($name).field("data", self.hold.get()).finish()
+            }
+        }
+    )*};
+    ($(mut $guard:ident$(<$lt:lifetime>)?;)*) => {$(
+        impl<$($lt,)? T> DerefMut for $guard<$($lt,)? T> {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut T {
+                self.hold.get_mut()
+            }
+        }
+    )*};
+}
+guard_access! {
+    ReadGuard<'a>: "ReadGuard";
+    OwnedReadGuard: "OwnedReadGuard";
+    WriteGuard<'a>: "WriteGuard";
+    OwnedWriteGuard: "OwnedWriteGuard";
+}
+guard_access! {
+    mut WriteGuard<'a>;
+    mut OwnedWriteGuard;
 }
 
 /// The future of [`RwLock::acquire_read`].
@@ -365,13 +671,13 @@ impl fmt::Debug for WriteGuard<'_> {
 /// # });
 /// ```
 #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
-pub struct AcquireRead<'a> {
-    stage: Stage<'a, Acquirers>,
+pub struct AcquireRead<'a, T = ()> {
+    stage: StageOf<&'a RwLock<T>, Acquirers>,
 }
 
 wait_future! {
-    AcquireRead<'a> -> ReadGuard<'a>,
-    finish |pool, _| ReadGuard { pool },
+    AcquireRead<'a, T> -> ReadGuard<'a, T>,
+    finish |rw, request| ReadGuard { hold: ReadHold::new(Held::granted(rw, request)) },
     carries () |_| (),
 }
 
@@ -404,12 +710,76 @@ wait_future! {
 /// # });
 /// ```
 #[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
-pub struct AcquireWrite<'a> {
-    stage: Stage<'a, Acquirers>,
+pub struct AcquireWrite<'a, T = ()> {
+    stage: StageOf<&'a RwLock<T>, Acquirers>,
 }
 
 wait_future! {
-    AcquireWrite<'a> -> WriteGuard<'a>,
-    finish |pool, _| WriteGuard { pool },
+    AcquireWrite<'a, T> -> WriteGuard<'a, T>,
+    finish |rw, request| WriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
+    carries () |_| (),
+}
+
+/// The future of [`RwLock::acquire_read_owned`]: like [`AcquireRead`], holding an `Arc`
+/// of the lock, so it is `'static`.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line; a token already handed to it goes on to the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedAcquireRead, RwLock};
+/// # toro_core::block_on(async {
+/// let rw = Arc::new(RwLock::with_value(9, 1));
+/// let w = rw.acquire_write().await;
+/// let reader: OwnedAcquireRead<i32> = rw.acquire_read_owned(); // waits in line
+/// drop(w);
+/// assert_eq!(*reader.await, 9);
+/// # });
+/// ```
+#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+pub struct OwnedAcquireRead<T = ()> {
+    stage: StageOf<Arc<RwLock<T>>, Acquirers>,
+}
+
+wait_future! {
+    OwnedAcquireRead<T> -> OwnedReadGuard<T>,
+    finish |rw, request| OwnedReadGuard { hold: ReadHold::new(Held::granted(rw, request)) },
+    carries () |_| (),
+}
+
+/// The future of [`RwLock::acquire_write_owned`]: like [`AcquireWrite`], holding an `Arc`
+/// of the lock, so it is `'static`.
+///
+/// # Cancel safety
+///
+/// Dropping it (or its deadline passing) gives back every token it had been granted, to
+/// the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedAcquireWrite, RwLock};
+/// # toro_core::block_on(async {
+/// let rw = Arc::new(RwLock::with_value(9, 3));
+/// let r = rw.acquire_read().await;
+/// let writer: OwnedAcquireWrite<i32> = rw.acquire_write_owned(); // claims 2 tokens now
+/// drop(r);
+/// *writer.await += 1;
+/// assert_eq!(*rw.acquire_read().await, 10);
+/// # });
+/// ```
+#[must_use = "the free tokens are claimed and the place in line held already; .await the future to get the guard"]
+pub struct OwnedAcquireWrite<T = ()> {
+    stage: StageOf<Arc<RwLock<T>>, Acquirers>,
+}
+
+wait_future! {
+    OwnedAcquireWrite<T> -> OwnedWriteGuard<T>,
+    finish |rw, request| OwnedWriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
     carries () |_| (),
 }

@@ -1,11 +1,12 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: a counter of tokens with a FIFO line.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::deadline::wait_future;
 use crate::error::TooManyReleases;
-use crate::tokens::{Acquirers, TokenPool, Watchers, MAX_TOKENS};
-use crate::waiters::Stage;
+use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool, Watchers, MAX_TOKENS};
+use crate::waiters::{Anchor, Stage, StageOf};
 
 /// A semaphore: `counter()` tokens, taken by [`acquire`](Self::acquire) and given back by
 /// dropping the guard or by [`release`](Self::release).
@@ -47,7 +48,7 @@ impl Semaphore {
     #[cfg(not(loom))]
     pub const fn new(value: usize) -> Self {
         Semaphore {
-            pool: TokenPool::new(value, MAX_TOKENS),
+            pool: TokenPool::new(value, MAX_TOKENS, too_many_tokens!("Semaphore::new")),
         }
     }
 
@@ -55,7 +56,7 @@ impl Semaphore {
     #[allow(missing_docs)]
     pub fn new(value: usize) -> Self {
         Semaphore {
-            pool: TokenPool::new(value, MAX_TOKENS),
+            pool: TokenPool::new(value, MAX_TOKENS, too_many_tokens!("Semaphore::new")),
         }
     }
 
@@ -99,9 +100,7 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
-        self.pool
-            .try_acquire(1)
-            .then(|| SemaphoreGuard { pool: &self.pool })
+        self.try_acquire_many(1)
     }
 
     /// Takes a token, waiting for one if none is free.
@@ -126,8 +125,100 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Takes `n` tokens at once if they are free and nobody waits, without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = toro_core::Semaphore::new(3);
+    /// let two = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(two.tokens(), 2);
+    /// assert!(sem.try_acquire_many(2).is_none());
+    /// ```
+    #[inline]
+    pub fn try_acquire_many(&self, n: usize) -> Option<SemaphoreGuard<'_>> {
+        Held::try_take(&self.pool, n).map(|held| SemaphoreGuard { held })
+    }
+
+    /// Takes `n` tokens, waiting for them at one place in line.
+    ///
+    /// Eager and FIFO like [`acquire`](Self::acquire): the call takes every free token
+    /// (up to `n`) and waits for the rest; nobody behind it is served first, so a large
+    /// request is not starved by small ones. The guard gives all `n` back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the line and gives back every token it had been handed,
+    /// to the next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # toro_core::block_on(async {
+    /// let sem = toro_core::Semaphore::new(1);
+    /// let wait = sem.acquire_many(3); // takes the free token, waits for two more
+    /// sem.release();
+    /// sem.release();
+    /// let guard = wait.await;
+    /// assert_eq!(guard.tokens(), 3);
+    /// drop(guard);
+    /// assert_eq!(sem.counter(), 3);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
-            stage: self.pool.acquire(1),
+            stage: TokenPool::acquire(&self.pool, n),
+        }
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a semaphore in an `Arc`: the guard keeps the
+    /// `Arc` and borrows nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(toro_core::Semaphore::new(1));
+    /// let guard = sem.try_acquire_owned().unwrap();
+    /// std::thread::spawn(move || drop(guard)).join().unwrap();
+    /// assert_eq!(sem.counter(), 1);
+    /// ```
+    #[inline]
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Option<OwnedSemaphoreGuard> {
+        Held::try_take(SemaphoreArc::Unbounded(Arc::clone(self)), 1)
+            .map(|held| OwnedSemaphoreGuard { held })
+    }
+
+    /// [`acquire`](Self::acquire) for a semaphore in an `Arc`: the future and its guard
+    /// are `'static`, so a permit can move into a spawned task and is given back when the
+    /// task ends, however it ends.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # toro_core::block_on(async {
+    /// let sem = Arc::new(toro_core::Semaphore::new(2));
+    /// let permit = sem.acquire_owned().await;
+    /// let worker = std::thread::spawn(move || {
+    ///     let _permit = permit; // held for the work, given back when the thread ends
+    /// });
+    /// worker.join().unwrap();
+    /// assert_eq!(sem.counter(), 2);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_owned(self: &Arc<Self>) -> OwnedSemaphoreAcquire {
+        OwnedSemaphoreAcquire {
+            stage: TokenPool::acquire(SemaphoreArc::Unbounded(Arc::clone(self)), 1),
         }
     }
 
@@ -151,7 +242,9 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn release(&self) {
-        self.pool.release(1).expect("Semaphore counter overflow");
+        if self.pool.release(1).is_err() {
+            panic!("Semaphore::release: the counter would exceed usize::MAX / 2");
+        }
     }
 
     /// Waits until a token is free, without taking it.
@@ -232,7 +325,7 @@ impl BoundedSemaphore {
     #[cfg(not(loom))]
     pub const fn new(value: usize) -> Self {
         BoundedSemaphore {
-            pool: TokenPool::new(value, value),
+            pool: TokenPool::new(value, value, too_many_tokens!("BoundedSemaphore::new")),
         }
     }
 
@@ -240,7 +333,7 @@ impl BoundedSemaphore {
     #[allow(missing_docs)]
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
-            pool: TokenPool::new(value, value),
+            pool: TokenPool::new(value, value, too_many_tokens!("BoundedSemaphore::new")),
         }
     }
 
@@ -278,9 +371,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
-        self.pool
-            .try_acquire(1)
-            .then(|| SemaphoreGuard { pool: &self.pool })
+        self.try_acquire_many(1)
     }
 
     /// Takes a token, waiting for one if none is free; see [`Semaphore::acquire`].
@@ -303,8 +394,107 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
+        // No bound check: on a `BoundedSemaphore::new(0)` this waits, as in toro.
         SemaphoreAcquire {
-            stage: self.pool.acquire(1),
+            stage: TokenPool::acquire(&self.pool, 1),
+        }
+    }
+
+    /// Takes `n` tokens at once if they are free and nobody waits, without waiting.
+    ///
+    /// `None` also when `n` exceeds the semaphore's initial value: it could never succeed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = toro_core::BoundedSemaphore::new(2);
+    /// assert!(sem.try_acquire_many(3).is_none());
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().tokens(), 2);
+    /// ```
+    #[inline]
+    pub fn try_acquire_many(&self, n: usize) -> Option<SemaphoreGuard<'_>> {
+        Held::try_take(&self.pool, n).map(|held| SemaphoreGuard { held })
+    }
+
+    /// Takes `n` tokens, waiting for them at one place in line; see
+    /// [`Semaphore::acquire_many`].
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds the semaphore's initial value: no release could ever satisfy it, so
+    /// the call fails at once instead of waiting forever. (Plain [`acquire`](Self::acquire)
+    /// keeps toro's behaviour: on a `BoundedSemaphore::new(0)` it waits, until its
+    /// deadline if it has one.)
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the line and gives back every token it had been handed,
+    /// to the next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # toro_core::block_on(async {
+    /// let sem = toro_core::BoundedSemaphore::new(3);
+    /// let one = sem.acquire().await;
+    /// let three = sem.acquire_many(3); // takes two now, waits for the third
+    /// drop(one);
+    /// assert_eq!(three.await.tokens(), 3);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
+        let bound = self.pool.bound();
+        assert!(
+            n <= bound,
+            "BoundedSemaphore::acquire_many: {n} tokens asked of a semaphore of {bound}; it would wait forever"
+        );
+        SemaphoreAcquire {
+            stage: TokenPool::acquire(&self.pool, n),
+        }
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a semaphore in an `Arc`: the guard keeps the
+    /// `Arc` and borrows nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
+    /// let guard = sem.try_acquire_owned().unwrap();
+    /// assert!(sem.try_acquire_owned().is_none());
+    /// drop(guard);
+    /// assert_eq!(sem.counter(), 1);
+    /// ```
+    #[inline]
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Option<OwnedSemaphoreGuard> {
+        Held::try_take(SemaphoreArc::Bounded(Arc::clone(self)), 1)
+            .map(|held| OwnedSemaphoreGuard { held })
+    }
+
+    /// [`acquire`](Self::acquire) for a semaphore in an `Arc`: the future and its guard
+    /// are `'static` and can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # toro_core::block_on(async {
+    /// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
+    /// let permit = sem.acquire_owned().await;
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(sem.counter(), 1);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn acquire_owned(self: &Arc<Self>) -> OwnedSemaphoreAcquire {
+        OwnedSemaphoreAcquire {
+            stage: TokenPool::acquire(SemaphoreArc::Bounded(Arc::clone(self)), 1),
         }
     }
 
@@ -323,7 +513,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), TooManyReleases> {
-        self.pool.release(1).map_err(|()| TooManyReleases)
+        self.pool.release_forgotten(1).map_err(|()| TooManyReleases)
     }
 
     /// Waits until a token is free, without taking it; see [`Semaphore::wait`].
@@ -371,11 +561,11 @@ impl fmt::Debug for BoundedSemaphore {
 /// ```
 #[must_use = "the token is given back as soon as the guard is dropped"]
 pub struct SemaphoreGuard<'a> {
-    pool: &'a TokenPool,
+    held: Held<&'a TokenPool>,
 }
 
 impl SemaphoreGuard<'_> {
-    /// Keeps the token taken: it comes back only through a manual `release()`.
+    /// Keeps the tokens taken: they come back only through a manual `release()`.
     ///
     /// # Examples
     ///
@@ -387,21 +577,113 @@ impl SemaphoreGuard<'_> {
     /// assert_eq!(sem.counter(), 1);
     /// ```
     pub fn forget(self) {
-        std::mem::forget(self)
+        self.held.forget()
     }
-}
 
-impl Drop for SemaphoreGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        // Refused only if the token was also released by hand; then it is back already.
-        let _ = self.pool.release(1);
+    /// How many tokens the guard holds (1, or `n` from `acquire_many(n)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = toro_core::Semaphore::new(4);
+    /// assert_eq!(sem.try_acquire().unwrap().tokens(), 1);
+    /// assert_eq!(sem.try_acquire_many(3).unwrap().tokens(), 3);
+    /// ```
+    pub fn tokens(&self) -> usize {
+        self.held.tokens()
     }
 }
 
 impl fmt::Debug for SemaphoreGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphoreGuard").finish_non_exhaustive()
+        f.debug_struct("SemaphoreGuard")
+            .field("tokens", &self.tokens())
+            .finish()
+    }
+}
+
+/// What an owned semaphore guard or wait holds: an `Arc` of either kind of semaphore.
+#[derive(Clone)]
+enum SemaphoreArc {
+    Unbounded(Arc<Semaphore>),
+    Bounded(Arc<BoundedSemaphore>),
+}
+
+impl Anchor<TokenPool> for SemaphoreArc {
+    #[inline]
+    fn anchor(&self) -> &TokenPool {
+        match self {
+            SemaphoreArc::Unbounded(sem) => &sem.pool,
+            SemaphoreArc::Bounded(sem) => &sem.pool,
+        }
+    }
+}
+
+/// A token of a [`Semaphore`] or [`BoundedSemaphore`] in an `Arc`, given back when
+/// dropped.
+///
+/// Made by `acquire_owned` and `try_acquire_owned`: it keeps the `Arc`, borrows nothing,
+/// and is `'static` and `Send`, so a permit can move into a spawned task and comes back
+/// when the task ends, even by a panic. Otherwise like [`SemaphoreGuard`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedSemaphoreGuard, Semaphore};
+///
+/// fn work(permit: OwnedSemaphoreGuard) -> std::thread::JoinHandle<()> {
+///     std::thread::spawn(move || {
+///         let _permit = permit;
+///         panic!("the permit still comes back");
+///     })
+/// }
+///
+/// let sem = Arc::new(Semaphore::new(1));
+/// assert!(work(sem.try_acquire_owned().unwrap()).join().is_err());
+/// assert_eq!(sem.counter(), 1);
+/// ```
+#[must_use = "the token is given back as soon as the guard is dropped"]
+pub struct OwnedSemaphoreGuard {
+    held: Held<SemaphoreArc>,
+}
+
+impl OwnedSemaphoreGuard {
+    /// Keeps the token taken (the `Arc` is dropped): it comes back only through a manual
+    /// `release()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
+    /// sem.try_acquire_owned().unwrap().forget();
+    /// assert_eq!(sem.counter(), 0);
+    /// sem.release().unwrap();
+    /// ```
+    pub fn forget(self) {
+        self.held.forget()
+    }
+
+    /// How many tokens the guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(toro_core::Semaphore::new(1));
+    /// assert_eq!(sem.try_acquire_owned().unwrap().tokens(), 1);
+    /// ```
+    pub fn tokens(&self) -> usize {
+        self.held.tokens()
+    }
+}
+
+impl fmt::Debug for OwnedSemaphoreGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphoreGuard")
+            .field("tokens", &self.tokens())
+            .finish()
     }
 }
 
@@ -436,7 +718,38 @@ pub struct SemaphoreAcquire<'a> {
 
 wait_future! {
     SemaphoreAcquire<'a> -> SemaphoreGuard<'a>,
-    finish |pool, _| SemaphoreGuard { pool },
+    finish |pool, request| SemaphoreGuard { held: Held::granted(pool, request) },
+    carries () |_| (),
+}
+
+/// The future of `acquire_owned` on [`Semaphore`] and [`BoundedSemaphore`]: like
+/// [`SemaphoreAcquire`], holding an `Arc` of the semaphore, so it is `'static`.
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the line and takes nothing; a token already handed to it goes to
+/// the next in line.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_core::{OwnedSemaphoreAcquire, Semaphore};
+/// # toro_core::block_on(async {
+/// let sem = Arc::new(Semaphore::new(0));
+/// let waiting: OwnedSemaphoreAcquire = sem.acquire_owned();
+/// sem.release(); // handed straight to `waiting`
+/// assert_eq!(waiting.await.tokens(), 1);
+/// # });
+/// ```
+#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+pub struct OwnedSemaphoreAcquire {
+    stage: StageOf<SemaphoreArc, Acquirers>,
+}
+
+wait_future! {
+    OwnedSemaphoreAcquire -> OwnedSemaphoreGuard,
+    finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, request) },
     carries () |_| (),
 }
 

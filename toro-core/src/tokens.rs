@@ -19,7 +19,7 @@
 //! it is whole, so nobody behind it is served first.
 
 use crate::sync::{lock, AtomicUsize, Mutex, Ordering};
-use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{Anchor, Line, Stage, StageOf, Waiter, WaiterList, WakeList};
 
 /// The `QUEUED` bit of [`TokenPool::state`]; the free tokens are the bits above it.
 const QUEUED: usize = 1;
@@ -29,8 +29,20 @@ const ONE: usize = 2;
 /// The most tokens a pool can hold.
 pub(crate) const MAX_TOKENS: usize = usize::MAX >> 1;
 
+/// Pools are made with a message that names the type and this limit, for a constructor
+/// asked for more.
+macro_rules! too_many_tokens {
+    ($what:literal) => {
+        concat!($what, " exceeds the limit of usize::MAX / 2 tokens")
+    };
+}
+pub(crate) use too_many_tokens;
+
 pub(crate) struct TokenPool {
     state: AtomicUsize,
+    /// Tokens whose guards were given up with `forget()`: the only ones a manual
+    /// `release()` may give back, so that it can never free a token a live guard holds.
+    forgotten: AtomicUsize,
     /// Releasing past this many free tokens is refused.
     bound: usize,
     lines: Mutex<Lines>,
@@ -58,6 +70,78 @@ impl Request {
     }
 }
 
+/// Tokens taken from a pool, given back when dropped: the one release path of every guard
+/// (lock, read, write, semaphore; borrowed or owned).
+///
+/// `owner` is what the guard holds the pool by: a borrow, or an `Arc` of the primitive.
+pub(crate) struct Held<R: Anchor<TokenPool>> {
+    owner: R,
+    n: usize,
+}
+
+impl<R: Anchor<TokenPool>> Held<R> {
+    /// `n` tokens that the caller has just taken from `owner`'s pool.
+    #[inline]
+    fn new(owner: R, n: usize) -> Self {
+        Held { owner, n }
+    }
+
+    /// Takes `n` tokens from `owner`'s pool if they are free and nobody is in line.
+    #[inline]
+    pub(crate) fn try_take(owner: R, n: usize) -> Option<Self> {
+        if owner.anchor().try_acquire(n) {
+            Some(Held::new(owner, n))
+        } else {
+            None
+        }
+    }
+
+    /// The tokens an acquirer was granted (what its wait future finishes with).
+    #[inline]
+    pub(crate) fn granted(owner: R, request: Request) -> Self {
+        debug_assert_eq!(request.missing, 0, "a grant still missing tokens");
+        Held::new(owner, request.held)
+    }
+
+    #[inline]
+    pub(crate) fn owner(&self) -> &R {
+        &self.owner
+    }
+
+    /// How many tokens are held.
+    #[inline]
+    pub(crate) fn tokens(&self) -> usize {
+        self.n
+    }
+
+    /// Keeps the tokens taken: only a manual `release()` gives them back.
+    #[inline]
+    pub(crate) fn forget(mut self) {
+        self.owner.anchor().forget(self.n);
+        self.n = 0;
+    }
+
+    /// Gives back all but `keep` of the tokens, to the head of the line (a downgrade).
+    pub(crate) fn keep_only(&mut self, keep: usize) {
+        let give = self.n - keep;
+        self.n = keep;
+        if give > 0 {
+            let _ = self.owner.anchor().release(give);
+        }
+    }
+}
+
+impl<R: Anchor<TokenPool>> Drop for Held<R> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.n > 0 {
+            // Cannot be refused: these tokens are out, and a manual `release()` gives back
+            // only forgotten ones.
+            let _ = self.owner.anchor().release(self.n);
+        }
+    }
+}
+
 /// The line of acquirers.
 pub(crate) enum Acquirers {}
 
@@ -66,10 +150,11 @@ pub(crate) enum Watchers {}
 
 impl TokenPool {
     #[cfg(not(loom))]
-    pub(crate) const fn new(tokens: usize, bound: usize) -> Self {
-        assert!(tokens <= MAX_TOKENS, "too many tokens for a semaphore");
+    pub(crate) const fn new(tokens: usize, bound: usize, too_many: &'static str) -> Self {
+        assert!(tokens <= MAX_TOKENS, "{}", too_many);
         TokenPool {
             state: AtomicUsize::new(tokens * ONE),
+            forgotten: AtomicUsize::new(0),
             bound,
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
@@ -79,10 +164,11 @@ impl TokenPool {
     }
 
     #[cfg(loom)]
-    pub(crate) fn new(tokens: usize, bound: usize) -> Self {
-        assert!(tokens <= MAX_TOKENS, "too many tokens for a semaphore");
+    pub(crate) fn new(tokens: usize, bound: usize, too_many: &'static str) -> Self {
+        assert!(tokens <= MAX_TOKENS, "{}", too_many);
         TokenPool {
             state: AtomicUsize::new(tokens * ONE),
+            forgotten: AtomicUsize::new(0),
             bound,
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
@@ -129,30 +215,35 @@ impl TokenPool {
     }
 
     /// Takes `n` tokens now (granted at the call), or takes every free one and joins the
-    /// line for the rest.
+    /// line for the rest. `owner` is what the wait holds the pool by (a borrow or an `Arc`
+    /// of the primitive); the guard gets it.
     #[inline]
-    pub(crate) fn acquire(&self, n: usize) -> Stage<'_, Acquirers> {
-        if self.try_acquire(n) {
-            return Stage::granted(self, Request::whole(n));
+    pub(crate) fn acquire<R: Anchor<TokenPool>>(owner: R, n: usize) -> StageOf<R, Acquirers> {
+        if owner.anchor().try_acquire(n) {
+            return StageOf::granted(owner, Request::whole(n));
         }
-        self.acquire_slow(n)
+        TokenPool::acquire_slow(owner, n)
     }
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self, n: usize) -> Stage<'_, Acquirers> {
-        let mut lines = lock(&self.lines);
-        let mut s = self.state.load(Ordering::Acquire);
+    fn acquire_slow<R: Anchor<TokenPool>>(owner: R, n: usize) -> StageOf<R, Acquirers> {
+        let pool = owner.anchor();
+        let mut lines = lock(&pool.lines);
+        let mut s = pool.state.load(Ordering::Acquire);
         loop {
             let free = s / ONE;
             if s & QUEUED == 0 && free >= n {
-                match self.state.compare_exchange(
+                match pool.state.compare_exchange(
                     s,
                     s - n * ONE,
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return Stage::granted(self, Request::whole(n)),
+                    Ok(_) => {
+                        drop(lines);
+                        return StageOf::granted(owner, Request::whole(n));
+                    }
                     Err(actual) => s = actual,
                 }
                 continue;
@@ -161,7 +252,7 @@ impl TokenPool {
             // and wait in line for the rest.
             let take = free.min(n);
             let next = ((free - take) * ONE) | QUEUED;
-            match self
+            match pool
                 .state
                 .compare_exchange(s, next, Ordering::AcqRel, Ordering::Acquire)
             {
@@ -170,7 +261,9 @@ impl TokenPool {
                         missing: n - take,
                         held: take,
                     };
-                    return Stage::Waiting(Waiter::enqueue(self, &mut *lines, request));
+                    let key = lines.acquirers.push_back(request);
+                    drop(lines);
+                    return StageOf::Waiting(Waiter::queued(owner, key));
                 }
                 Err(actual) => s = actual,
             }
@@ -218,6 +311,34 @@ impl TokenPool {
         };
         wakes.wake_all();
         result
+    }
+
+    /// Notes that a guard of `n` tokens was given up with `forget()`.
+    #[inline]
+    pub(crate) fn forget(&self, n: usize) {
+        self.forgotten.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A manual `release()`: gives back `n` tokens, but only tokens whose guards were
+    /// forgotten. `Err` (nothing changes) if fewer than `n` were.
+    pub(crate) fn release_forgotten(&self, n: usize) -> Result<(), ()> {
+        let mut f = self.forgotten.load(Ordering::Relaxed);
+        loop {
+            if f < n {
+                return Err(());
+            }
+            match self.forgotten.compare_exchange_weak(
+                f,
+                f - n,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => f = actual,
+            }
+        }
+        // The tokens are out (held by nobody): giving them back cannot pass the bound.
+        self.release(n)
     }
 
     /// With nobody in line, adds `n` free tokens (`Ok(true)`), unless that would pass
@@ -314,8 +435,8 @@ impl Line for Acquirers {
     }
 
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
-        // Refused only if the tokens were also released by hand (`release()` while this
-        // grant sat unreturned): they are back already, exactly as for a guard's drop.
+        // Cannot be refused: the tokens are out, and a manual `release()` gives back only
+        // forgotten ones.
         let _ = pool.release_locked(lines, request.held, pool.bound, wakes);
     }
 }

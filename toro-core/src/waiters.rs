@@ -158,18 +158,24 @@ impl<W> WaiterList<W> {
         while self.grant_front(wakes).is_some() {}
     }
 
-    /// Stores the waker to wake on grant, cloning only when it changed.
-    pub(crate) fn set_waker(&mut self, key: Key, waker: &Waker) {
-        let slot = &mut self.node_mut(key).waker;
-        match slot {
-            Some(old) if old.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
-        }
+    /// Whether the stored waker would wake the same task as `waker`.
+    pub(crate) fn waker_will_wake(&self, key: Key, waker: &Waker) -> bool {
+        matches!(&self.node(key).waker, Some(old) if old.will_wake(waker))
     }
 
-    /// Removes `key` for good, from the line or from the granted set. Returns its data and
-    /// whether it had been granted.
-    pub(crate) fn remove(&mut self, key: Key) -> (W, bool) {
+    /// Stores the waker to wake on grant. Returns the waker it replaced, to be dropped once
+    /// the state's mutex is released (its `Drop` is user code, which may call back into
+    /// the primitive); the new one was cloned before the mutex was taken, for the same
+    /// reason.
+    #[must_use = "drop the replaced waker after the state's mutex is released"]
+    pub(crate) fn store_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
+        self.node_mut(key).waker.replace(waker)
+    }
+
+    /// Removes `key` for good, from the line or from the granted set. Returns its data,
+    /// whether it had been granted, and its stored waker, to be dropped once the state's
+    /// mutex is released.
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<W> {
         let granted = self.is_granted(key);
         if !granted {
             self.unlink(key);
@@ -182,7 +188,11 @@ impl<W> WaiterList<W> {
         );
         self.free = Some(key);
         match entry {
-            Entry::Occupied(node) => (node.data, granted),
+            Entry::Occupied(node) => Removed {
+                data: node.data,
+                granted,
+                waker: node.waker,
+            },
             Entry::Vacant { .. } => unreachable!("removed a vacant waiter"),
         }
     }
@@ -229,6 +239,14 @@ impl<W> WaiterList<W> {
     }
 }
 
+/// A waiter taken out of its [`WaiterList`].
+pub(crate) struct Removed<W> {
+    pub(crate) data: W,
+    pub(crate) granted: bool,
+    /// The waker it stored, if it was not granted: drop it after the mutex is released.
+    pub(crate) waker: Option<Waker>,
+}
+
 /// Wakers collected under a primitive's mutex, woken after it is released.
 ///
 /// Most calls wake nobody or one waiter: the first waker lives inline, so building,
@@ -262,20 +280,42 @@ impl WakeList {
     }
 
     /// Wakes everything collected, oldest first. Call with no mutex held.
+    ///
+    /// A waker whose `wake` panics does not cost the others their wake-up: the rest are
+    /// still woken, then the panic goes on.
     #[inline]
     pub(crate) fn wake_all(mut self) {
         if let Some(first) = self.first.take() {
-            first.wake();
-            if !self.rest.is_empty() {
-                wake_rest(std::mem::take(&mut self.rest));
+            if self.rest.is_empty() {
+                first.wake();
+            } else {
+                wake_many(first, std::mem::take(&mut self.rest));
             }
         }
     }
 }
 
 #[cold]
-fn wake_rest(rest: Vec<Waker>) {
-    rest.into_iter().for_each(Waker::wake);
+fn wake_many(first: Waker, rest: Vec<Waker>) {
+    /// The wakers not woken yet; its drop wakes them if a `wake` panicked.
+    struct Remaining(std::vec::IntoIter<Waker>);
+
+    impl Drop for Remaining {
+        fn drop(&mut self) {
+            // Reached with wakers left only while unwinding from a panicking `wake`: wake
+            // each of the rest on its own, so that one more panic loses nothing either
+            // (and does not abort the process).
+            for waker in &mut self.0 {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            }
+        }
+    }
+
+    let mut remaining = Remaining(rest.into_iter());
+    first.wake();
+    for waker in &mut remaining.0 {
+        waker.wake();
+    }
 }
 
 #[cfg(debug_assertions)]
@@ -332,29 +372,61 @@ pub(crate) trait Line {
     }
 }
 
+/// What a wait future holds on to its primitive by: a borrow (`&'a Lock`), or an `Arc` of
+/// the primitive for the owned forms (`Lock::acquire_owned`). It reaches the target of the
+/// line (a token pool, a queue engine) inside the primitive.
+pub(crate) trait Anchor<T> {
+    fn anchor(&self) -> &T;
+}
+
+impl<T> Anchor<T> for &T {
+    #[inline]
+    fn anchor(&self) -> &T {
+        self
+    }
+}
+
 /// A place in a primitive's line, held by a future: the shared half of every toro wait.
 ///
 /// Polling returns the waiter's data once it has been granted; [`give_up`](Self::give_up)
 /// leaves the line (used at a deadline), and dropping it undoes whatever it was given.
-pub(crate) struct Waiter<'a, L: Line> {
-    target: &'a L::Target,
+///
+/// `R` is how it holds on to the primitive ([`Anchor`]). It is handed on with the grant to
+/// whatever the wait turns into (a guard), so an owned wait moves its `Arc` into its guard
+/// instead of cloning it.
+pub(crate) struct Waiter<R: Anchor<L::Target>, L: Line> {
+    /// `Some` until the waiter completes and hands it on.
+    owner: Option<R>,
     key: Option<Key>,
+    /// Whether a waker is stored in the waiter's node (after its first pending poll).
+    waker_stored: bool,
     _line: PhantomData<fn() -> L>,
 }
 
-impl<'a, L: Line> Waiter<'a, L> {
+impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// Joins the back of the line. The caller holds the state's mutex (through `state`).
-    pub(crate) fn enqueue(target: &'a L::Target, state: &mut L::State, data: L::Data) -> Self {
+    pub(crate) fn enqueue(owner: R, state: &mut L::State, data: L::Data) -> Self {
         let key = L::list(state).push_back(data);
+        Waiter::queued(owner, key)
+    }
+
+    /// The waiter standing at `key`, which the caller pushed into `L`'s list (for an owner
+    /// that the state's mutex guard borrows from, so it could not move into
+    /// [`enqueue`](Self::enqueue)).
+    pub(crate) fn queued(owner: R, key: Key) -> Self {
         Waiter {
-            target,
+            owner: Some(owner),
             key: Some(key),
+            waker_stored: false,
             _line: PhantomData,
         }
     }
 
-    pub(crate) fn target(&self) -> &'a L::Target {
-        self.target
+    #[inline]
+    fn owner(&self) -> &R {
+        self.owner
+            .as_ref()
+            .expect("toro future used after it completed")
     }
 
     /// Whether the waiter is still in line or holds an unreturned grant.
@@ -362,44 +434,78 @@ impl<'a, L: Line> Waiter<'a, L> {
         self.key.is_some()
     }
 
-    pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<L::Data> {
+    /// The grant, and the owner handed on, once the waiter has been granted.
+    pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Data)> {
         let key = self.key.expect("toro future polled after it completed");
-        let mut state = lock(L::state(self.target));
-        let list = L::list(&mut state);
-        if list.is_granted(key) {
-            let (data, _) = list.remove(key);
-            self.key = None;
-            Poll::Ready(data)
-        } else {
-            list.set_waker(key, cx.waker());
-            Poll::Pending
+        // A waker's clone and drop are user code and never run under the mutex. The first
+        // poll must store a waker, so it clones before locking; a later poll compares
+        // under the lock and, only if the task's waker changed, clones outside it and
+        // looks again.
+        let mut fresh = (!self.waker_stored).then(|| cx.waker().clone());
+        loop {
+            let mut state = lock(L::state(self.owner().anchor()));
+            let list = L::list(&mut state);
+            if list.is_granted(key) {
+                // A granted waiter's waker was taken by the grant: nothing to drop.
+                let data = list.remove(key).data;
+                drop(state);
+                drop(fresh);
+                self.key = None;
+                return Poll::Ready((self.take_owner(), data));
+            }
+            let replaced = match fresh.take() {
+                Some(waker) => list.store_waker(key, waker),
+                None if list.waker_will_wake(key, cx.waker()) => None,
+                None => {
+                    drop(state);
+                    fresh = Some(cx.waker().clone());
+                    continue;
+                }
+            };
+            drop(state);
+            drop(replaced);
+            self.waker_stored = true;
+            return Poll::Pending;
         }
     }
 
     /// Leaves the line: `Ok(grant)` if a grant came first (it wins over the deadline),
     /// otherwise `Err(data)` with whatever the waiter carried, its partial progress undone.
+    /// The owner stays with the waiter.
     pub(crate) fn give_up(&mut self) -> Result<L::Data, L::Data> {
         let key = self
             .key
             .take()
             .expect("toro future given up after it completed");
+        let target = self.owner().anchor();
         let mut wakes = WakeList::new();
-        let result = {
-            let mut state = lock(L::state(self.target));
-            let (mut data, granted) = L::list(&mut state).remove(key);
+        let (result, waker) = {
+            let mut state = lock(L::state(target));
+            let Removed {
+                mut data,
+                granted,
+                waker,
+            } = L::list(&mut state).remove(key);
             if granted {
-                Ok(data)
+                (Ok(data), waker)
             } else {
-                L::left_line(self.target, &mut state, &mut data, &mut wakes);
-                Err(data)
+                L::left_line(target, &mut state, &mut data, &mut wakes);
+                (Err(data), waker)
             }
         };
+        drop(waker);
         wakes.wake_all();
         result
     }
+
+    fn take_owner(&mut self) -> R {
+        self.owner
+            .take()
+            .expect("toro future used after it completed")
+    }
 }
 
-impl<L: Line> Drop for Waiter<'_, L> {
+impl<R: Anchor<L::Target>, L: Line> Drop for Waiter<R, L> {
     fn drop(&mut self) {
         if self.key.is_none() {
             return;
@@ -409,7 +515,7 @@ impl<L: Line> Drop for Waiter<'_, L> {
         // is dropped with its future.
         if let Ok(data) = self.give_up() {
             if L::RETURNS_GRANTS {
-                return_unreturned::<L>(self.target, data);
+                return_unreturned::<L>(self.owner().anchor(), data);
             }
         }
     }
@@ -422,20 +528,24 @@ impl<L: Line> Drop for Waiter<'_, L> {
 /// A grant that was never turned into an output (the future was dropped unpolled after the
 /// fast path took a token or an item) is given back on drop, exactly like a grant handed to
 /// a waiter in line: nothing is lost whichever path granted it.
-pub(crate) enum Stage<'a, L: Line> {
+pub(crate) enum StageOf<R: Anchor<L::Target>, L: Line> {
     Granted {
-        target: &'a L::Target,
+        /// Both `Some` until the grant is turned into the output.
+        owner: Option<R>,
         data: Option<L::Data>,
     },
-    Waiting(Waiter<'a, L>),
+    Waiting(Waiter<R, L>),
 }
 
-impl<'a, L: Line> Stage<'a, L> {
+/// The stage of a wait that borrows its primitive.
+pub(crate) type Stage<'a, L> = StageOf<&'a <L as Line>::Target, L>;
+
+impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     /// A grant made at the call: the wait never stood in line.
     #[inline]
-    pub(crate) fn granted(target: &'a L::Target, data: L::Data) -> Self {
-        Stage::Granted {
-            target,
+    pub(crate) fn granted(owner: R, data: L::Data) -> Self {
+        StageOf::Granted {
+            owner: Some(owner),
             data: Some(data),
         }
     }
@@ -444,18 +554,21 @@ impl<'a, L: Line> Stage<'a, L> {
     pub(crate) fn poll_with<T>(
         &mut self,
         cx: &mut Context<'_>,
-        finish: impl FnOnce(&'a L::Target, L::Data) -> T,
+        finish: impl FnOnce(R, L::Data) -> T,
     ) -> Poll<T> {
         match self {
-            Stage::Granted { target, data } => {
+            StageOf::Granted { owner, data } => {
                 let data = data.take().expect("toro future polled after it completed");
-                Poll::Ready(finish(*target, data))
+                let owner = owner.take().expect("toro future polled after it completed");
+                Poll::Ready(finish(owner, data))
             }
-            Stage::Waiting(waiter) => match waiter.poll_granted(cx) {
-                Poll::Ready(data) => {
-                    let target = waiter.target();
-                    *self = Stage::Granted { target, data: None };
-                    Poll::Ready(finish(target, data))
+            StageOf::Waiting(waiter) => match waiter.poll_granted(cx) {
+                Poll::Ready((owner, data)) => {
+                    *self = StageOf::Granted {
+                        owner: None,
+                        data: None,
+                    };
+                    Poll::Ready(finish(owner, data))
                 }
                 Poll::Pending => Poll::Pending,
             },
@@ -466,42 +579,52 @@ impl<'a, L: Line> Stage<'a, L> {
     #[inline]
     pub(crate) fn give_up_with<T>(
         &mut self,
-        finish: impl FnOnce(&'a L::Target, L::Data) -> T,
+        finish: impl FnOnce(R, L::Data) -> T,
     ) -> Result<T, L::Data> {
         match self {
-            Stage::Granted { target, data } => {
+            StageOf::Granted { owner, data } => {
                 let data = data
                     .take()
                     .expect("toro future given up after it completed");
-                Ok(finish(*target, data))
+                let owner = owner
+                    .take()
+                    .expect("toro future given up after it completed");
+                Ok(finish(owner, data))
             }
-            Stage::Waiting(waiter) => {
-                let target = waiter.target();
-                let result = waiter.give_up().map(|data| finish(target, data));
-                *self = Stage::Granted { target, data: None };
-                result
+            StageOf::Waiting(waiter) => {
+                let result = waiter.give_up();
+                let owner = waiter.take_owner();
+                *self = StageOf::Granted {
+                    owner: None,
+                    data: None,
+                };
+                result.map(|data| finish(owner, data))
             }
         }
     }
 
     #[inline]
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(self, Stage::Granted { data: Some(_), .. })
+        matches!(self, StageOf::Granted { data: Some(_), .. })
     }
 
     /// Whether the future still stands in line (for `Debug`).
     pub(crate) fn is_waiting(&self) -> bool {
-        matches!(self, Stage::Waiting(w) if w.is_pending())
+        matches!(self, StageOf::Waiting(w) if w.is_pending())
     }
 }
 
-impl<L: Line> Drop for Stage<'_, L> {
+impl<R: Anchor<L::Target>, L: Line> Drop for StageOf<R, L> {
     #[inline]
     fn drop(&mut self) {
-        if let Stage::Granted { target, data } = self {
+        if let StageOf::Granted {
+            owner: Some(owner),
+            data,
+        } = self
+        {
             if let Some(data) = data.take() {
                 if L::RETURNS_GRANTS {
-                    return_unreturned::<L>(target, data);
+                    return_unreturned::<L>(owner.anchor(), data);
                 }
             }
         }
@@ -527,7 +650,7 @@ mod tests {
         let b = list.push_back('b');
         let c = list.push_back('c');
         assert_eq!(list.len(), 3);
-        list.remove(b);
+        let _ = list.remove(b);
         assert_eq!(list.front(), Some(a));
         assert_eq!(list.next(a), Some(c));
         let mut wakes = WakeList::new();
@@ -535,7 +658,8 @@ mod tests {
         assert!(list.is_granted(a));
         assert_eq!(list.front(), Some(c));
         assert_eq!(list.len(), 1);
-        assert_eq!(list.remove(a), ('a', true));
+        let removed = list.remove(a);
+        assert_eq!((removed.data, removed.granted), ('a', true));
         // The freed slot is reused.
         let d = list.push_back('d');
         assert!(d == a || d == b);

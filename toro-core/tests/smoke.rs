@@ -37,13 +37,13 @@ fn rwlock_writer_timeout_returns_tokens() {
     let w = rw.acquire_write();
     assert_eq!(
         format!("{rw:?}"),
-        "RwLock { max_readers: 3, counter: 0, waiters: 1 }"
+        "RwLock { max_readers: 3, counter: 0, waiters: 1, data: <locked> }"
     );
     let res = block_on(w.deadline(Duration::from_millis(5)));
     assert!(res.is_err());
     assert_eq!(
         format!("{rw:?}"),
-        "RwLock { max_readers: 3, counter: 2, waiters: 0 }"
+        "RwLock { max_readers: 3, counter: 2, waiters: 0, data: () }"
     );
     drop(r);
     assert!(rw.try_acquire_write().is_some());

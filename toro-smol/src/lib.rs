@@ -79,16 +79,24 @@ pub fn handle() -> LoopHandle {
 }
 
 /// Runs `future` to completion with smol, with this adapter's handle entered on this
-/// thread and set as the process default. What `#[toro::main]` expands to under smol.
+/// thread while it runs. What `#[toro::main]` expands to under smol.
+///
+/// It sets no process-wide default handle: tasks that smol runs on other threads, and
+/// any thread the program starts, time their waits on the runtime-free clock (the same
+/// `Instant`, on a timer thread of its own), and nothing stays entered once `run` returns.
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(toro_smol::run(async { 40 + 2 }), 42);
+/// let clocks = toro_smol::run(async {
+///     let here = toro_core::LoopHandle::current().name();
+///     let elsewhere = std::thread::spawn(|| toro_core::LoopHandle::current().name());
+///     (here, elsewhere.join().unwrap())
+/// });
+/// assert_eq!(clocks, ("async-io", "runtime-free"));
+/// assert_eq!(toro_core::LoopHandle::current().name(), "runtime-free");
 /// ```
 pub fn run<F: Future>(future: F) -> F::Output {
-    let handle = handle();
-    handle.set_default();
-    let _entered = handle.enter();
+    let _entered = handle().enter();
     smol::block_on(future)
 }

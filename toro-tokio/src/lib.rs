@@ -72,11 +72,14 @@ pub fn handle() -> LoopHandle {
     toro_core::tokio_handle()
 }
 
-/// Runs `future` to completion on `runtime`, with tokio's handle as the process default
-/// (see [`LoopHandle::set_default`]). What `#[toro::main]` expands to under tokio.
+/// Runs `future` to completion on `runtime`: what `#[toro::main]` expands to under tokio.
 ///
-/// Setting the default makes every worker thread of a multi-thread runtime time its
-/// waits on tokio's clock.
+/// It sets no process-wide default handle: toro's waits detect tokio on the runtime's
+/// own threads (the one in `block_on`, the workers, the blocking pool), where they use
+/// tokio's timer and clock (paused time included), or the runtime-free clock if the
+/// runtime was built without `enable_time`. Any other thread (a `std::thread` started by
+/// the body, the program after `run` returns) keeps the runtime-free clock, so a timed
+/// wait there never panics for want of a tokio reactor.
 ///
 /// # Panics
 ///
@@ -86,10 +89,23 @@ pub fn handle() -> LoopHandle {
 /// # Examples
 ///
 /// ```
-/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-/// assert_eq!(toro_tokio::run(rt, async { 1 + 1 }), 2);
+/// use std::time::Duration;
+///
+/// let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+/// let clocks = toro_tokio::run(rt, async {
+///     let here = toro_core::LoopHandle::current().name();
+///     let on_a_worker = tokio::spawn(async { toro_core::LoopHandle::current().name() });
+///     // A plain thread is outside the runtime: its deadlines use the runtime-free clock.
+///     let on_a_thread = std::thread::spawn(|| {
+///         let event = toro_core::Event::new();
+///         let waited = toro_core::block_on(event.wait().deadline(Duration::from_millis(1)));
+///         assert!(waited.is_err());
+///         toro_core::LoopHandle::current().name()
+///     });
+///     (here, on_a_worker.await.unwrap(), on_a_thread.join().unwrap())
+/// });
+/// assert_eq!(clocks, ("tokio", "tokio", "runtime-free"));
 /// ```
 pub fn run<F: Future>(runtime: tokio::runtime::Runtime, future: F) -> F::Output {
-    handle().set_default();
     runtime.block_on(future)
 }

@@ -112,12 +112,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::deadline::wait_future;
 use crate::error::{Empty, Full, Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
 use crate::sync::{lock, Mutex, MutexGuard};
-use crate::waiters::{Key, Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{Key, Line, Removed, Stage, Waiter, WaiterList, WakeList};
 use order::{Fifo, Lifo, Order, Priority};
 
 /// The shared queue engine.
@@ -482,40 +482,61 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     fn join(&self) -> Stage<'_, Joiners<T, O>> {
         let mut state = self.lock_state();
-        let stage = if state.unfinished == 0 {
+        if state.unfinished == 0 {
             Stage::granted(self, ())
         } else {
             Stage::Waiting(Waiter::enqueue(self, &mut *state, ()))
-        };
-        stage
+        }
     }
 
     /// Polls a getter that stands in line by `key` rather than inside a future (a
     /// stream's): takes an item, or joins the line, or collects what it was granted.
     /// `Ready(None)`: shut down and drained.
+    ///
+    /// Like [`Waiter::poll_granted`], no waker is cloned or dropped under the mutex: a
+    /// poll that must store one releases the mutex, clones it, and looks again.
     fn poll_getter(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut wakes = Wakes::new();
-        let mut state = self.lock_state();
-        match *key {
-            Some(k) if state.getters.is_granted(k) => {
-                *key = None;
-                let (handed, _) = state.getters.remove(k);
-                Poll::Ready(handed.map(|(_, item)| item))
-            }
-            Some(k) => {
-                state.getters.set_waker(k, cx.waker());
-                Poll::Pending
-            }
-            None => match self.take(&mut state, &mut wakes) {
-                Some((_, item)) => Poll::Ready(Some(item)),
-                None if state.shutdown => Poll::Ready(None),
-                None => {
-                    let k = state.getters.push_back(None);
-                    state.getters.set_waker(k, cx.waker());
-                    *key = Some(k);
-                    Poll::Pending
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut wakes = Wakes::new();
+            let mut state = self.lock_state();
+            let replaced = match *key {
+                Some(k) if state.getters.is_granted(k) => {
+                    *key = None;
+                    // A granted waiter's waker was taken by the grant: nothing to drop.
+                    let handed = state.getters.remove(k).data;
+                    drop(state);
+                    return Poll::Ready(handed.map(|(_, item)| item));
                 }
-            },
+                Some(k) => match fresh.take() {
+                    Some(waker) => state.getters.store_waker(k, waker),
+                    None if state.getters.waker_will_wake(k, cx.waker()) => None,
+                    None => {
+                        drop(state);
+                        fresh = Some(cx.waker().clone());
+                        continue;
+                    }
+                },
+                None => match self.take(&mut state, &mut wakes) {
+                    Some((_, item)) => return Poll::Ready(Some(item)),
+                    None if state.shutdown => return Poll::Ready(None),
+                    None => match fresh.take() {
+                        Some(waker) => {
+                            let k = state.getters.push_back(None);
+                            *key = Some(k);
+                            state.getters.store_waker(k, waker)
+                        }
+                        None => {
+                            drop(state);
+                            fresh = Some(cx.waker().clone());
+                            continue;
+                        }
+                    },
+                },
+            };
+            drop(state);
+            drop(replaced);
+            return Poll::Pending;
         }
     }
 
@@ -523,11 +544,14 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn leave_getter(&self, key: Key) {
         let mut wakes = Wakes::new();
         let mut state = self.lock_state();
-        let (handed, _) = state.getters.remove(key);
-        <Getters<T, O>>::return_grant(self, &mut state, handed, wakes.list());
+        let Removed { data, waker, .. } = state.getters.remove(key);
+        <Getters<T, O>>::return_grant(self, &mut state, data, wakes.list());
+        drop(state);
+        drop(waker);
     }
 
-    /// A sink's put: delivered, or in line by `key` holding its item.
+    /// A sink's put: delivered, or in line by `key` holding its item (with no waker until
+    /// the sink is polled).
     fn start_putter(&self, key: &mut Option<Key>, item: T) -> Result<(), Shutdown<T>> {
         assert!(
             key.is_none(),
@@ -546,6 +570,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     }
 
     /// Polls a sink's putter in line: `Ready(Ok)` once its item is in (or if none waits).
+    /// Wakers are cloned and dropped outside the mutex, as in [`poll_getter`](Self::poll_getter).
     fn poll_putter(
         &self,
         key: &mut Option<Key>,
@@ -554,21 +579,35 @@ impl<T, O: Order<T>> Engine<T, O> {
         let Some(k) = *key else {
             return Poll::Ready(Ok(()));
         };
-        let mut state = self.lock_state();
-        if state.putters.is_granted(k) {
-            *key = None;
-            let (item, _) = state.putters.remove(k);
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut state = self.lock_state();
+            if state.putters.is_granted(k) {
+                *key = None;
+                let refused = state.putters.remove(k).data;
+                drop(state);
+                return Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))));
+            }
+            let replaced = match fresh.take() {
+                Some(waker) => state.putters.store_waker(k, waker),
+                None if state.putters.waker_will_wake(k, cx.waker()) => None,
+                None => {
+                    drop(state);
+                    fresh = Some(cx.waker().clone());
+                    continue;
+                }
+            };
             drop(state);
-            Poll::Ready(item.map_or(Ok(()), |item| Err(Shutdown(item))))
-        } else {
-            state.putters.set_waker(k, cx.waker());
-            Poll::Pending
+            drop(replaced);
+            return Poll::Pending;
         }
     }
 
-    /// A sink's putter leaves the line; its item is dropped after the mutex is released.
-    fn leave_putter(&self, key: Key) -> Option<T> {
-        self.lock_state().putters.remove(key).0
+    /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
+    /// after the mutex is released.
+    fn leave_putter(&self, key: Key) -> (Option<T>, Option<Waker>) {
+        let Removed { data, waker, .. } = self.lock_state().putters.remove(key);
+        (data, waker)
     }
 
     fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str, joinable: bool) -> fmt::Result {
@@ -1699,7 +1738,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
 pub struct OwnedQueueSink<Q: QueueItem> {
     queue: Arc<Q>,
     key: Option<Key>,
-    leave: fn(&Q, Key) -> Option<Q::Item>,
+    leave: fn(&Q, Key) -> (Option<Q::Item>, Option<Waker>),
 }
 
 impl<Q: QueueItem> Drop for OwnedQueueSink<Q> {

@@ -1,0 +1,260 @@
+//! The data under [`Lock<T>`](crate::Lock) and [`RwLock<T>`](crate::RwLock): the one module
+//! of toro-core with `unsafe` code.
+//!
+//! A data lock is a [`TokenPool`] and an `UnsafeCell` side by side ([`Guarded`]). The pool
+//! decides who may touch the data; this module turns holding tokens into references:
+//!
+//! - a [`WriteHold`] holds **every** token of the pool (the pool's bound: 1 for a `Lock`,
+//!   `max_readers` for an `RwLock`), so while it lives nobody else holds any: it may hand
+//!   out `&mut T`;
+//! - a [`ReadHold`] holds at least one token and no `WriteHold` can exist beside it: it
+//!   may hand out `&T`, and several may do so at once (hence `RwLock<T>: Sync` needs
+//!   `T: Sync`).
+//!
+//! Both are built only from a [`Held`], which only the pool makes for tokens it has just
+//! given out, and both check the token count when built, so the exclusion argument rests
+//! on the pool's invariant alone (no token is ever given to two holders), which the loom
+//! models in `tests/loom.rs` check, together with the accesses themselves: under loom the
+//! cell is `loom::cell::UnsafeCell`, and each hold keeps loom's access token for as long as
+//! it lives, so two overlapping holds fail the model.
+
+#![allow(unsafe_code)]
+
+use std::marker::PhantomData;
+
+use crate::tokens::{Held, TokenPool};
+use crate::waiters::Anchor;
+
+#[cfg(loom)]
+use loom::cell::UnsafeCell;
+#[cfg(not(loom))]
+use std::cell::UnsafeCell;
+
+/// How a data lock shares its data: [`Exclusive`] (`Lock`) or [`Shared`] (`RwLock`).
+pub(crate) trait Mode {}
+
+/// One holder at a time: `Sync` needs only `T: Send`, like `std::sync::Mutex`.
+pub(crate) enum Exclusive {}
+
+/// Several readers at once: `Sync` needs `T: Send + Sync`, like `std::sync::RwLock`.
+pub(crate) enum Shared {}
+
+impl Mode for Exclusive {}
+impl Mode for Shared {}
+
+/// A token pool and the data it guards.
+pub(crate) struct Guarded<T, M: Mode> {
+    pub(crate) pool: TokenPool,
+    value: UnsafeCell<T>,
+    _mode: PhantomData<M>,
+}
+
+// SAFETY: the data moves with the lock, so sending the lock needs `T: Send`; the pool is
+// `Send`. (`UnsafeCell<T>: Send` already; stated for the loom cell, which is not.)
+unsafe impl<T: Send, M: Mode> Send for Guarded<T, M> {}
+
+// SAFETY: through a shared `Guarded`, the data is reached only by a `WriteHold` (all tokens:
+// one holder, which may be on another thread, so `T: Send`) or by `ReadHold`s.
+// `Exclusive` locks never make a `ReadHold`, so `T: Send` is enough for them, as for
+// `std::sync::Mutex`.
+unsafe impl<T: Send> Sync for Guarded<T, Exclusive> {}
+
+// SAFETY: as above, and several `ReadHold`s on several threads share `&T` at once, so
+// `T: Sync` too, as for `std::sync::RwLock`.
+unsafe impl<T: Send + Sync> Sync for Guarded<T, Shared> {}
+
+impl<T, M: Mode> Guarded<T, M> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new(value: T, tokens: usize, what: &'static str) -> Self {
+        Guarded {
+            pool: TokenPool::new(tokens, tokens, what),
+            value: UnsafeCell::new(value),
+            _mode: PhantomData,
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new(value: T, tokens: usize, what: &'static str) -> Self {
+        Guarded {
+            pool: TokenPool::new(tokens, tokens, what),
+            value: UnsafeCell::new(value),
+            _mode: PhantomData,
+        }
+    }
+
+    /// The data, through a unique borrow of the lock: no guard can exist.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        #[cfg(not(loom))]
+        {
+            self.value.get_mut()
+        }
+        #[cfg(loom)]
+        {
+            // SAFETY: `&mut self` proves no hold exists, and the reference cannot outlive
+            // the borrow. loom's cell has no safe `get_mut`.
+            self.value.with_mut(|ptr| unsafe { &mut *ptr })
+        }
+    }
+
+    pub(crate) fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+/// What a guard holds a data lock by: `&'a Lock<T>` or `Arc<Lock<T>>` (and the `RwLock`
+/// twins). Reaches the lock's [`Guarded`].
+pub(crate) trait DataAnchor: Anchor<TokenPool> {
+    type Value;
+    type Mode: Mode;
+    fn guarded(&self) -> &Guarded<Self::Value, Self::Mode>;
+}
+
+/// Every token of a data lock: the right to `&mut T`.
+pub(crate) struct WriteHold<R: DataAnchor> {
+    #[cfg(loom)]
+    access: loom::cell::MutPtr<R::Value>,
+    /// Declared after `access`: under loom the access ends before the tokens go back.
+    held: Held<R>,
+}
+
+// SAFETY: sending a write hold sends the `&mut T` it gives: `T: Send`, as for a
+// `&mut T`. (Stated because loom's access token is not `Send`.)
+unsafe impl<R: DataAnchor + Send> Send for WriteHold<R> where R::Value: Send {}
+
+// SAFETY: sharing a write hold shares the `&T` it gives: `T: Sync`, as for `&T`. Without
+// this impl the hold would be `Sync` whenever the lock is, i.e. for `T: Send` only.
+unsafe impl<R: DataAnchor + Sync> Sync for WriteHold<R> where R::Value: Sync {}
+
+impl<R: DataAnchor> WriteHold<R> {
+    /// # Panics
+    ///
+    /// If `held` is not every token of the lock's pool (a bug in toro).
+    #[inline]
+    pub(crate) fn new(held: Held<R>) -> Self {
+        let guarded = held.owner().guarded();
+        assert!(
+            held.tokens() == guarded.pool.bound(),
+            "toro: a write hold without every token"
+        );
+        WriteHold {
+            #[cfg(loom)]
+            access: guarded.value.get_mut(),
+            held,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn owner(&self) -> &R {
+        self.held.owner()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> &R::Value {
+        #[cfg(not(loom))]
+        {
+            // SAFETY: this hold has every token of the pool (checked in `new`), so no other
+            // hold exists, and none can be made, until it is dropped; the reference lives
+            // no longer than `&self`, and `R` keeps the lock alive.
+            unsafe { &*self.held.owner().guarded().value.get() }
+        }
+        #[cfg(loom)]
+        {
+            // SAFETY: as above; loom's access token lives as long as the hold.
+            unsafe { &*self.access.deref() }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self) -> &mut R::Value {
+        #[cfg(not(loom))]
+        {
+            // SAFETY: as in `get`; `&mut self` makes the reference unique.
+            unsafe { &mut *self.held.owner().guarded().value.get() }
+        }
+        #[cfg(loom)]
+        {
+            // SAFETY: as above; loom's access token lives as long as the hold.
+            unsafe { self.access.deref() }
+        }
+    }
+
+    /// The tokens, the data access ended (under loom, its token dropped first).
+    fn into_held(self) -> Held<R> {
+        let WriteHold { held, .. } = self;
+        held
+    }
+
+    /// Gives up the tokens for good (`forget`): only a manual `release()` gives them back.
+    pub(crate) fn forget(self) {
+        self.into_held().forget();
+    }
+}
+
+impl<R: DataAnchor<Mode = Shared>> WriteHold<R> {
+    /// Keeps one token, gives the rest to the head of the line (FIFO: readers at the head
+    /// enter at once, a writer there still waits for this reader), and becomes a read
+    /// hold.
+    pub(crate) fn downgrade(self) -> ReadHold<R> {
+        let mut held = self.into_held();
+        held.keep_only(1);
+        ReadHold::new(held)
+    }
+}
+
+/// At least one token of an `RwLock`'s pool: the right to `&T`, shared with other readers.
+pub(crate) struct ReadHold<R: DataAnchor<Mode = Shared>> {
+    #[cfg(loom)]
+    access: loom::cell::ConstPtr<R::Value>,
+    /// Declared after `access`: under loom the access ends before the token goes back.
+    held: Held<R>,
+}
+
+// SAFETY: a read hold gives `&T`, and other read holds may give `&T` on other threads at
+// the same time: sending or sharing one needs `T: Sync`, as for `&T`.
+unsafe impl<R: DataAnchor<Mode = Shared> + Send> Send for ReadHold<R> where R::Value: Sync {}
+
+// SAFETY: as above.
+unsafe impl<R: DataAnchor<Mode = Shared> + Sync> Sync for ReadHold<R> where R::Value: Sync {}
+
+impl<R: DataAnchor<Mode = Shared>> ReadHold<R> {
+    /// # Panics
+    ///
+    /// If `held` is not one token (a bug in toro). One token of a pool of `max_readers`
+    /// excludes every writer, who needs all of them.
+    #[inline]
+    pub(crate) fn new(held: Held<R>) -> Self {
+        assert!(
+            held.tokens() == 1,
+            "toro: a read hold of more than one token"
+        );
+        #[cfg(loom)]
+        let guarded = held.owner().guarded();
+        ReadHold {
+            #[cfg(loom)]
+            access: guarded.value.get(),
+            held,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> &R::Value {
+        #[cfg(not(loom))]
+        {
+            // SAFETY: this hold has one token (checked in `new`), so no write hold exists,
+            // and none can be made, until it is dropped: only shared references exist.
+            unsafe { &*self.held.owner().guarded().value.get() }
+        }
+        #[cfg(loom)]
+        {
+            // SAFETY: as above; loom's access token lives as long as the hold.
+            unsafe { self.access.deref() }
+        }
+    }
+
+    /// Gives up the token for good (`forget`): only a manual `release_read()` gives it
+    /// back.
+    pub(crate) fn forget(self) {
+        let ReadHold { held, .. } = self;
+        held.forget();
+    }
+}
