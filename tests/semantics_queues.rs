@@ -1350,3 +1350,87 @@ fn shutdown_types_are_send_sync() {
     assert_eq!(TryRecvError::Empty.to_string(), "queue is empty");
     assert_eq!(format!("{:?}", Shutdown::new("big item")), "Shutdown(..)");
 }
+
+/// A waker whose `Drop` runs `hook`: its last clone dropping inside the queue's mutex
+/// would deadlock a hook that reads the queue.
+fn drop_hook_waker(hook: impl Fn() + Send + Sync + 'static) -> std::task::Waker {
+    struct DropHook(Box<dyn Fn() + Send + Sync>);
+    impl std::task::Wake for DropHook {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    impl Drop for DropHook {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    std::task::Waker::from(std::sync::Arc::new(DropHook(Box::new(hook))))
+}
+
+#[test]
+fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
+    use futures::{Sink, Stream};
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::Context;
+    let dropped = watchdog(|| {
+        let q = Arc::new(Queue::<u32>::new(1));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let hook = |q: &Arc<Queue<u32>>, dropped: &Arc<AtomicUsize>| {
+            let (q, dropped) = (q.clone(), dropped.clone());
+            drop_hook_waker(move || {
+                let _ = q.qsize(); // takes the queue's mutex
+                dropped.fetch_add(1, SeqCst);
+            })
+        };
+        let probe = Probe::new();
+        // A stream's stored waker, replaced by a later poll's.
+        let mut stream = Arc::clone(&q).into_stream();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker); // the queue holds the last clone
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut Context::from_waker(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped.load(SeqCst), 1, "replaced");
+        // Dropped with the stream.
+        let mut other = q.stream();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut other)
+            .poll_next(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(other);
+        assert_eq!(dropped.load(SeqCst), 2, "dropped with the stream");
+        // A sink's waiting item: its waker replaced, then dropped with the sink.
+        q.put_nowait(1).unwrap(); // to the first stream
+        q.put_nowait(2).unwrap(); // fills the queue
+        let mut sink = q.sink();
+        Pin::new(&mut sink).start_send(3).unwrap();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped.load(SeqCst), 3, "replaced in the sink");
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(sink);
+        assert_eq!(dropped.load(SeqCst), 4, "dropped with the sink");
+        assert_eq!(
+            Pin::new(&mut stream).poll_next(&mut Context::from_waker(probe.waker())),
+            Poll::Ready(Some(1))
+        );
+        dropped.load(SeqCst)
+    })
+    .expect("the test body panicked");
+    assert_eq!(dropped, 4);
+}
