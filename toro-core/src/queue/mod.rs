@@ -126,6 +126,10 @@ pub(crate) struct Engine<T, O> {
     state: Mutex<State<T, O>>,
 }
 
+/// What a sink's putter leaving the line gives back (its item, its waker), to be dropped
+/// after the queue's mutex is released.
+type LeftPutter<T> = (Option<T>, Option<Waker>);
+
 /// An item handed to a getter, with the stamp that places it in the queue's order should
 /// the getter give it back.
 type Handed<T> = Option<(u64, T)>;
@@ -605,7 +609,7 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
     /// after the mutex is released.
-    fn leave_putter(&self, key: Key) -> (Option<T>, Option<Waker>) {
+    fn leave_putter(&self, key: Key) -> LeftPutter<T> {
         let Removed { data, waker, .. } = self.lock_state().putters.remove(key);
         (data, waker)
     }
@@ -1738,7 +1742,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
 pub struct OwnedQueueSink<Q: QueueItem> {
     queue: Arc<Q>,
     key: Option<Key>,
-    leave: fn(&Q, Key) -> (Option<Q::Item>, Option<Waker>),
+    leave: fn(&Q, Key) -> LeftPutter<Q::Item>,
 }
 
 impl<Q: QueueItem> Drop for OwnedQueueSink<Q> {
