@@ -1306,7 +1306,7 @@ impl<T> JoinableQueue<T> {
 /// # Cancel safety
 ///
 /// Dropping it takes nothing; an item already handed to it goes to the next getter or
-/// back to the head of the queue.
+/// back to where it stood in the queue's order.
 ///
 /// # Examples
 ///
