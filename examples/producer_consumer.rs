@@ -11,12 +11,14 @@
 //! tasks is zero, and that happens whenever the consumer catches up with the producer,
 //! long before the producer is done. Part 1 shows that; part 2 shows the right way: wait
 //! for the producer to put everything, *then* join.
+//!
+//! Both parts end with a queue shutdown instead of a sentinel item or a flag: the consumer
+//! loops on `recv()`, which ends once the queue is shut down and drained, and the producer
+//! puts with `send()`, which hands its item back once the queue is shut down.
 
 use std::cell::RefCell;
-use std::pin::pin;
 use std::time::{Duration, Instant};
 
-use futures::future::{select, Either};
 use toro::{JoinableQueue, LoopHandle};
 
 const ITEMS: usize = 10;
@@ -69,24 +71,33 @@ async fn main() {
 }
 
 /// Puts `0..ITEMS`, pausing `pace.gap` after each; counts in `put` how many it has put.
+/// Stops early if the queue is shut down (the item comes back, nothing is lost).
 async fn producer(q: &JoinableQueue<usize>, pace: Pace, put: &RefCell<usize>) {
     for item in 0..ITEMS {
-        q.put(item).await; // waits while the queue is full
+        // Waits while the queue is full.
+        if let Err(refused) = q.send(item).await {
+            println!(
+                "   put {} refused: the queue is shut down",
+                refused.into_inner()
+            );
+            return;
+        }
         *put.borrow_mut() += 1;
         println!("   put {item}");
         sleep(pace.gap).await;
     }
 }
 
-/// Works on items forever, marking each one done; records what it finished in `done`.
+/// Works on items until the queue is shut down and drained, marking each one done;
+/// records what it finished in `done`.
 async fn consumer(q: &JoinableQueue<usize>, pace: Pace, done: &RefCell<Vec<usize>>) {
-    loop {
-        let item = q.get().await;
+    while let Ok(item) = q.recv().await {
         sleep(pace.work).await; // the work
         done.borrow_mut().push(item);
         println!("             done with {item}");
         q.task_done().expect("one task_done() per get()");
     }
+    println!("             the queue is shut down: the consumer leaves");
 }
 
 /// Part 1: the producer and the consumer run, and main waits on `q.join()` at the same
@@ -96,23 +107,23 @@ async fn as_shipped() -> (usize, usize) {
     let q = JoinableQueue::new(3);
     let (put, done) = (RefCell::new(0), RefCell::new(Vec::new()));
 
-    let both = async {
-        futures::join!(
-            producer(&q, FAST_CONSUMER, &put),
-            consumer(&q, FAST_CONSUMER, &done)
-        );
-    };
     // `join()` is eager: called now, on an empty queue, it would be done already. The
-    // `async` block calls it when first polled, and `select` polls `both` first, so item
-    // 0 is in the queue by then, as in toro's example.
-    let join = async { q.join().await };
-    let (both, join) = (pin!(both), pin!(join));
-    let outcome = select(both, join).await;
-    match outcome {
-        Either::Left(_) => unreachable!("the consumer never returns"),
-        // Dropping the rest here abandons the items not yet put, as toro's example did.
-        Either::Right(_) => (done.borrow().len(), ITEMS - *put.borrow()),
-    }
+    // `async` block calls it when first polled, and `join!` polls the producer first, so
+    // item 0 is in the queue by then, as in toro's example.
+    let supervise = async {
+        q.join().await;
+        let outcome = (done.borrow().len(), ITEMS - *put.borrow());
+        // Stop the run where toro's example stopped it; what is still queued comes back.
+        let unstarted = q.shutdown_immediate();
+        println!("   join() returned; shutdown_immediate() handed back {unstarted:?}");
+        outcome
+    };
+    let ((), (), outcome) = futures::join!(
+        producer(&q, FAST_CONSUMER, &put),
+        consumer(&q, FAST_CONSUMER, &done),
+        supervise
+    );
+    outcome
 }
 
 /// Part 2: join only after the producer has put every item.
@@ -131,16 +142,14 @@ async fn the_right_way(pace: Pace) -> Vec<usize> {
             "   the producer is done; joining with {} unfinished tasks",
             q.unfinished_tasks()
         );
-        // 2. ...then wait for the consumer to finish it all (with a deadline, in case).
-        q.join().deadline(Duration::from_secs(10)).await
+        // 2. ...then wait for the consumer to finish it all (with a deadline, in case)...
+        let joined = q.join().deadline(Duration::from_secs(10)).await;
+        // 3. ...and shut the queue down: the consumer's `recv()` ends.
+        q.shutdown();
+        joined
     };
-    let (consumer, work) = (pin!(consumer(&q, pace, &done)), pin!(work));
-    match select(consumer, work).await {
-        Either::Left(_) => unreachable!("the consumer never returns"),
-        Either::Right((joined, _consumer)) => {
-            joined.expect("the consumer finishes within the deadline");
-        }
-    }
+    let ((), joined) = futures::join!(consumer(&q, pace, &done), work);
+    joined.expect("the consumer finishes within the deadline");
     assert_eq!(q.unfinished_tasks(), 0);
     done.take()
 }

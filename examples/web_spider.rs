@@ -15,6 +15,10 @@
 //!   every URL put in the queue has been marked `task_done()`, and a deadline bounds the
 //!   whole crawl.
 //! - N worker tasks bound the concurrency; a set of seen URLs keeps each page to one visit.
+//! - The end is a queue shutdown, not sentinels: once `join()` returns, `shutdown()` ends
+//!   every worker's `recv()`; if the deadline fires first, `shutdown_immediate()` hands the
+//!   URLs not yet visited back (and refuses the links still being found), so the workers
+//!   finish what they hold and leave.
 //! - An [`AsyncResult`] per request and a toro [`Queue`] of requests bridge async workers
 //!   and plain OS threads: toro's primitives work from any thread, with or without a
 //!   runtime.
@@ -41,7 +45,7 @@
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -99,17 +103,19 @@ async fn main() -> ExitCode {
     crawl.discover(crawl.root());
 
     // Supervise: wait until every URL ever put in the queue is done, or the deadline.
-    // Then put one `None` per worker so that each leaves its loop.
+    // Then shut the queue down: each worker's `recv()` ends and it leaves its loop.
     let supervise = async {
         let finished = crawl.queue.join().deadline(options.deadline).await;
-        if finished.is_err() {
-            crawl.stopping.store(true, Ordering::SeqCst);
-        }
-        for _ in 0..options.concurrency {
-            crawl
-                .queue
-                .put_nowait(None)
-                .expect("the queue is unbounded");
+        match finished {
+            Ok(()) => crawl.queue.shutdown(),
+            Err(_) => {
+                // Out of time: take back what no worker has started on.
+                let skipped = crawl.queue.shutdown_immediate();
+                crawl.progress.println(&format!(
+                    "deadline: {} queued URLs handed back unvisited",
+                    skipped.len()
+                ));
+            }
         }
         finished
     };
@@ -161,17 +167,15 @@ async fn main() -> ExitCode {
 struct Crawl {
     /// `http://127.0.0.1:PORT`, without the trailing slash.
     base: String,
-    /// URLs to visit; `None` tells a worker to leave.
-    queue: JoinableQueue<Option<String>>,
+    /// URLs to visit; shut down when the crawl is over.
+    queue: JoinableQueue<String>,
     /// Every URL ever put in the queue. A std mutex, not a toro `Lock`: it is held for a
     /// few instructions and never across an `.await`.
     seen: Mutex<HashSet<String>>,
     /// URLs fetched, to check that none was fetched twice.
     fetched: Mutex<HashSet<String>>,
     /// Where requests go: the fetch threads take them from here.
-    requests: Arc<Queue<Option<FetchJob>>>,
-    /// Set when the deadline fires: workers skip what is left.
-    stopping: AtomicBool,
+    requests: Arc<Queue<FetchJob>>,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
     ok: AtomicUsize,
@@ -195,14 +199,13 @@ struct Stats {
 }
 
 impl Crawl {
-    fn new(base: String, requests: Arc<Queue<Option<FetchJob>>>) -> Self {
+    fn new(base: String, requests: Arc<Queue<FetchJob>>) -> Self {
         Crawl {
             base,
             queue: JoinableQueue::new(0),
             seen: Mutex::default(),
             fetched: Mutex::default(),
             requests,
-            stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             ok: AtomicUsize::new(0),
@@ -219,13 +222,10 @@ impl Crawl {
     }
 
     /// Queues `url` unless it was seen before. The queue is unbounded, so this never
-    /// waits.
+    /// waits; once the crawl is shut down (its deadline fired), new links are refused.
     fn discover(&self, url: String) {
         let new = lock(&self.seen).insert(url.clone());
-        if new {
-            self.queue
-                .put_nowait(Some(url))
-                .expect("the queue is unbounded");
+        if new && self.queue.try_send(url).is_ok() {
             self.progress.discovered();
         }
     }
@@ -245,8 +245,8 @@ impl Crawl {
             reply: Arc::clone(&reply),
         };
         self.requests
-            .put_nowait(Some(job))
-            .expect("the request queue is unbounded");
+            .put_nowait(job)
+            .expect("the request queue is unbounded and open while workers run");
         // A deadline per request as well as the one on the whole crawl.
         let outcome = reply.get().deadline(Duration::from_secs(10)).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -308,12 +308,10 @@ impl Crawl {
     }
 }
 
-/// One worker: take a URL, visit it, mark it done; leave at `None`.
+/// One worker: take a URL, visit it, mark it done; leave when the queue is shut down.
 async fn worker(crawl: Arc<Crawl>) {
-    while let Some(url) = crawl.queue.get().await {
-        if !crawl.stopping.load(Ordering::SeqCst) {
-            crawl.visit(url).await;
-        }
+    while let Ok(url) = crawl.queue.recv().await {
+        crawl.visit(url).await;
         // After `visit` has queued the page's links: had we called `task_done()` first,
         // the unfinished count could touch zero between this page and its links, and
         // `join()` would report a crawl that is not done.
@@ -327,7 +325,7 @@ async fn run_workers(n: usize, crawl: &Arc<Crawl>) {
     #[cfg(feature = "tokio")]
     {
         let tasks: Vec<_> = (0..n)
-            .map(|_| toro::tokio::tokio::spawn(worker(Arc::clone(crawl))))
+            .map(|_| tokio::spawn(worker(Arc::clone(crawl))))
             .collect();
         for task in tasks {
             task.await.expect("a worker panicked");
@@ -336,7 +334,7 @@ async fn run_workers(n: usize, crawl: &Arc<Crawl>) {
     #[cfg(all(feature = "smol", not(feature = "tokio")))]
     {
         let tasks: Vec<_> = (0..n)
-            .map(|_| toro::smol::smol::spawn(worker(Arc::clone(crawl))))
+            .map(|_| smol::spawn(worker(Arc::clone(crawl))))
             .collect();
         for task in tasks {
             task.await;
@@ -345,7 +343,7 @@ async fn run_workers(n: usize, crawl: &Arc<Crawl>) {
     #[cfg(all(feature = "async-std", not(feature = "tokio"), not(feature = "smol")))]
     {
         let tasks: Vec<_> = (0..n)
-            .map(|_| toro::async_std::async_std::task::spawn(worker(Arc::clone(crawl))))
+            .map(|_| async_std::task::spawn(worker(Arc::clone(crawl))))
             .collect();
         for task in tasks {
             task.await;
@@ -449,8 +447,8 @@ struct Page {
 }
 
 struct FetchPool {
-    /// `None` tells a thread to leave.
-    requests: Arc<Queue<Option<FetchJob>>>,
+    /// Shut down to tell the threads to leave.
+    requests: Arc<Queue<FetchJob>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -471,7 +469,7 @@ impl FetchPool {
                     .name(format!("fetch-{i}"))
                     .spawn(move || {
                         // A plain thread waits on a toro queue with toro's built-in loop.
-                        while let Some(job) = toro::block_on(requests.get()) {
+                        while let Ok(job) = toro::block_on(requests.recv()) {
                             let FetchJob { url, reply } = job;
                             // Nobody else sets it, so `set` cannot fail.
                             let _ = reply.set(fetch(&agent, &url));
@@ -484,11 +482,7 @@ impl FetchPool {
     }
 
     fn stop(self) {
-        for _ in &self.threads {
-            self.requests
-                .put_nowait(None)
-                .expect("the request queue is unbounded");
-        }
+        self.requests.shutdown();
         for thread in self.threads {
             thread.join().expect("a fetch thread panicked");
         }

@@ -2,7 +2,7 @@
 //!
 //! Each test draws a random sequence of operations: calls (`acquire`, `try_acquire`,
 //! `release`, `notify`, `set`, `clear`, `put`, `get`, `put_nowait`, `get_nowait`,
-//! `task_done`, ...), polls of pending futures, drops of pending futures and expired
+//! `task_done`, `shutdown`, `send`, `recv`, ...), polls of pending futures, drops of pending futures and expired
 //! deadlines (the pending future gets a zero deadline on a mock clock and is polled once:
 //! it times out unless it was granted). After every step the primitive is compared with
 //! the model: its counters (`counter`, `locked`, `qsize`, `waiters`, `Debug`), which futures
@@ -23,8 +23,9 @@ use toro::queue::order::{Fifo, Lifo, Order, Priority};
 use toro::{
     AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, BoundedSemaphore, Condition,
     ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
-    LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
-    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Timeout, WaitFuture, WithDeadline, WriteGuard,
+    LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueRecv, QueueSend,
+    ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Timeout,
+    TryRecvError, TrySendError, WaitFuture, WithDeadline, WriteGuard,
 };
 
 mod support;
@@ -1030,10 +1031,17 @@ enum QueueOp {
     /// `put(item)` with this priority.
     Put(u8),
     PutNowait(u8),
+    /// `send(item)`, `try_send(item)`: the shutdown-aware forms.
+    Send(u8),
+    TrySend(u8),
     Get,
     GetNowait,
+    Recv,
+    TryRecv,
     TaskDone,
     Join,
+    Shutdown,
+    ShutdownImmediate,
     Poll(usize),
     PollAll,
     Drop(usize),
@@ -1044,10 +1052,16 @@ fn queue_op() -> impl Strategy<Value = QueueOp> {
     prop_oneof![
         4 => (0..3u8).prop_map(QueueOp::Put),
         2 => (0..3u8).prop_map(QueueOp::PutNowait),
+        2 => (0..3u8).prop_map(QueueOp::Send),
+        1 => (0..3u8).prop_map(QueueOp::TrySend),
         4 => Just(QueueOp::Get),
         2 => Just(QueueOp::GetNowait),
+        2 => Just(QueueOp::Recv),
+        1 => Just(QueueOp::TryRecv),
         2 => Just(QueueOp::TaskDone),
         1 => Just(QueueOp::Join),
+        1 => Just(QueueOp::Shutdown),
+        1 => Just(QueueOp::ShutdownImmediate),
         3 => any::<usize>().prop_map(QueueOp::Poll),
         1 => Just(QueueOp::PollAll),
         2 => any::<usize>().prop_map(QueueOp::Drop),
@@ -1062,8 +1076,15 @@ trait QueueApi {
     fn make(maxsize: usize) -> Self;
     fn put(&self, job: Job) -> QueuePut<'_, Job, Self::O>;
     fn put_nowait(&self, job: Job) -> Result<(), Job>;
+    fn send(&self, job: Job) -> QueueSend<'_, Job, Self::O>;
+    fn try_send(&self, job: Job) -> Result<(), TrySendError<Job>>;
     fn get(&self) -> QueueGet<'_, Job, Self::O>;
     fn get_nowait(&self) -> Option<Job>;
+    fn recv(&self) -> QueueRecv<'_, Job, Self::O>;
+    fn try_recv(&self) -> Result<Job, TryRecvError>;
+    fn shutdown(&self);
+    fn shutdown_immediate(&self) -> Vec<Job>;
+    fn is_shutdown(&self) -> bool;
     fn qsize(&self) -> usize;
     fn empty(&self) -> bool;
     fn full(&self) -> bool;
@@ -1087,11 +1108,32 @@ macro_rules! queue_api {
             fn put_nowait(&self, job: Job) -> Result<(), Job> {
                 $ty::put_nowait(self, job).map_err(|full| full.into_inner())
             }
+            fn send(&self, job: Job) -> QueueSend<'_, Job, Self::O> {
+                $ty::send(self, job)
+            }
+            fn try_send(&self, job: Job) -> Result<(), TrySendError<Job>> {
+                $ty::try_send(self, job)
+            }
             fn get(&self) -> QueueGet<'_, Job, Self::O> {
                 $ty::get(self)
             }
             fn get_nowait(&self) -> Option<Job> {
                 $ty::get_nowait(self).ok()
+            }
+            fn recv(&self) -> QueueRecv<'_, Job, Self::O> {
+                $ty::recv(self)
+            }
+            fn try_recv(&self) -> Result<Job, TryRecvError> {
+                $ty::try_recv(self)
+            }
+            fn shutdown(&self) {
+                $ty::shutdown(self)
+            }
+            fn shutdown_immediate(&self) -> Vec<Job> {
+                $ty::shutdown_immediate(self)
+            }
+            fn is_shutdown(&self) -> bool {
+                $ty::is_shutdown(self)
             }
             fn qsize(&self) -> usize {
                 $ty::qsize(self)
@@ -1122,40 +1164,75 @@ queue_api!(JoinableQueue, Fifo, Joinable, joinable);
 enum QueueFuture<'a, O: Order<Job> + 'a> {
     Get(QueueGet<'a, Job, O>),
     Put(QueuePut<'a, Job, O>),
+    Recv(QueueRecv<'a, Job, O>),
+    Send(QueueSend<'a, Job, O>),
     Join(QueueJoin<'a, Job>),
 }
 
-/// What a queue future gives when it completes: the item of a get, nothing otherwise.
+/// What a queue future gives when it completes.
 #[derive(Debug, PartialEq)]
 enum Out {
+    /// The item of a get or recv.
     Item(u32),
+    /// A put or send delivered its item; a join ended.
     Done,
+    /// A send was refused by a shutdown: its item came back.
+    Refused(u32),
+    /// A recv ended by a shutdown.
+    Ended,
+    /// A plain get or put ended by a shutdown panicked (documented).
+    Panicked,
+}
+
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ())
 }
 
 impl<'a, O: Order<Job> + 'a> QueueFuture<'a, O> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Out> {
-        match self {
+        let polled = catch(|| match self {
             QueueFuture::Get(f) => poll_unpin(f, cx).map(|j| Out::Item(j.id)),
             QueueFuture::Put(f) => poll_unpin(f, cx).map(|()| Out::Done),
+            QueueFuture::Recv(f) => poll_unpin(f, cx).map(recv_out),
+            QueueFuture::Send(f) => poll_unpin(f, cx).map(send_out),
             QueueFuture::Join(f) => poll_unpin(f, cx).map(|()| Out::Done),
-        }
+        });
+        polled.unwrap_or(Poll::Ready(Out::Panicked))
     }
 
     /// `Ok(output)`, or `Err(item carried back)` (`None` for waits that carry nothing).
     fn expire(self, clock: &LoopHandle) -> Result<Out, Option<u32>> {
         let zero = Duration::ZERO;
-        match self {
+        let expired = catch(|| match self {
             QueueFuture::Get(f) => expire(f.deadline_on(clock, zero))
                 .map(|j| Out::Item(j.id))
                 .map_err(|_| None),
             QueueFuture::Put(f) => expire(f.deadline_on(clock, zero))
                 .map(|()| Out::Done)
                 .map_err(|t| Some(t.into_inner().id)),
+            QueueFuture::Recv(f) => expire(f.deadline_on(clock, zero))
+                .map(recv_out)
+                .map_err(|_| None),
+            QueueFuture::Send(f) => expire(f.deadline_on(clock, zero))
+                .map(send_out)
+                .map_err(|t| Some(t.into_inner().id)),
             QueueFuture::Join(f) => expire(f.deadline_on(clock, zero))
                 .map(|()| Out::Done)
                 .map_err(|_| None),
-        }
+        });
+        expired.unwrap_or(Ok(Out::Panicked))
     }
+}
+
+fn recv_out(r: Result<Job, toro::Shutdown>) -> Out {
+    r.map_or(Out::Ended, |j| Out::Item(j.id))
+}
+
+fn send_out(r: Result<(), toro::Shutdown<Job>>) -> Out {
+    r.map_or_else(
+        |refused| Out::Refused(refused.into_inner().id),
+        |()| Out::Done,
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1165,25 +1242,32 @@ enum Role {
     Joiner,
 }
 
+#[derive(Clone)]
 struct QueueFutureModel {
     id: usize,
     role: Role,
+    /// `get`/`put` (panic when a shutdown ends them) rather than `recv`/`send`.
+    plain: bool,
     stand: Stand,
-    /// A getter's item once it has one; a blocked putter's item.
-    item: Option<Job>,
+    /// A getter's item once it has one (none if a shutdown ended it); a blocked putter's
+    /// item (still there if a shutdown refused it).
+    item: Option<(u64, Job)>,
 }
 
-/// toro's queue engine (DESIGN §3.3, §3.6): FIFO hand-off to getters, blocked putters
-/// admitted by gets, nothing lost.
+/// toro's queue engine (DESIGN §3.3, §3.6, §2b): FIFO hand-off to getters, blocked
+/// putters admitted by gets, items given back to their place, asyncio's shutdown, nothing
+/// lost.
 struct QueueModel {
     kind: QueueKind,
     maxsize: usize,
-    /// Next out first.
-    buffer: VecDeque<Job>,
+    /// Next out first, each item with its arrival stamp.
+    buffer: VecDeque<(u64, Job)>,
+    next_stamp: u64,
     getters: VecDeque<usize>,
     putters: VecDeque<usize>,
     joiners: Vec<usize>,
     unfinished: usize,
+    shutdown: bool,
     futures: Vec<QueueFutureModel>,
     next_id: usize,
 }
@@ -1194,10 +1278,12 @@ impl QueueModel {
             kind,
             maxsize,
             buffer: VecDeque::new(),
+            next_stamp: 0,
             getters: VecDeque::new(),
             putters: VecDeque::new(),
             joiners: Vec::new(),
             unfinished: 0,
+            shutdown: false,
             futures: Vec::new(),
             next_id: 0,
         }
@@ -1207,103 +1293,131 @@ impl QueueModel {
         self.futures.iter_mut().find(|f| f.id == id).unwrap()
     }
 
-    fn push_future(&mut self, role: Role, stand: Stand, item: Option<Job>) -> usize {
+    fn push_future(
+        &mut self,
+        role: Role,
+        plain: bool,
+        stand: Stand,
+        item: Option<(u64, Job)>,
+    ) -> usize {
         let id = self.next_id;
         self.next_id += 1;
         self.futures.push(QueueFutureModel {
             id,
             role,
+            plain,
             stand,
             item,
         });
         id
     }
 
-    /// An item enters the buffer in the queue's order.
-    fn push(&mut self, job: Job) {
-        self.unfinished += 1;
+    fn stamp(&mut self) -> u64 {
+        self.next_stamp += 1;
+        self.next_stamp
+    }
+
+    /// Whether `a` comes out before `b` in the queue's order.
+    fn before(&self, a: &(u64, Job), b: &(u64, Job)) -> bool {
         match self.kind {
-            QueueKind::Fifo | QueueKind::Joinable => self.buffer.push_back(job),
-            QueueKind::Lifo => self.buffer.push_front(job),
-            // After every item of the same or higher priority: FIFO among equals.
-            QueueKind::Priority => {
-                let at = self.buffer.partition_point(|j| j.prio <= job.prio);
-                self.buffer.insert(at, job);
-            }
+            QueueKind::Fifo | QueueKind::Joinable => a.0 < b.0,
+            QueueKind::Lifo => a.0 > b.0,
+            QueueKind::Priority => (a.1.prio, a.0) < (b.1.prio, b.0),
         }
     }
 
-    /// An item given back by a dropped getter: the next to come out again (by priority,
-    /// ahead of its equals).
-    fn push_head(&mut self, job: Job) {
-        let at = match self.kind {
-            QueueKind::Priority => self.buffer.partition_point(|j| j.prio < job.prio),
-            _ => 0,
-        };
-        self.buffer.insert(at, job);
+    /// An item goes into the buffer where its stamp places it in the queue's order: a
+    /// new one (the newest stamp), or one given back by a dropped getter (its own).
+    fn insert(&mut self, entry: (u64, Job)) {
+        let at = self.buffer.partition_point(|x| self.before(x, &entry));
+        self.buffer.insert(at, entry);
     }
 
-    fn offer(&mut self, job: Job) -> Result<(), Job> {
-        if let Some(id) = self.getters.pop_front() {
+    /// An item enters the buffer.
+    fn push(&mut self, job: Job) {
+        self.unfinished += 1;
+        let stamp = self.stamp();
+        self.insert((stamp, job));
+    }
+
+    fn offer(&mut self, job: Job) -> Result<(), TrySendError<Job>> {
+        if self.shutdown {
+            Err(TrySendError::Shutdown(job))
+        } else if let Some(id) = self.getters.pop_front() {
             self.unfinished += 1;
+            let stamp = self.stamp();
             let getter = self.future(id);
-            getter.item = Some(job);
+            getter.item = Some((stamp, job));
             getter.stand = Stand::Granted;
             Ok(())
         } else if self.maxsize != 0 && self.buffer.len() >= self.maxsize {
-            Err(job)
+            Err(TrySendError::Full(job))
         } else {
             self.push(job);
             Ok(())
         }
     }
 
-    fn take(&mut self) -> Option<Job> {
+    fn take(&mut self) -> Option<(u64, Job)> {
         if let Some(&id) = self.putters.front() {
             // Over-full only after a dropped getter gave its item back: no slot to free.
             if self.buffer.len() <= self.maxsize {
                 self.putters.pop_front();
                 let putter = self.future(id);
                 putter.stand = Stand::Granted;
-                let job = putter.item.take().unwrap();
+                let (_, job) = putter.item.take().unwrap();
                 self.push(job);
             }
         }
         self.buffer.pop_front()
     }
 
-    /// An item handed to a getter that was dropped: to the next getter, or back at the
-    /// head of the buffer. Already counted as unfinished.
-    fn give_back(&mut self, job: Job) {
-        match self.getters.pop_front() {
-            Some(id) => {
-                let getter = self.future(id);
-                getter.item = Some(job);
-                getter.stand = Stand::Granted;
-            }
-            None => self.push_head(job),
+    fn try_recv(&mut self) -> Result<Job, TryRecvError> {
+        match self.take() {
+            Some((_, job)) => Ok(job),
+            None if self.shutdown => Err(TryRecvError::Shutdown),
+            None => Err(TryRecvError::Empty),
         }
     }
 
-    fn put(&mut self, job: Job) {
+    /// An item handed to a getter that was dropped: to the next getter, or back to its
+    /// place in the buffer. Already counted as unfinished.
+    fn give_back(&mut self, entry: (u64, Job)) {
+        match self.getters.pop_front() {
+            Some(id) => {
+                let getter = self.future(id);
+                getter.item = Some(entry);
+                getter.stand = Stand::Granted;
+            }
+            None => self.insert(entry),
+        }
+    }
+
+    fn put(&mut self, job: Job, plain: bool) {
         match self.offer(job) {
             Ok(()) => {
-                self.push_future(Role::Putter, Stand::Ready, None);
+                self.push_future(Role::Putter, plain, Stand::Ready, None);
             }
-            Err(job) => {
-                let id = self.push_future(Role::Putter, Stand::Queued, Some(job));
+            Err(TrySendError::Shutdown(job)) => {
+                self.push_future(Role::Putter, plain, Stand::Ready, Some((0, job)));
+            }
+            Err(TrySendError::Full(job)) => {
+                let id = self.push_future(Role::Putter, plain, Stand::Queued, Some((0, job)));
                 self.putters.push_back(id);
             }
         }
     }
 
-    fn get(&mut self) {
+    fn get(&mut self, plain: bool) {
         match self.take() {
-            Some(job) => {
-                self.push_future(Role::Getter, Stand::Ready, Some(job));
+            Some(entry) => {
+                self.push_future(Role::Getter, plain, Stand::Ready, Some(entry));
+            }
+            None if self.shutdown => {
+                self.push_future(Role::Getter, plain, Stand::Ready, None);
             }
             None => {
-                let id = self.push_future(Role::Getter, Stand::Queued, None);
+                let id = self.push_future(Role::Getter, plain, Stand::Queued, None);
                 self.getters.push_back(id);
             }
         }
@@ -1315,20 +1429,45 @@ impl QueueModel {
         }
         self.unfinished -= 1;
         if self.unfinished == 0 {
-            for id in std::mem::take(&mut self.joiners) {
-                self.future(id).stand = Stand::Granted;
-            }
+            self.release_joiners();
         }
         true
     }
 
+    fn release_joiners(&mut self) {
+        for id in std::mem::take(&mut self.joiners) {
+            self.future(id).stand = Stand::Granted;
+        }
+    }
+
     fn join(&mut self) {
         if self.unfinished == 0 {
-            self.push_future(Role::Joiner, Stand::Ready, None);
+            self.push_future(Role::Joiner, true, Stand::Ready, None);
         } else {
-            let id = self.push_future(Role::Joiner, Stand::Queued, None);
+            let id = self.push_future(Role::Joiner, true, Stand::Queued, None);
             self.joiners.push(id);
         }
+    }
+
+    /// asyncio's `shutdown(immediate)`: every getter ends, every putter is refused; with
+    /// `immediate`, the buffer is drained (next out first) and no longer counts as tasks.
+    fn shutdown(&mut self, immediate: bool) -> Vec<Job> {
+        self.shutdown = true;
+        for id in std::mem::take(&mut self.getters) {
+            self.future(id).stand = Stand::Granted;
+        }
+        for id in std::mem::take(&mut self.putters) {
+            self.future(id).stand = Stand::Granted;
+        }
+        if !immediate {
+            return Vec::new();
+        }
+        let drained: Vec<Job> = self.buffer.drain(..).map(|(_, j)| j).collect();
+        self.unfinished = self.unfinished.saturating_sub(drained.len());
+        if self.unfinished == 0 {
+            self.release_joiners();
+        }
+        drained
     }
 
     /// Removes future `index`, leaving its line if it is queued.
@@ -1346,9 +1485,13 @@ impl QueueModel {
     }
 
     fn output(fut: &QueueFutureModel) -> Out {
-        match fut.role {
-            Role::Getter => Out::Item(fut.item.unwrap().id),
-            Role::Putter | Role::Joiner => Out::Done,
+        match (fut.role, fut.item) {
+            (Role::Getter, Some((_, job))) => Out::Item(job.id),
+            (Role::Getter, None) if fut.plain => Out::Panicked,
+            (Role::Getter, None) => Out::Ended,
+            (Role::Putter, Some(_)) if fut.plain => Out::Panicked,
+            (Role::Putter, Some((_, job))) => Out::Refused(job.id),
+            (Role::Putter, None) | (Role::Joiner, _) => Out::Done,
         }
     }
 
@@ -1360,18 +1503,21 @@ impl QueueModel {
         Some(Self::output(&fut))
     }
 
-    /// Drops future `index`; returns the item it dropped with it (a blocked putter's).
+    /// Drops future `index`; returns the item it dropped with it (a blocked or refused
+    /// putter's).
     fn drop_future(&mut self, index: usize) -> Option<Job> {
         let fut = self.remove(index);
         match (fut.role, fut.stand) {
             // A getter that holds an item, whether it took it at the call or was handed
             // it later, gives it back (DESIGN §3.3: nothing is lost).
             (Role::Getter, Stand::Ready | Stand::Granted) => {
-                self.give_back(fut.item.unwrap());
+                if let Some(entry) = fut.item {
+                    self.give_back(entry);
+                }
                 None
             }
-            // Documented: dropping a blocked put drops its item.
-            (Role::Putter, Stand::Queued) => fut.item,
+            // Documented: dropping a blocked (or refused) put drops its item.
+            (Role::Putter, _) => fut.item.map(|(_, j)| j),
             _ => None,
         }
     }
@@ -1379,7 +1525,7 @@ impl QueueModel {
     fn expire(&mut self, index: usize) -> Result<Out, Option<u32>> {
         let fut = self.remove(index);
         match fut.stand {
-            Stand::Queued => Err(fut.item.map(|j| j.id)),
+            Stand::Queued => Err(fut.item.map(|(_, j)| j.id)),
             Stand::Ready | Stand::Granted => Ok(Self::output(&fut)),
         }
     }
@@ -1396,12 +1542,12 @@ impl QueueModel {
             _ => String::new(),
         };
         format!(
-            "{name} {{ maxsize: {}, qsize: {}, queue: {:?}, getters: {}, putters: {}{tasks} }}",
+            "{name} {{ maxsize: {}, qsize: {}, getters: {}, putters: {}{tasks}, shutdown: {} }}",
             self.maxsize,
             self.buffer.len(),
-            self.buffer,
             self.getters.len(),
             self.putters.len(),
+            self.shutdown,
         )
     }
 }
@@ -1437,19 +1583,26 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
         }
     };
 
+    // A future that completed or was dropped: which item left the queue with it. A plain
+    // put that panicked on a shut-down queue dropped its item (documented).
+    let settle = |fut: &QueueFutureModel, out: &Out, ledger: &mut Ledger| match out {
+        Out::Item(id) | Out::Refused(id) => ledger.out.push(*id),
+        Out::Panicked if fut.role == Role::Putter => ledger.out.push(fut.item.unwrap().1.id),
+        _ => {}
+    };
+
     let poll = |slots: &mut Vec<Slot<QueueFuture<'_, Q::O>>>,
                 model: &mut QueueModel,
                 ledger: &mut Ledger,
                 i: usize| {
         let real = slots[i].poll(|f, cx| f.poll(cx));
+        let held = model.futures[i].clone();
         let expected = model.poll(i);
         match real {
             Poll::Ready(out) => {
                 assert_eq!(Some(&out), expected.as_ref(), "poll of future #{i}");
                 slots.remove(i);
-                if let Out::Item(id) = out {
-                    ledger.out.push(id);
-                }
+                settle(&held, &out, ledger);
             }
             Poll::Pending => assert_eq!(expected, None, "poll of future #{i}"),
         }
@@ -1460,23 +1613,64 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
             QueueOp::Put(prio) => {
                 let job = new_job(prio, &mut ledger);
                 slots.push(Slot::new(QueueFuture::Put(queue.put(job))));
-                model.put(job);
+                model.put(job, true);
+            }
+            QueueOp::Send(prio) => {
+                let job = new_job(prio, &mut ledger);
+                slots.push(Slot::new(QueueFuture::Send(queue.send(job))));
+                model.put(job, false);
             }
             QueueOp::PutNowait(prio) => {
                 let job = new_job(prio, &mut ledger);
-                let real = queue.put_nowait(job).map_err(|j| j.id);
-                assert_eq!(real, model.offer(job).map_err(|j| j.id));
-                if let Err(id) = real {
-                    ledger.out.push(id);
+                let expected = model.offer(job).map_err(|e| e.into_inner().id);
+                if model.shutdown {
+                    assert!(
+                        catch(|| queue.put_nowait(job)).is_err(),
+                        "put_nowait panics"
+                    );
+                    ledger.out.push(job.id);
+                } else {
+                    let real = queue.put_nowait(job).map_err(|j| j.id);
+                    assert_eq!(real, expected);
+                    if let Err(id) = real {
+                        ledger.out.push(id);
+                    }
+                }
+            }
+            QueueOp::TrySend(prio) => {
+                let job = new_job(prio, &mut ledger);
+                let real = queue.try_send(job);
+                let expected = model.offer(job);
+                assert_eq!(real.is_ok(), expected.is_ok());
+                assert_eq!(
+                    real.as_ref()
+                        .err()
+                        .map(|e| (e.is_shutdown(), e.to_string())),
+                    expected
+                        .as_ref()
+                        .err()
+                        .map(|e| (e.is_shutdown(), e.to_string())),
+                );
+                if let Err(e) = real {
+                    ledger.out.push(e.into_inner().id);
                 }
             }
             QueueOp::Get => {
                 slots.push(Slot::new(QueueFuture::Get(queue.get())));
-                model.get();
+                model.get(true);
+            }
+            QueueOp::Recv => {
+                slots.push(Slot::new(QueueFuture::Recv(queue.recv())));
+                model.get(false);
             }
             QueueOp::GetNowait => {
                 let real = queue.get_nowait().map(|j| j.id);
-                assert_eq!(real, model.take().map(|j| j.id), "get_nowait");
+                assert_eq!(real, model.take().map(|(_, j)| j.id), "get_nowait");
+                ledger.out.extend(real);
+            }
+            QueueOp::TryRecv => {
+                let real = queue.try_recv().map(|j| j.id);
+                assert_eq!(real, model.try_recv().map(|j| j.id), "try_recv");
                 ledger.out.extend(real);
             }
             QueueOp::TaskDone => {
@@ -1489,6 +1683,15 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
                     slots.push(Slot::new(QueueFuture::Join(q.join())));
                     model.join();
                 }
+            }
+            QueueOp::Shutdown => {
+                queue.shutdown();
+                model.shutdown(false);
+            }
+            QueueOp::ShutdownImmediate => {
+                let real = ids(queue.shutdown_immediate());
+                assert_eq!(real, ids(model.shutdown(true)), "shutdown_immediate");
+                ledger.out.extend(real);
             }
             QueueOp::Poll(i) => {
                 if let Some(i) = pick(i, slots.len()) {
@@ -1510,11 +1713,13 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
             }
             QueueOp::Expire(i) => {
                 if let Some(i) = pick(i, slots.len()) {
+                    let held = model.futures[i].clone();
                     let real = slots.remove(i).future.expire(&clock);
                     assert_eq!(real, model.expire(i), "expired future #{i}");
-                    match real {
-                        Ok(Out::Item(id)) | Err(Some(id)) => ledger.out.push(id),
-                        _ => {}
+                    match &real {
+                        Ok(out) => settle(&held, out, &mut ledger),
+                        Err(Some(id)) => ledger.out.push(*id),
+                        Err(None) => {}
                     }
                 }
             }
@@ -1523,6 +1728,7 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
         assert_eq!(queue.qsize(), model.buffer.len());
         assert_eq!(queue.empty(), model.buffer.is_empty());
         assert_eq!(queue.full(), maxsize != 0 && model.buffer.len() >= maxsize);
+        assert_eq!(queue.is_shutdown(), model.shutdown);
         if let Some(q) = queue.joinable() {
             assert_eq!(q.unfinished_tasks(), model.unfinished);
         }
@@ -1537,7 +1743,7 @@ fn run_queue<Q: QueueApi>(maxsize: usize, ops: &[QueueOp]) {
         }
     }
     let rest: Vec<Job> = std::iter::from_fn(|| queue.get_nowait()).collect();
-    let expected: Vec<Job> = std::iter::from_fn(|| model.take()).collect();
+    let expected: Vec<Job> = std::iter::from_fn(|| model.take().map(|(_, j)| j)).collect();
     assert_eq!(ids(rest.iter().copied()), ids(expected));
     ledger.out.extend(ids(rest));
     ledger.settle();

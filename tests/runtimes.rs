@@ -606,3 +606,102 @@ fn tokio_adapter_clock_follows_paused_time() {
             assert_eq!(toro::now() - start, Duration::from_secs(3600));
         });
 }
+
+// ----------------------------------------------------------------------------------------
+// Queue shutdown on every runtime (asyncio 3.13 semantics, DESIGN §2b).
+
+mod shutdown_scenarios {
+    use super::*;
+    use futures::StreamExt;
+
+    /// Workers loop on `recv()` (one on the queue's stream) and leave when the queue is
+    /// shut down after `join()`; every item is received once.
+    pub async fn workers_end_at_shutdown(sp: Spawner) {
+        const ITEMS: u32 = 120;
+        let q = leak(JoinableQueue::new(2));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let mut workers: Vec<Task> = (0..2)
+            .map(|_| {
+                let received = received.clone();
+                sp.spawn(async move {
+                    while let Ok(x) = q.recv().await {
+                        yield_now().await;
+                        received.lock().unwrap().push(x);
+                        q.task_done().unwrap();
+                    }
+                })
+            })
+            .collect();
+        let streamed = received.clone();
+        workers.push(sp.spawn(async move {
+            let mut items = q.stream();
+            while let Some(x) = items.next().await {
+                streamed.lock().unwrap().push(x);
+                q.task_done().unwrap();
+            }
+        }));
+        let producer = sp.spawn(async move {
+            for i in 0..ITEMS {
+                q.send(i).await.expect("open until the producer is done");
+            }
+        });
+        producer.await;
+        q.join()
+            .deadline(Duration::from_secs(10))
+            .await
+            .expect("every item done");
+        q.shutdown();
+        join_all(workers).await; // a hang here: a worker missed the shutdown
+        let mut all = std::mem::take(&mut *received.lock().unwrap());
+        all.sort_unstable();
+        assert_eq!(all, (0..ITEMS).collect::<Vec<_>>());
+        assert_eq!(q.send(ITEMS).await.unwrap_err().into_inner(), ITEMS);
+    }
+
+    /// A sender blocked on a full queue in another task gets its item back from
+    /// `shutdown_immediate`, which hands the caller what was buffered; a getter waiting
+    /// with a deadline ends at the shutdown, not at its deadline.
+    pub async fn shutdown_immediate_hands_everything_back(sp: Spawner) {
+        let q = leak(Queue::with_items(2, [1, 2]));
+        let blocked = q.send(3); // full: in line with its item, from this call
+        let sender = sp.spawn(async move {
+            assert_eq!(blocked.await.unwrap_err().into_inner(), 3);
+        });
+        let empty = leak(Queue::<u32>::new(0));
+        let waiting = empty.recv().deadline(Duration::from_secs(30));
+        let getter = sp.spawn(async move {
+            assert!(matches!(waiting.await, Ok(Err(toro::Shutdown { .. }))));
+        });
+        yield_now().await;
+        assert_eq!(q.shutdown_immediate(), [1, 2]);
+        empty.shutdown();
+        sender.await;
+        getter.await; // ends at the shutdown: long before its 30 s deadline
+        assert!(q.recv().await.is_err());
+    }
+}
+
+macro_rules! shutdown_on_runtime {
+    ($runtime:ident, $run:ident) => {
+        mod $runtime {
+            use super::*;
+
+            #[test]
+            fn workers_end_at_shutdown() {
+                $run(shutdown_scenarios::workers_end_at_shutdown)
+            }
+
+            #[test]
+            fn shutdown_immediate_hands_everything_back() {
+                $run(shutdown_scenarios::shutdown_immediate_hands_everything_back)
+            }
+        }
+    };
+}
+
+shutdown_on_runtime!(shutdown_tokio_current_thread, run_tokio_current_thread);
+shutdown_on_runtime!(shutdown_tokio_multi_thread, run_tokio_multi_thread);
+shutdown_on_runtime!(shutdown_async_std, run_async_std);
+shutdown_on_runtime!(shutdown_smol, run_smol);
+shutdown_on_runtime!(shutdown_toro_block_on, run_toro);
+shutdown_on_runtime!(shutdown_futures_block_on, run_futures);

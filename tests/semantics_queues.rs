@@ -314,7 +314,7 @@ macro_rules! discipline {
             }
 
             #[test]
-            fn dropped_getter_puts_its_item_back_at_the_head() {
+            fn dropped_getter_puts_its_item_back_in_its_place() {
                 let q = $Q::new(0);
                 let g = q.get();
                 q.put_nowait(1).unwrap();
@@ -504,9 +504,10 @@ discipline!(fifo, Queue,
 discipline!(lifo, LifoQueue,
     order: [222, 333, 111],
     admitted: 1, rest: [3, 5],
-    handed_back: [1, 3, 2],
+    // A given-back item returns to its place by age: under the newer 2 and 3.
+    handed_back: [3, 2, 1],
     slot_taken: [2, 3, 1],
-    over_full: [1, 3, 2]);
+    over_full: [2, 3, 1]);
 
 discipline!(priority, PriorityQueue,
     order: [111, 222, 333],
@@ -634,7 +635,7 @@ fn priority_queue_admitted_putter_queues_behind_its_equals() {
 }
 
 #[test]
-fn priority_queue_returned_item_is_first_among_its_equals() {
+fn priority_queue_returned_item_returns_to_its_place_among_its_equals() {
     let q = PriorityQueue::new(0);
     let g = q.get();
     q.put_nowait(job(1, 1)).unwrap(); // handed to g
@@ -642,7 +643,7 @@ fn priority_queue_returned_item_is_first_among_its_equals() {
     q.put_nowait(job(2, 3)).unwrap();
     q.put_nowait(job(0, 4)).unwrap();
     drop(g);
-    // Back at the head of its rank; the priority order still holds.
+    // Back in its place among its equals (it came first); the priority order holds.
     assert_eq!(names(&q), [4, 1, 2, 3]);
 }
 
@@ -820,4 +821,616 @@ fn debug_shows_tasks_only_for_joinable_queues() {
     assert!(shown.contains("tasks: 1"), "{shown}");
     assert!(shown.contains("maxsize: 3"), "{shown}");
     assert!(!debug_of(&Queue::with_items(3, [1])).contains("tasks"));
+}
+
+// ----------------------------------------------------------------------------------------
+// Shutdown (asyncio 3.13 `Queue.shutdown`, DESIGN §2b), streams and sinks, for every queue.
+
+/// The panic message of `f`, which must panic.
+fn panic_message(f: impl FnOnce()) -> String {
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+macro_rules! shutdown_rules {
+    ($m:ident, $Q:ident, order: $order:expr) => {
+        mod $m {
+            use super::*;
+            use futures::{Sink, Stream};
+            use std::pin::Pin;
+            use std::sync::Arc;
+            use toro::{Shutdown, TryRecvError, TrySendError};
+
+            #[test]
+            fn blocked_putters_get_their_items_back_inside_shutdown() {
+                let q = $Q::with_items(1, [1]);
+                let (sender, putter) = (Probe::new(), Probe::new());
+                let mut send2 = q.send(2);
+                let mut put3 = q.put(3);
+                sender.pending(&mut send2);
+                putter.pending(&mut put3);
+                q.shutdown();
+                assert_eq!(
+                    (sender.wakes(), putter.wakes()),
+                    (1, 1),
+                    "woken inside shutdown"
+                );
+                assert!(debug_of(&q).contains("putters: 0"));
+                assert_eq!(sender.ready(&mut send2), Err(Shutdown::new(2)));
+                let msg = panic_message(|| {
+                    let _ = putter.poll(&mut put3);
+                });
+                assert!(msg.contains("put on a shut-down queue"), "{msg}");
+                // The buffer is untouched and still drains.
+                assert_eq!(q.qsize(), 1);
+                assert_eq!(q.try_recv(), Ok(1));
+                assert_eq!(q.try_recv(), Err(TryRecvError::Shutdown));
+            }
+
+            #[test]
+            fn blocked_getters_end_inside_shutdown() {
+                let q = $Q::<u32>::new(0);
+                let (a, b) = (Probe::new(), Probe::new());
+                let mut recv = q.recv();
+                let mut get = q.get();
+                a.pending(&mut recv);
+                b.pending(&mut get);
+                q.shutdown();
+                assert_eq!((a.wakes(), b.wakes()), (1, 1));
+                assert!(debug_of(&q).contains("getters: 0"));
+                assert_eq!(a.ready(&mut recv), Err(Shutdown::new(())));
+                let msg = panic_message(|| {
+                    let _ = b.poll(&mut get);
+                });
+                assert!(msg.contains("get on a shut-down, drained queue"), "{msg}");
+            }
+
+            #[test]
+            fn gets_drain_the_buffer_then_fail() {
+                let q = $Q::with_items(0, [111, 333, 222]);
+                q.shutdown();
+                assert!(q.is_shutdown());
+                let mut out = vec![
+                    poll(&mut q.get()).map(Some),
+                    poll(&mut q.recv()).map(Result::ok),
+                ];
+                out.push(Poll::Ready(q.try_recv().ok()));
+                assert_eq!(out, $order.map(|x| Poll::Ready(Some(x))));
+                assert_eq!(poll(&mut q.recv()), Poll::Ready(Err(Shutdown::new(()))));
+                assert_eq!(q.try_recv(), Err(TryRecvError::Shutdown));
+                assert_eq!(
+                    q.get_nowait(),
+                    Err(Empty),
+                    "get_nowait says Empty, for good"
+                );
+            }
+
+            #[test]
+            fn puts_are_refused_with_the_item_handed_back() {
+                let q = $Q::new(0);
+                q.shutdown();
+                assert_eq!(poll(&mut q.send(1)), Poll::Ready(Err(Shutdown::new(1))));
+                assert!(matches!(q.try_send(2), Err(TrySendError::Shutdown(2))));
+                let msg = panic_message(|| {
+                    let _ = q.put_nowait(3);
+                });
+                assert!(msg.contains("use send() or try_send()"), "{msg}");
+                let mut put = q.put(4);
+                assert!(panic_message(|| {
+                    let _ = poll(&mut put);
+                })
+                .contains("shut-down"));
+                assert_eq!(q.qsize(), 0);
+                assert!(debug_of(&q).contains("shutdown: true"));
+            }
+
+            #[test]
+            fn waits_with_deadlines_end_at_shutdown_too() {
+                let (_clock, handle) = MockClock::new();
+                let q = $Q::with_items(1, [1]);
+                let probe = Probe::new();
+                let mut send = q.send(2).deadline_on(&handle, TEN_MS);
+                probe.pending(&mut send);
+                let other = $Q::<u32>::new(0);
+                let mut recv = other.recv().deadline_on(&handle, TEN_MS);
+                probe.pending(&mut recv);
+                q.shutdown();
+                other.shutdown();
+                assert_eq!(probe.wakes(), 2);
+                assert_eq!(probe.ready(&mut send), Ok(Err(Shutdown::new(2))));
+                assert_eq!(probe.ready(&mut recv), Ok(Err(Shutdown::new(()))));
+                // Ready wins on a shut-down queue as well: no clock needed.
+                assert_eq!(
+                    poll(&mut other.recv().deadline(Duration::ZERO)),
+                    Poll::Ready(Ok(Err(Shutdown::new(()))))
+                );
+            }
+
+            #[test]
+            fn shutdown_immediate_drains_and_hands_back_in_order() {
+                let q = $Q::with_items(3, [111, 333, 222]);
+                let probe = Probe::new();
+                let mut blocked = q.send(9);
+                probe.pending(&mut blocked);
+                assert_eq!(q.shutdown_immediate(), $order);
+                assert_eq!(q.qsize(), 0);
+                // The blocked putter got its own item back; it is not in the drained ones.
+                assert_eq!(probe.ready(&mut blocked), Err(Shutdown::new(9)));
+                assert_eq!(q.shutdown_immediate(), Vec::<u32>::new());
+                assert_eq!(q.try_recv(), Err(TryRecvError::Shutdown));
+            }
+
+            #[test]
+            fn item_of_a_getter_dropped_after_shutdown_immediate_stays_in_the_queue() {
+                let q = $Q::with_items(0, [1, 2]);
+                let held = q.get(); // took an item before the shutdown
+                let drained = q.shutdown_immediate();
+                assert_eq!(drained.len(), 1);
+                drop(held);
+                assert_eq!(q.qsize(), 1, "given back, not dropped");
+                let last = q.try_recv().unwrap();
+                let mut all = vec![last, drained[0]];
+                all.sort_unstable();
+                assert_eq!(all, [1, 2]);
+            }
+
+            #[test]
+            fn stream_yields_in_order_and_ends_after_shutdown_and_drain() {
+                let q = $Q::new(0);
+                let probe = Probe::new();
+                let mut stream = q.stream();
+                let next = |s: &mut toro::QueueStream<'_, u32, _>| {
+                    Pin::new(s).poll_next(&mut std::task::Context::from_waker(probe.waker()))
+                };
+                assert_eq!(next(&mut stream), Poll::Pending);
+                assert!(
+                    debug_of(&q).contains("getters: 1"),
+                    "the stream waits in line"
+                );
+                q.put_nowait(7).unwrap();
+                assert_eq!(q.qsize(), 0, "handed straight to the stream");
+                assert_eq!(next(&mut stream), Poll::Ready(Some(7)));
+                for x in [111, 333, 222] {
+                    q.put_nowait(x).unwrap();
+                }
+                q.shutdown();
+                let rest: Vec<_> = (0..3).map(|_| next(&mut stream)).collect();
+                assert_eq!(rest, $order.map(|x| Poll::Ready(Some(x))));
+                assert_eq!(next(&mut stream), Poll::Ready(None));
+                assert!(futures::stream::FusedStream::is_terminated(&stream));
+                assert_eq!(next(&mut stream), Poll::Ready(None));
+            }
+
+            #[test]
+            fn waiting_stream_ends_inside_shutdown() {
+                let q = Arc::new($Q::<u32>::new(0));
+                let probe = Probe::new();
+                let mut stream = Arc::clone(&q).into_stream();
+                let mut cx = std::task::Context::from_waker(probe.waker());
+                assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Pending);
+                q.shutdown();
+                assert_eq!(probe.wakes(), 1);
+                assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(None));
+            }
+
+            #[test]
+            fn dropped_stream_gives_back_an_item_it_was_handed() {
+                let q = Arc::new($Q::new(0));
+                let probe = Probe::new();
+                let mut borrowed = q.stream();
+                let mut owned = Arc::clone(&q).into_stream();
+                let mut cx = std::task::Context::from_waker(probe.waker());
+                assert!(Pin::new(&mut borrowed).poll_next(&mut cx).is_pending());
+                assert!(Pin::new(&mut owned).poll_next(&mut cx).is_pending());
+                q.put_nowait(1).unwrap();
+                q.put_nowait(2).unwrap();
+                assert_eq!(q.qsize(), 0);
+                drop(borrowed);
+                drop(owned);
+                let mut back = vec![q.try_recv().unwrap(), q.try_recv().unwrap()];
+                back.sort_unstable();
+                assert_eq!(back, [1, 2]);
+                assert!(debug_of(&q).contains("getters: 0"));
+            }
+
+            #[test]
+            fn a_fresh_stream_takes_nothing() {
+                let q = $Q::with_items(0, [1]);
+                let stream = q.stream();
+                assert_eq!(q.qsize(), 1);
+                drop(stream);
+                assert_eq!(q.try_recv(), Ok(1));
+            }
+
+            #[test]
+            fn sink_waits_in_line_with_one_item_and_loses_none() {
+                let q = $Q::with_items(1, [1]);
+                let probe = Probe::new();
+                let mut cx = std::task::Context::from_waker(probe.waker());
+                let mut sink = q.sink();
+                assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Ready(Ok(())));
+                Pin::new(&mut sink).start_send(2).unwrap();
+                assert!(
+                    debug_of(&q).contains("putters: 1"),
+                    "the item waits in line"
+                );
+                assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Pending);
+                let first = q.try_recv().unwrap(); // admits 2
+                assert_eq!(probe.wakes(), 1);
+                assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Ready(Ok(())));
+                assert_eq!(q.qsize(), 1);
+                // Full again: the next item waits, then the shutdown hands it back.
+                Pin::new(&mut sink).start_send(3).unwrap();
+                assert!(Pin::new(&mut sink).poll_flush(&mut cx).is_pending());
+                q.shutdown();
+                assert_eq!(
+                    Pin::new(&mut sink).poll_ready(&mut cx),
+                    Poll::Ready(Err(Shutdown::new(3)))
+                );
+                assert_eq!(Pin::new(&mut sink).start_send(4), Err(Shutdown::new(4)));
+                assert_eq!(Pin::new(&mut sink).poll_close(&mut cx), Poll::Ready(Ok(())));
+                let mut out = vec![first, q.try_recv().unwrap()];
+                out.sort_unstable();
+                assert_eq!(out, [1, 2]);
+            }
+
+            #[test]
+            fn owned_sink_delivers_like_the_borrowed_one() {
+                let q = Arc::new($Q::new(0));
+                let probe = Probe::new();
+                let mut cx = std::task::Context::from_waker(probe.waker());
+                let mut sink = Arc::clone(&q).into_sink();
+                assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Ready(Ok(())));
+                Pin::new(&mut sink).start_send(5).unwrap();
+                assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Ready(Ok(())));
+                assert_eq!(q.try_recv(), Ok(5));
+            }
+        }
+    };
+}
+
+shutdown_rules!(fifo_shutdown, Queue, order: [111, 333, 222]);
+shutdown_rules!(lifo_shutdown, LifoQueue, order: [222, 333, 111]);
+shutdown_rules!(priority_shutdown, PriorityQueue, order: [111, 222, 333]);
+shutdown_rules!(joinable_shutdown, JoinableQueue, order: [111, 333, 222]);
+
+#[test]
+fn join_ends_once_the_count_is_zero_after_shutdown() {
+    let q = JoinableQueue::with_items(0, ['a', 'b']);
+    let probe = Probe::new();
+    let mut join = q.join();
+    probe.pending(&mut join);
+    q.shutdown();
+    assert!(
+        probe.poll(&mut join).is_pending(),
+        "shutdown leaves the count"
+    );
+    while let Ok(_item) = q.try_recv() {
+        q.task_done().unwrap();
+    }
+    assert_eq!(probe.wakes(), 1);
+    probe.ready(&mut join);
+}
+
+#[test]
+fn shutdown_immediate_uncounts_the_drained_items_and_ends_join() {
+    let q = JoinableQueue::with_items(0, ['a', 'b', 'c']);
+    let taken = q.try_recv().unwrap();
+    let probe = Probe::new();
+    let mut join = q.join();
+    probe.pending(&mut join);
+    assert_eq!(q.shutdown_immediate(), ['b', 'c']);
+    assert_eq!(
+        q.unfinished_tasks(),
+        1,
+        "the item taken before still counts"
+    );
+    assert!(probe.poll(&mut join).is_pending());
+    let _ = taken;
+    q.task_done().unwrap();
+    probe.ready(&mut join);
+
+    // Nothing taken: the drain alone ends join, inside the call.
+    let q = JoinableQueue::with_items(0, [1, 2]);
+    let mut join = q.join();
+    probe.pending(&mut join);
+    q.shutdown_immediate();
+    assert_eq!(q.unfinished_tasks(), 0);
+    probe.ready(&mut join);
+}
+
+// ----------------------------------------------------------------------------------------
+// Issue 11: user code in the queue (Ord, Debug) and items given back by dropped getters.
+
+/// Runs `f` on a thread and fails the test if it does not finish in 10 s (a deadlock).
+fn watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> std::thread::Result<R> {
+    let (done, finished) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = done.send(());
+        result
+    });
+    finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("hung: a deadlock under the queue's mutex");
+    thread.join().unwrap()
+}
+
+thread_local! {
+    static TOUCHY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Ordered by its number; its `cmp` panics while `TOUCHY` is set on this thread.
+#[derive(Debug, PartialEq, Eq)]
+struct Touchy(u32);
+
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if TOUCHY.with(|t| t.get()) {
+            panic!("Touchy::cmp");
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[test]
+fn panicking_ord_loses_no_wake_up_and_no_item() {
+    let q = PriorityQueue::with_items(1, [Touchy(2)]);
+    let probe = Probe::new();
+    let mut putter = q.put(Touchy(1));
+    probe.pending(&mut putter);
+    TOUCHY.with(|t| t.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.get_nowait()));
+    TOUCHY.with(|t| t.set(false));
+    assert!(result.is_err());
+    // The putter it admitted was woken despite the panic, and no item was dropped.
+    assert_eq!(probe.wakes(), 1, "the admitted putter was woken");
+    probe.ready(&mut putter);
+    let mut left: Vec<u32> = std::iter::from_fn(|| q.get_nowait().ok())
+        .map(|t| t.0)
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, [1, 2]);
+}
+
+#[test]
+fn ord_that_calls_back_into_its_queue_panics_instead_of_deadlocking() {
+    use std::sync::{Arc, OnceLock};
+    /// Its `cmp` reads the queue it is in.
+    struct Nosy(u32, Arc<OnceLock<Arc<PriorityQueue<Nosy>>>>);
+    impl PartialEq for Nosy {
+        fn eq(&self, o: &Self) -> bool {
+            self.0 == o.0
+        }
+    }
+    impl Eq for Nosy {}
+    impl PartialOrd for Nosy {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Nosy {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            if let Some(q) = self.1.get() {
+                let _ = q.qsize();
+            }
+            self.0.cmp(&o.0)
+        }
+    }
+    let outcome = watchdog(|| {
+        let cell = Arc::new(OnceLock::new());
+        let q = Arc::new(PriorityQueue::new(0));
+        q.put_nowait(Nosy(2, Arc::clone(&cell))).unwrap();
+        cell.set(Arc::clone(&q)).ok().unwrap();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            q.put_nowait(Nosy(1, Arc::clone(&cell))).unwrap()
+        }))
+        .unwrap_err();
+        let msg = err
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+            + err.downcast_ref::<String>().map_or("", |s| s.as_str());
+        // The queue is still usable, both items in it.
+        let qsize = q.qsize();
+        let _ = cell; // the cycle is leaked on purpose: this is a test
+        (msg, qsize)
+    });
+    let (msg, qsize) = outcome.expect("the test body panicked");
+    assert_eq!(msg, "PriorityQueue: Ord called back into the queue");
+    assert_eq!(qsize, 2);
+}
+
+#[test]
+fn debug_of_a_queue_runs_no_item_debug_under_its_mutex() {
+    use std::sync::{Arc, OnceLock};
+    /// Its `Debug` reads the queue it is in.
+    struct Chatty(Arc<OnceLock<Arc<Queue<Chatty>>>>);
+    impl std::fmt::Debug for Chatty {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let n = self.0.get().map_or(0, |q| q.qsize());
+            write!(f, "Chatty(qsize {n})")
+        }
+    }
+    let shown = watchdog(|| {
+        let cell = Arc::new(OnceLock::new());
+        let q = Arc::new(Queue::new(0));
+        q.put_nowait(Chatty(Arc::clone(&cell))).unwrap();
+        cell.set(Arc::clone(&q)).ok().unwrap();
+        format!("{q:?}")
+    })
+    .expect("formatting panicked");
+    assert_eq!(
+        shown,
+        "Queue { maxsize: 0, qsize: 1, getters: 0, putters: 0, shutdown: false }"
+    );
+}
+
+#[test]
+fn items_given_back_by_dropped_getters_keep_their_fifo_order() {
+    let q = Queue::new(0);
+    q.put_nowait("a").unwrap();
+    q.put_nowait("b").unwrap();
+    let (ga, gb) = (q.get(), q.get());
+    drop(ga);
+    drop(gb);
+    assert_eq!(q.get_nowait(), Ok("a"));
+    assert_eq!(q.get_nowait(), Ok("b"));
+}
+
+#[test]
+fn items_given_back_over_a_refilled_bounded_queue_keep_their_order() {
+    for order in [[0, 1], [1, 0]] {
+        let q = Queue::with_items(1, [1]);
+        let mut p2 = q.put(2);
+        let mut p3 = q.put(3);
+        let mut getters = [Some(q.get()), Some(q.get())]; // took 1 and 2, admitted 2 and 3
+        assert_eq!(poll(&mut p2), Poll::Ready(()));
+        assert_eq!(poll(&mut p3), Poll::Ready(()));
+        for i in order {
+            drop(getters[i].take());
+        }
+        // Over maxsize by one item per getter dropped holding one (documented bound).
+        assert_eq!(q.qsize(), 3);
+        let out: Vec<_> = std::iter::from_fn(|| q.get_nowait().ok()).collect();
+        assert_eq!(out, [1, 2, 3], "dropped in order {order:?}");
+    }
+}
+
+#[test]
+fn lifo_given_back_item_returns_under_newer_items() {
+    let q = LifoQueue::new(0);
+    q.put_nowait(1).unwrap();
+    let g = q.get(); // takes 1
+    q.put_nowait(2).unwrap();
+    q.put_nowait(3).unwrap();
+    drop(g);
+    let out: Vec<_> = std::iter::from_fn(|| q.get_nowait().ok()).collect();
+    assert_eq!(out, [3, 2, 1]);
+}
+
+/// The shutdown-aware futures, the streams, the sinks and the errors are `Send + Sync`
+/// where the item is, and the owned forms are `'static`.
+#[test]
+fn shutdown_types_are_send_sync() {
+    use std::sync::Arc;
+    use toro::queue::order::{Fifo, Priority};
+    use toro::{
+        OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream, Shutdown,
+        TryRecvError, TrySendError,
+    };
+    fn send_sync<T: Send + Sync>() {}
+    fn owned<T: Send + Sync + 'static>() {}
+    send_sync::<QueueRecv<'_, String, Fifo<String>>>();
+    send_sync::<QueueSend<'_, String, Priority<String>>>();
+    send_sync::<QueueStream<'_, String, Fifo<String>>>();
+    send_sync::<QueueSink<'_, String, Fifo<String>>>();
+    owned::<OwnedQueueStream<JoinableQueue<String>>>();
+    owned::<OwnedQueueSink<LifoQueue<String>>>();
+    send_sync::<Shutdown<String>>();
+    send_sync::<TrySendError<String>>();
+    send_sync::<TryRecvError>();
+    let q = Arc::new(Queue::<String>::new(0));
+    let stream: OwnedQueueStream<Queue<String>> = q.clone().into_stream();
+    std::thread::spawn(move || drop(stream)).join().unwrap();
+    // Errors have toro-style messages.
+    assert_eq!(Shutdown::new(()).to_string(), "queue is shut down");
+    assert_eq!(TryRecvError::Empty.to_string(), "queue is empty");
+    assert_eq!(format!("{:?}", Shutdown::new("big item")), "Shutdown(..)");
+}
+
+/// A waker whose `Drop` runs `hook`: its last clone dropping inside the queue's mutex
+/// would deadlock a hook that reads the queue.
+fn drop_hook_waker(hook: impl Fn() + Send + Sync + 'static) -> std::task::Waker {
+    struct DropHook(Box<dyn Fn() + Send + Sync>);
+    impl std::task::Wake for DropHook {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    impl Drop for DropHook {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    std::task::Waker::from(std::sync::Arc::new(DropHook(Box::new(hook))))
+}
+
+#[test]
+fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
+    use futures::{Sink, Stream};
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::Context;
+    let dropped = watchdog(|| {
+        let q = Arc::new(Queue::<u32>::new(1));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let hook = |q: &Arc<Queue<u32>>, dropped: &Arc<AtomicUsize>| {
+            let (q, dropped) = (q.clone(), dropped.clone());
+            drop_hook_waker(move || {
+                let _ = q.qsize(); // takes the queue's mutex
+                dropped.fetch_add(1, SeqCst);
+            })
+        };
+        let probe = Probe::new();
+        // A stream's stored waker, replaced by a later poll's.
+        let mut stream = Arc::clone(&q).into_stream();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker); // the queue holds the last clone
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut Context::from_waker(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped.load(SeqCst), 1, "replaced");
+        // Dropped with the stream.
+        let mut other = q.stream();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut other)
+            .poll_next(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(other);
+        assert_eq!(dropped.load(SeqCst), 2, "dropped with the stream");
+        // A sink's waiting item: its waker replaced, then dropped with the sink.
+        q.put_nowait(1).unwrap(); // to the first stream
+        q.put_nowait(2).unwrap(); // fills the queue
+        let mut sink = q.sink();
+        Pin::new(&mut sink).start_send(3).unwrap();
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped.load(SeqCst), 3, "replaced in the sink");
+        let waker = hook(&q, &dropped);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(sink);
+        assert_eq!(dropped.load(SeqCst), 4, "dropped with the sink");
+        assert_eq!(
+            Pin::new(&mut stream).poll_next(&mut Context::from_waker(probe.waker())),
+            Poll::Ready(Some(1))
+        );
+        dropped.load(SeqCst)
+    })
+    .expect("the test body panicked");
+    assert_eq!(dropped, 4);
 }

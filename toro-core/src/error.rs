@@ -242,4 +242,158 @@ carrying_error! {
     Timeout => "Timeout",
     AlreadySet => "AsyncResult already set",
     Full => "queue is full",
+    Shutdown => "queue is shut down",
 }
+
+// --- Queue shutdown (asyncio 3.13's `QueueShutDown`) -------------------------------------
+
+/// The queue was shut down: asyncio's `QueueShutDown`. A refused item comes back through
+/// [`into_inner`](Shutdown::into_inner).
+///
+/// Returned by the shutdown-aware queue methods: [`Queue::send`](crate::Queue::send) (as
+/// `Shutdown<T>`, the refused item inside) and [`Queue::recv`](crate::Queue::recv) (as
+/// `Shutdown<()>`, once the queue is shut down and drained).
+///
+/// # Examples
+///
+/// ```
+/// # toro_core::block_on(async {
+/// let q = toro_core::Queue::new(0);
+/// q.shutdown();
+/// let refused = q.send("late").await.unwrap_err();
+/// assert_eq!(refused.to_string(), "queue is shut down");
+/// assert_eq!(refused.into_inner(), "late");
+/// assert_eq!(q.recv().await, Err(toro_core::Shutdown::new(())));
+/// # });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Shutdown<T = ()>(pub(crate) T);
+
+impl<T> Shutdown<T> {
+    /// Builds the error around what a refused call carried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(toro_core::Shutdown::new(3).into_inner(), 3);
+    /// ```
+    pub fn new(value: T) -> Self {
+        Shutdown(value)
+    }
+
+    /// Gives back the refused item (`()` for a `recv`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = toro_core::Queue::new(0);
+    /// q.shutdown();
+    /// assert_eq!(q.try_send(1).unwrap_err().into_inner(), 1);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Why [`Queue::try_send`](crate::Queue::try_send) refused an item; the item comes back
+/// through [`into_inner`](TrySendError::into_inner).
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Queue, TrySendError};
+///
+/// let q = Queue::new(1);
+/// q.try_send(1).unwrap();
+/// assert!(matches!(q.try_send(2), Err(TrySendError::Full(2))));
+/// q.shutdown();
+/// assert!(matches!(q.try_send(3), Err(TrySendError::Shutdown(3))));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrySendError<T> {
+    /// The queue is full ("queue is full").
+    Full(T),
+    /// The queue was shut down ("queue is shut down").
+    Shutdown(T),
+}
+
+impl<T> TrySendError<T> {
+    /// Gives back the refused item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = toro_core::Queue::new(1);
+    /// q.try_send('a').unwrap();
+    /// assert_eq!(q.try_send('b').unwrap_err().into_inner(), 'b');
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(item) | TrySendError::Shutdown(item) => item,
+        }
+    }
+
+    /// Whether the queue was shut down (not merely full).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = toro_core::Queue::new(0);
+    /// q.shutdown();
+    /// assert!(q.try_send(1).unwrap_err().is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self, TrySendError::Shutdown(_))
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrySendError::Full(_) => "Full(..)",
+            TrySendError::Shutdown(_) => "Shutdown(..)",
+        })
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrySendError::Full(_) => "queue is full",
+            TrySendError::Shutdown(_) => "queue is shut down",
+        })
+    }
+}
+
+impl<T> std::error::Error for TrySendError<T> {}
+
+/// Why [`Queue::try_recv`](crate::Queue::try_recv) returned no item.
+///
+/// # Examples
+///
+/// ```
+/// use toro_core::{Queue, TryRecvError};
+///
+/// let q = Queue::<u8>::new(0);
+/// assert_eq!(q.try_recv(), Err(TryRecvError::Empty));
+/// q.shutdown();
+/// assert_eq!(q.try_recv(), Err(TryRecvError::Shutdown));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TryRecvError {
+    /// No item now; more may come ("queue is empty").
+    Empty,
+    /// Shut down and drained: no item will ever come ("queue is shut down").
+    Shutdown,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryRecvError::Empty => "queue is empty",
+            TryRecvError::Shutdown => "queue is shut down",
+        })
+    }
+}
+
+impl std::error::Error for TryRecvError {}

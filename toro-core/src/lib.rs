@@ -57,9 +57,11 @@ pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};
 pub use error::{
     AlreadySet, Closed, Empty, Full, NotLocked, NotReady, Timeout, TooManyReleases, TooManyTaskDone,
 };
+pub use error::{Shutdown, TryRecvError, TrySendError};
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
+pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
 #[cfg(feature = "tokio")]
 pub use rt::tokio_handle;
 pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};

@@ -689,6 +689,97 @@ fn joinable_queue_task_done_races_join() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Queue shutdown
+// ---------------------------------------------------------------------------------------
+
+/// A shutdown racing a get that would admit a blocked send: the send's item is admitted
+/// (and drained by a later get) or handed back in `Shutdown`, exactly one of the two.
+#[test]
+fn queue_shutdown_races_blocked_send_and_get() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::with_items(1, [1]));
+        let send = queue.send(2);
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_recv().ok())
+        };
+        let shutter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown())
+        };
+        let sent = block_on(send); // a hang here: the shutdown lost the sender's wake-up
+        let mut items: Vec<i32> = getter.join().unwrap().into_iter().collect();
+        shutter.join().unwrap();
+        items.extend(std::iter::from_fn(|| queue.try_recv().ok()));
+        if let Err(refused) = sent {
+            items.push(refused.into_inner());
+        }
+        items.sort_unstable();
+        assert_eq!(items, [1, 2], "an item lost or duplicated");
+        assert!(queue.is_shutdown());
+    });
+}
+
+/// A shutdown racing a put to a waiting getter: the getter receives the item, or it ends
+/// and the put is refused with its item; never both, never neither.
+#[test]
+fn queue_shutdown_races_put_to_waiting_recv() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let recv = queue.recv();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_send(7))
+        };
+        let shutter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown())
+        };
+        let got = block_on(recv); // a hang here: a lost wake-up
+        let sent = putter.join().unwrap();
+        shutter.join().unwrap();
+        match (got, sent) {
+            (Ok(7), Ok(())) => {}
+            (Err(_), Err(refused)) => {
+                assert!(refused.is_shutdown());
+                assert_eq!(refused.into_inner(), 7);
+            }
+            (got, sent) => panic!("lost or duplicated: recv {got:?}, send {sent:?}"),
+        }
+        assert!(queue.empty());
+    });
+}
+
+/// `shutdown_immediate` racing a worker's get and `task_done`: `join` ends, and every
+/// item was either taken or drained, once.
+#[test]
+fn joinable_queue_shutdown_immediate_races_task_done_and_join() {
+    loom::model(|| {
+        let queue = Arc::new(JoinableQueue::with_items(0, [1, 2]));
+        let worker = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let taken = queue.try_recv().ok();
+                if taken.is_some() {
+                    queue.task_done().unwrap();
+                }
+                taken
+            })
+        };
+        let shutter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown_immediate())
+        };
+        let mut items = shutter.join().unwrap();
+        block_on(queue.join()); // a hang here: the drain or the task_done lost the joiner
+        items.extend(worker.join().unwrap());
+        items.sort_unstable();
+        assert_eq!(items, [1, 2]);
+        assert_eq!(queue.unfinished_tasks(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // Data locks: the cell under Lock<T> and RwLock<T> (toro-core/src/cell.rs)
 //
 // Under loom the data sits in `loom::cell::UnsafeCell`, and every guard keeps loom's access

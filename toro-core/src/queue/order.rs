@@ -25,7 +25,7 @@
 //! ```
 
 use std::cmp::Ordering as CmpOrdering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 mod sealed {
     pub trait Sealed {}
@@ -35,6 +35,9 @@ mod sealed {
 ///
 /// Sealed; implemented by [`Fifo`], [`Lifo`] and [`Priority`]. Use it as a bound to write
 /// code that takes the futures of any toro queue.
+///
+/// Every item carries the stamp of its arrival (a counter of the queue), so an item that a
+/// dropped getter gives back returns to the place it held in this order.
 ///
 /// # Examples
 ///
@@ -56,23 +59,27 @@ mod sealed {
 /// ```
 #[allow(clippy::len_without_is_empty)] // internal hooks, not a collection API
 pub trait Order<T>: sealed::Sealed {
+    /// Whether the order runs user code (`Ord`), so the queue must guard against a panic
+    /// or a call back into itself from inside it.
+    #[doc(hidden)]
+    const RUNS_USER_CODE: bool;
     #[doc(hidden)]
     fn new() -> Self;
     #[doc(hidden)]
     fn len(&self) -> usize;
-    /// Adds an item that enters the queue.
+    /// Adds an item that enters the queue; `stamp` is newer than every stamp so far.
     #[doc(hidden)]
-    fn push(&mut self, item: T);
-    /// Puts back an item that a dropped getter had been handed: it is the next to come
-    /// out again.
+    fn push(&mut self, stamp: u64, item: T);
+    /// Puts back an item that a dropped getter had been handed, where its `stamp` places
+    /// it in this order.
     #[doc(hidden)]
-    fn push_head(&mut self, item: T);
-    /// Takes the next item by this order.
+    fn put_back(&mut self, stamp: u64, item: T);
+    /// Takes the next item by this order, with its stamp.
     #[doc(hidden)]
-    fn pop(&mut self) -> Option<T>;
-    /// The items, next-out first, for `Debug`.
+    fn pop(&mut self) -> Option<(u64, T)>;
+    /// Every item, next-out first. Runs `Ord` for [`Priority`]: call it with no lock held.
     #[doc(hidden)]
-    fn for_each(&self, f: &mut dyn FnMut(&T));
+    fn into_sorted(self) -> Vec<T>;
 }
 
 /// First in, first out: [`Queue`](crate::Queue)'s order (and
@@ -91,7 +98,7 @@ pub trait Order<T>: sealed::Sealed {
 /// # });
 /// ```
 #[derive(Debug)]
-pub struct Fifo<T>(VecDeque<T>);
+pub struct Fifo<T>(VecDeque<(u64, T)>);
 
 /// Last in, first out: [`LifoQueue`](crate::LifoQueue)'s order.
 ///
@@ -107,10 +114,15 @@ pub struct Fifo<T>(VecDeque<T>);
 /// # });
 /// ```
 #[derive(Debug)]
-pub struct Lifo<T>(Vec<T>);
+pub struct Lifo<T>(Vec<(u64, T)>);
 
 /// Smallest first, first in first out among equal items:
 /// [`PriorityQueue`](crate::PriorityQueue)'s order.
+///
+/// The heap is toro's own, not `std`'s `BinaryHeap`: it moves items only by swapping them
+/// in place, so an `Ord` that panics midway leaves every item in the heap (the heap may
+/// then be out of order around the items that `Ord` could not compare), where
+/// `BinaryHeap::pop` drops the item it was popping.
 ///
 /// # Examples
 ///
@@ -125,11 +137,8 @@ pub struct Lifo<T>(Vec<T>);
 /// ```
 #[derive(Debug)]
 pub struct Priority<T> {
-    heap: BinaryHeap<Ranked<T>>,
-    /// Stamps arrivals so equal items leave in arrival order.
-    next_stamp: i64,
-    /// Stamps items put back at the head, below every arrival.
-    next_head_stamp: i64,
+    /// A min-heap by (item, stamp): equal items leave in arrival order.
+    heap: Vec<Ranked<T>>,
 }
 
 impl<T> sealed::Sealed for Fifo<T> {}
@@ -137,115 +146,145 @@ impl<T> sealed::Sealed for Lifo<T> {}
 impl<T> sealed::Sealed for Priority<T> {}
 
 impl<T> Order<T> for Fifo<T> {
+    const RUNS_USER_CODE: bool = false;
     fn new() -> Self {
         Fifo(VecDeque::new())
     }
     fn len(&self) -> usize {
         self.0.len()
     }
-    fn push(&mut self, item: T) {
-        self.0.push_back(item)
+    fn push(&mut self, stamp: u64, item: T) {
+        self.0.push_back((stamp, item))
     }
-    fn push_head(&mut self, item: T) {
-        self.0.push_front(item)
+    fn put_back(&mut self, stamp: u64, item: T) {
+        // The buffer is sorted by stamp; a returned item is usually near the front.
+        let at = self.0.partition_point(|(s, _)| *s < stamp);
+        self.0.insert(at, (stamp, item))
     }
-    fn pop(&mut self) -> Option<T> {
+    fn pop(&mut self) -> Option<(u64, T)> {
         self.0.pop_front()
     }
-    fn for_each(&self, f: &mut dyn FnMut(&T)) {
-        self.0.iter().for_each(f)
+    fn into_sorted(self) -> Vec<T> {
+        self.0.into_iter().map(|(_, item)| item).collect()
     }
 }
 
 impl<T> Order<T> for Lifo<T> {
+    const RUNS_USER_CODE: bool = false;
     fn new() -> Self {
         Lifo(Vec::new())
     }
     fn len(&self) -> usize {
         self.0.len()
     }
-    fn push(&mut self, item: T) {
-        self.0.push(item)
+    fn push(&mut self, stamp: u64, item: T) {
+        self.0.push((stamp, item))
     }
-    fn push_head(&mut self, item: T) {
-        self.0.push(item)
+    fn put_back(&mut self, stamp: u64, item: T) {
+        let at = self.0.partition_point(|(s, _)| *s < stamp);
+        self.0.insert(at, (stamp, item))
     }
-    fn pop(&mut self) -> Option<T> {
+    fn pop(&mut self) -> Option<(u64, T)> {
         self.0.pop()
     }
-    fn for_each(&self, f: &mut dyn FnMut(&T)) {
-        self.0.iter().rev().for_each(f)
+    fn into_sorted(self) -> Vec<T> {
+        self.0.into_iter().rev().map(|(_, item)| item).collect()
+    }
+}
+
+impl<T: Ord> Priority<T> {
+    /// Moves the item at `i` up while it comes before its parent.
+    fn sift_up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.heap[i].before(&self.heap[parent]) {
+                self.heap.swap(i, parent);
+                i = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Moves the item at `i` down among `heap[..end]` while a child comes before it.
+    fn sift_down(&mut self, mut i: usize, end: usize) {
+        loop {
+            let left = 2 * i + 1;
+            if left >= end {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < end && self.heap[right].before(&self.heap[left]) {
+                right
+            } else {
+                left
+            };
+            if self.heap[child].before(&self.heap[i]) {
+                self.heap.swap(i, child);
+                i = child;
+            } else {
+                break;
+            }
+        }
     }
 }
 
 impl<T: Ord> Order<T> for Priority<T> {
+    const RUNS_USER_CODE: bool = true;
     fn new() -> Self {
-        Priority {
-            heap: BinaryHeap::new(),
-            next_stamp: 0,
-            next_head_stamp: -1,
-        }
+        Priority { heap: Vec::new() }
     }
     fn len(&self) -> usize {
         self.heap.len()
     }
-    fn push(&mut self, item: T) {
-        let stamp = self.next_stamp;
-        self.next_stamp += 1;
+    fn push(&mut self, stamp: u64, item: T) {
+        // In the heap before any `Ord` runs: a panic in it loses nothing.
         self.heap.push(Ranked { item, stamp });
+        self.sift_up(self.heap.len() - 1);
     }
-    fn push_head(&mut self, item: T) {
-        let stamp = self.next_head_stamp;
-        self.next_head_stamp -= 1;
-        self.heap.push(Ranked { item, stamp });
+    fn put_back(&mut self, stamp: u64, item: T) {
+        // Its own stamp brings it back to its place among equal items.
+        self.push(stamp, item)
     }
-    fn pop(&mut self) -> Option<T> {
-        self.heap.pop().map(|ranked| ranked.item)
+    fn pop(&mut self) -> Option<(u64, T)> {
+        let last = self.heap.len().checked_sub(1)?;
+        // The next item waits at the end, still in the heap, while `Ord` restores the
+        // rest: a panic leaves it there.
+        self.heap.swap(0, last);
+        self.sift_down(0, last);
+        self.heap.pop().map(|ranked| (ranked.stamp, ranked.item))
     }
-    fn for_each(&self, f: &mut dyn FnMut(&T)) {
-        let mut sorted: Vec<&Ranked<T>> = self.heap.iter().collect();
-        sorted.sort_by(|a, b| b.cmp(a));
-        sorted.into_iter().for_each(|ranked| f(&ranked.item))
+    fn into_sorted(self) -> Vec<T> {
+        let mut items = self.heap;
+        items.sort_by(|a, b| a.item.cmp(&b.item).then(a.stamp.cmp(&b.stamp)));
+        items.into_iter().map(|ranked| ranked.item).collect()
     }
 }
 
-/// An item in the priority heap. `BinaryHeap` is a max-heap, so the order is reversed:
-/// the smallest item, then the smallest stamp, is the greatest.
+/// An item in the priority heap with its arrival stamp.
 #[derive(Debug)]
 struct Ranked<T> {
     item: T,
-    stamp: i64,
+    stamp: u64,
 }
 
-impl<T: Ord> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        other
-            .item
-            .cmp(&self.item)
-            .then_with(|| other.stamp.cmp(&self.stamp))
+impl<T: Ord> Ranked<T> {
+    /// Whether `self` leaves before `other`: the smaller item, or the older of equals.
+    fn before(&self, other: &Self) -> bool {
+        match self.item.cmp(&other.item) {
+            CmpOrdering::Less => true,
+            CmpOrdering::Greater => false,
+            CmpOrdering::Equal => self.stamp < other.stamp,
+        }
     }
 }
-
-impl<T: Ord> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T: Ord> PartialEq for Ranked<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == CmpOrdering::Equal
-    }
-}
-
-impl<T: Ord> Eq for Ranked<T> {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn drain<O: Order<u32>>(mut o: O) -> Vec<u32> {
-        std::iter::from_fn(|| o.pop()).collect()
+        std::iter::from_fn(|| o.pop().map(|(_, item)| item)).collect()
     }
 
     #[test]
@@ -253,10 +292,10 @@ mod tests {
         let mut f = Fifo::new();
         let mut l = Lifo::new();
         let mut p = Priority::new();
-        for x in [111, 333, 222] {
-            f.push(x);
-            l.push(x);
-            p.push(x);
+        for (stamp, x) in [111, 333, 222].into_iter().enumerate() {
+            f.push(stamp as u64, x);
+            l.push(stamp as u64, x);
+            p.push(stamp as u64, x);
         }
         assert_eq!(drain(f), [111, 333, 222]);
         assert_eq!(drain(l), [222, 333, 111]);
@@ -264,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn priority_is_fifo_among_equals_and_head_returns_first() {
+    fn priority_is_fifo_among_equals_and_put_back_returns_to_its_place() {
         #[derive(Debug, PartialEq, Eq)]
         struct Job(u8, &'static str);
         impl Ord for Job {
@@ -278,11 +317,65 @@ mod tests {
             }
         }
         let mut p = Priority::new();
-        p.push(Job(1, "a"));
-        p.push(Job(1, "b"));
-        p.push(Job(0, "c"));
-        p.push_head(Job(1, "back"));
-        let names: Vec<_> = std::iter::from_fn(|| p.pop()).map(|j| j.1).collect();
-        assert_eq!(names, ["c", "back", "a", "b"]);
+        p.push(1, Job(1, "a"));
+        p.push(3, Job(0, "c"));
+        p.push(4, Job(1, "d"));
+        // "b" was taken by a getter that was dropped: it comes back between "a" and "d".
+        p.put_back(2, Job(1, "b"));
+        let names: Vec<_> = std::iter::from_fn(|| p.pop()).map(|(_, j)| j.1).collect();
+        assert_eq!(names, ["c", "a", "b", "d"]);
+    }
+
+    #[test]
+    fn fifo_and_lifo_put_back_by_stamp() {
+        let mut f = Fifo::new();
+        let mut l = Lifo::new();
+        for stamp in [1, 3, 4] {
+            f.push(stamp, stamp as u32);
+            l.push(stamp, stamp as u32);
+        }
+        f.put_back(2, 2);
+        f.put_back(0, 0);
+        l.put_back(2, 2);
+        l.put_back(0, 0);
+        assert_eq!(drain(f), [0, 1, 2, 3, 4]);
+        assert_eq!(drain(l), [4, 3, 2, 1, 0]);
+    }
+
+    #[test]
+    fn priority_pop_keeps_every_item_when_ord_panics() {
+        use std::cell::Cell;
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        thread_local!(static PANIC_ON: Cell<Option<u32>> = const { Cell::new(None) });
+        #[derive(Debug, PartialEq, Eq)]
+        struct Touchy(u32);
+        impl Ord for Touchy {
+            fn cmp(&self, o: &Self) -> CmpOrdering {
+                if PANIC_ON
+                    .with(Cell::get)
+                    .is_some_and(|bad| bad == self.0 || bad == o.0)
+                {
+                    panic!("touchy");
+                }
+                self.0.cmp(&o.0)
+            }
+        }
+        impl PartialOrd for Touchy {
+            fn partial_cmp(&self, o: &Self) -> Option<CmpOrdering> {
+                Some(self.cmp(o))
+            }
+        }
+        let mut p = Priority::new();
+        for (stamp, x) in [5, 1, 4, 2, 3].into_iter().enumerate() {
+            p.push(stamp as u64, Touchy(x));
+        }
+        PANIC_ON.with(|c| c.set(Some(5)));
+        assert!(catch_unwind(AssertUnwindSafe(|| p.pop())).is_err());
+        assert!(catch_unwind(AssertUnwindSafe(|| p.push(9, Touchy(5)))).is_err());
+        PANIC_ON.with(|c| c.set(None));
+        // Nothing was dropped: the popped item and the pushed one are still in the heap.
+        let mut left: Vec<u32> = p.into_sorted().into_iter().map(|t| t.0).collect();
+        left.sort();
+        assert_eq!(left, [1, 2, 3, 4, 5, 5]);
     }
 }
