@@ -817,12 +817,18 @@ wait_future! {
 
 /// The plain acquires' output is a guard: a refused one cannot be told apart, so it says
 /// what happened and how to handle it.
-#[track_caller]
+#[inline]
 fn not_closed(request: Request) -> Request {
     if request.is_closed() {
-        panic!("acquire of a closed semaphore: await `.or_closed()` on the acquire to get `Err(Closed)`");
+        refused_plainly();
     }
     request
+}
+
+#[cold]
+#[inline(never)]
+fn refused_plainly() -> ! {
+    panic!("acquire of a closed semaphore: await `.or_closed()` on the acquire to get `Err(Closed)`");
 }
 
 impl<'a> SemaphoreAcquire<'a> {
