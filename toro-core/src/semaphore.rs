@@ -828,7 +828,9 @@ fn not_closed(request: Request) -> Request {
 #[cold]
 #[inline(never)]
 fn refused_plainly() -> ! {
-    panic!("acquire of a closed semaphore: await `.or_closed()` on the acquire to get `Err(Closed)`");
+    panic!(
+        "acquire of a closed semaphore: await `.or_closed()` on the acquire to get `Err(Closed)`"
+    );
 }
 
 impl<'a> SemaphoreAcquire<'a> {
