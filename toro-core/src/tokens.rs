@@ -353,7 +353,9 @@ impl TokenPool {
     /// Notes that a guard of `n` tokens was given up with `forget()`.
     #[inline]
     pub(crate) fn forget(&self, n: usize) {
-        self.forgotten.fetch_add(n, Ordering::Relaxed);
+        // Release: what the holder wrote under the forgotten guard happens before whoever
+        // gives these tokens back (and so before the next holder).
+        self.forgotten.fetch_add(n, Ordering::Release);
     }
 
     /// A manual `release()`: gives back `n` tokens, but only tokens whose guards were
@@ -364,10 +366,12 @@ impl TokenPool {
             if f < n {
                 return Err(());
             }
+            // Acquire: pairs with `forget`'s Release (the holder's writes are seen by
+            // the holder this release lets in).
             match self.forgotten.compare_exchange_weak(
                 f,
                 f - n,
-                Ordering::Relaxed,
+                Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => break,

@@ -907,6 +907,32 @@ fn manual_release_races_live_guard_drop() {
     });
 }
 
+/// A guard forgotten on one thread after a write, its token released by hand on another
+/// thread, and the data read by the next holder: the write happens before the read (the
+/// forget publishes it, the manual release acquires it).
+#[test]
+fn data_forget_then_release_on_another_thread() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::with_value(0usize));
+        let holder = {
+            let lock = lock.clone();
+            thread::spawn(move || {
+                let mut guard = lock.try_acquire().unwrap();
+                *guard = 1;
+                guard.forget();
+            })
+        };
+        // Spins until the holder has forgotten its guard: only then is a release taken.
+        while lock.release().is_err() {
+            thread::yield_now();
+        }
+        let guard = lock.try_acquire().expect("released");
+        assert_eq!(*guard, 1, "the forgotten holder's write is not seen");
+        drop(guard);
+        holder.join().unwrap();
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Semaphore::close
 // ---------------------------------------------------------------------------------------
