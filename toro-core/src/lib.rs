@@ -31,7 +31,8 @@
 //! });
 //! ```
 
-// `unsafe` lives in `cell.rs` alone (the data under `Lock<T>` and `RwLock<T>`).
+// `unsafe` lives in `cell.rs` (the data under `Lock<T>` and `RwLock<T>`) and `node.rs` (a
+// waiter's grant and waker, passed without the mutex) alone.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -43,6 +44,7 @@ pub mod deadline;
 mod error;
 mod event;
 mod lock;
+mod node;
 pub mod queue;
 pub mod rt;
 mod rwlock;

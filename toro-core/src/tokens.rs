@@ -298,9 +298,9 @@ impl TokenPool {
                         held: take,
                         closed: false,
                     };
-                    let key = lines.acquirers.push_back(request);
+                    let ticket = lines.acquirers.push_back(request);
                     drop(lines);
-                    return StageOf::Waiting(Waiter::queued(owner, key));
+                    return StageOf::Waiting(Waiter::queued(owner, ticket));
                 }
                 Err(actual) => s = actual,
             }

@@ -934,6 +934,128 @@ fn data_forget_then_release_on_another_thread() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Waiter nodes (src/node.rs): a grant and a waker pass between a waiter and its line
+// without the mutex. Each model races one transition of the node's state.
+// ---------------------------------------------------------------------------------------
+
+/// A waker that raises a flag when woken.
+struct Flag(loom::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+fn flag() -> (std::sync::Arc<Flag>, std::task::Waker) {
+    let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+    let waker = std::task::Waker::from(flag.clone());
+    (flag, waker)
+}
+
+/// Polls `future` with `waker` once.
+fn poll_with<F: std::future::Future + Unpin>(
+    future: &mut F,
+    waker: &std::task::Waker,
+) -> std::task::Poll<F::Output> {
+    std::pin::Pin::new(future).poll(&mut std::task::Context::from_waker(waker))
+}
+
+/// A waiter re-polled with a new waker while a release grants it: it completes at that
+/// poll, or the grant wakes the new waker (never only the old one).
+#[test]
+fn node_waker_replaced_races_grant() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let mut waiter = sem.acquire();
+        let (first, first_waker) = flag();
+        assert!(poll_with(&mut waiter, &first_waker).is_pending());
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let (second, second_waker) = flag();
+        let guard = match poll_with(&mut waiter, &second_waker) {
+            std::task::Poll::Ready(guard) => guard,
+            std::task::Poll::Pending => {
+                // Not granted at that poll: the grant must wake the waker stored by it.
+                while !second.0.load(SeqCst) {
+                    thread::yield_now();
+                }
+                match poll_with(&mut waiter, &second_waker) {
+                    std::task::Poll::Ready(guard) => guard,
+                    std::task::Poll::Pending => panic!("woken but not granted"),
+                }
+            }
+        };
+        releaser.join().unwrap();
+        let _ = first.0.load(SeqCst);
+        assert_eq!(sem.counter(), 0, "the token is held by the waiter's guard");
+        drop(guard);
+        assert_eq!(sem.counter(), 1);
+    });
+}
+
+/// A queue getter whose deadline passes while a put hands it an item: the item is either
+/// taken by the getter (the grant came first) or stays in the queue; never lost.
+#[test]
+fn node_give_up_races_item_hand_off() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let handle = expired();
+        let getter = queue.get().deadline_on(&handle, Duration::ZERO);
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(7).unwrap())
+        };
+        let got = block_on(getter);
+        putter.join().unwrap();
+        match got {
+            Ok(item) => {
+                assert_eq!(item, 7);
+                assert_eq!(queue.qsize(), 0);
+            }
+            Err(_) => assert_eq!(queue.get_nowait(), Ok(7), "the item was lost"),
+        }
+    });
+}
+
+/// A stream's getter stores its waker outside the queue's mutex while a put on another
+/// thread hands it an item: the stream yields the item, woken or at once.
+#[test]
+fn node_stream_getter_races_put() {
+    use futures_core::Stream;
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let mut stream = queue.stream();
+        let (woken, waker) = flag();
+        let first =
+            std::pin::Pin::new(&mut stream).poll_next(&mut std::task::Context::from_waker(&waker));
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(5).unwrap())
+        };
+        let item = match first {
+            std::task::Poll::Ready(item) => item,
+            std::task::Poll::Pending => loop {
+                let next = std::pin::Pin::new(&mut stream)
+                    .poll_next(&mut std::task::Context::from_waker(&waker));
+                if let std::task::Poll::Ready(item) = next {
+                    break item;
+                }
+                while !woken.0.load(SeqCst) {
+                    thread::yield_now();
+                }
+            },
+        };
+        putter.join().unwrap();
+        assert_eq!(item, Some(5));
+        drop(stream);
+        assert_eq!(queue.qsize(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // Semaphore::close
 // ---------------------------------------------------------------------------------------
 
