@@ -8,7 +8,10 @@
 //! suite. Tests poll by hand; the clocks are scripted, nothing depends on timing.
 //!
 //! Sections: wakers and values on `Event`, `Condition` and `AsyncResult`; deadlines and
-//! loop handles; then queues, locks and semaphores (added by their owners).
+//! loop handles; every wait of the locks and semaphores (and `JoinableQueue::join`), and
+//! the data of a `Lock<T>`; then every queue's waits and its items' `Drop`, `Debug` and
+//! `Ord`, streams and sinks. The waker tests shared by all waits are written once
+//! ([`waker_callbacks!`], [`queue_callbacks!`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -18,8 +21,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use toro::{
-    AsyncResult, Clock, Condition, DeadlineExt, Event, Lock, LoopHandle, RwLock, Semaphore, Sleep,
-    Timeout,
+    AsyncResult, BoundedSemaphore, Clock, Condition, DeadlineExt, Event, JoinableQueue, LifoQueue,
+    Lock, LoopHandle, PriorityQueue, Queue, RwLock, Semaphore, Shutdown, Sleep, Timeout,
+    TooManyReleases, TooManyTaskDone,
 };
 
 mod support;
@@ -838,10 +842,9 @@ fn timed_wait_in_a_destructor_during_a_panic_inside_tokio() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Queues (Ord, Debug, Drop of items), locks and semaphores: added by their owners.
-
-// ---------------------------------------------------------------------------------------
-// Locks and semaphores: wakers, and the data of a `Lock<T>`.
+// Every wait of the locks, semaphores and queues: wakers whose `Drop` or `clone` calls
+// back into the primitive (one module per wait, from `waker_callbacks!`), and wakers
+// whose `wake` panics.
 
 /// A waker whose `clone` runs `hook` first (its wake and drop do nothing).
 fn clone_hook_waker(hook: impl Fn() + Send + Sync + 'static) -> Waker {
@@ -860,52 +863,362 @@ fn clone_hook_waker(hook: impl Fn() + Send + Sync + 'static) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(data as *const Hook as *const (), &VTABLE)) }
 }
 
+/// What a re-entering waker saw: the primitive's `Debug` at each call of its hook.
+/// `Debug` of every primitive takes its mutex, so a hook run under it would deadlock.
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// A waker whose `Drop` formats `primitive`, recording what it saw.
+fn debug_on_drop_waker<P>(primitive: &Arc<P>) -> (Waker, Seen)
+where
+    P: std::fmt::Debug + Send + Sync + 'static,
+{
+    let (inside, seen) = (Arc::clone(primitive), Seen::default());
+    let record = seen.clone();
+    let (waker, _) = drop_hook_waker(move || record.lock().unwrap().push(format!("{inside:?}")));
+    (waker, seen)
+}
+
+/// A waker whose `clone` formats `primitive`, recording what it saw.
+fn debug_on_clone_waker<P>(primitive: &Arc<P>) -> (Waker, Seen)
+where
+    P: std::fmt::Debug + Send + Sync + 'static,
+{
+    let (inside, seen) = (Arc::clone(primitive), Seen::default());
+    let record = seen.clone();
+    let waker = clone_hook_waker(move || record.lock().unwrap().push(format!("{inside:?}")));
+    (waker, seen)
+}
+
+/// The message of a waker that panics when woken.
+const WAKE_PANICS: &str = "this waker panics when woken";
+
+/// A probe whose wake-up panics with [`WAKE_PANICS`].
+fn panicking_probe() -> Probe {
+    Probe::hooked(|| panic!("{WAKE_PANICS}"))
+}
+
+/// The waker tests every wait gets, in a module named after the wait. `$p` names the
+/// primitive (an `Arc`) in the expressions: `new` makes it with the `wait` blocked,
+/// `release` lets the oldest waiter in, `granted` checks what a wait finished with (then
+/// drops it), and `settled` checks the state once every wait is gone.
+macro_rules! waker_callbacks {
+    ($(
+        $name:ident: |$p:ident| {
+            new: $new:expr,
+            wait: $wait:expr,
+            release: $release:expr,
+            granted: |$out:pat_param| $granted:expr,
+            settled: $settled:expr $(,)?
+        }
+    )*) => {$(
+        mod $name {
+            use super::*;
+
+            /// A second poll with another task's waker replaces the stored one, which is
+            /// dropped after the mutex is released: its drop sees the wait still in line,
+            /// and the release wakes the new waker.
+            #[test]
+            fn replaced_waker_whose_drop_calls_back() {
+                watchdog(|| {
+                    let $p = Arc::new($new);
+                    let (old, seen) = debug_on_drop_waker(&$p);
+                    let task = Probe::new();
+                    let mut wait = $wait;
+                    assert!(poll_by(&mut wait, &old).is_pending());
+                    drop(old); // toro holds the last clone
+                    task.pending(&mut wait);
+                    assert_eq!(
+                        *seen.lock().unwrap(),
+                        [format!("{:?}", $p)],
+                        "dropped once, with the wait still in line"
+                    );
+                    $release;
+                    assert_eq!(task.wakes(), 1, "the new waker was woken");
+                    {
+                        let $out = task.ready(&mut wait);
+                        $granted;
+                    }
+                    drop(wait);
+                    $settled;
+                });
+            }
+
+            /// A wait dropped in line drops its stored waker after leaving the line and
+            /// releasing the mutex: the waker's drop sees it gone, and the release goes
+            /// to the waiter behind it.
+            #[test]
+            fn dropped_wait_whose_waker_drop_calls_back() {
+                watchdog(|| {
+                    let $p = Arc::new($new);
+                    let (waker, seen) = debug_on_drop_waker(&$p);
+                    let next = Probe::new();
+                    let mut leaving = $wait;
+                    let mut staying = $wait;
+                    assert!(poll_by(&mut leaving, &waker).is_pending());
+                    next.pending(&mut staying);
+                    drop(waker);
+                    drop(leaving);
+                    assert_eq!(
+                        *seen.lock().unwrap(),
+                        [format!("{:?}", $p)],
+                        "dropped once, after the wait left the line"
+                    );
+                    $release;
+                    assert_eq!(next.wakes(), 1, "the waiter left in line was let in");
+                    {
+                        let $out = next.ready(&mut staying);
+                        $granted;
+                    }
+                    drop(staying);
+                    $settled;
+                });
+            }
+
+            /// A waker whose `clone` calls back: toro clones it to store it with no
+            /// mutex held, and only once for a task that polls again.
+            #[test]
+            fn waker_whose_clone_calls_back() {
+                watchdog(|| {
+                    let $p = Arc::new($new);
+                    let (waker, seen) = debug_on_clone_waker(&$p);
+                    let mut wait = $wait;
+                    assert!(poll_by(&mut wait, &waker).is_pending());
+                    assert!(poll_by(&mut wait, &waker).is_pending());
+                    assert_eq!(
+                        *seen.lock().unwrap(),
+                        [format!("{:?}", $p)],
+                        "cloned once, with the wait in line"
+                    );
+                    $release;
+                    {
+                        let $out = Probe::new().ready(&mut wait);
+                        $granted;
+                    }
+                    drop(wait);
+                    $settled;
+                });
+            }
+        }
+    )*};
+}
+
+/// `Debug` of a token primitive, once nobody waits and nothing is held.
+const LOCK_FREE: &str = "Lock { locked: false, waiters: 0, data: () }";
+const RWLOCK_FREE: &str = "RwLock { max_readers: 2, counter: 2, waiters: 0, data: () }";
+
+// Each primitive is blocked by a guard given up with `forget()`, and a manual release
+// gives that token back to the oldest waiter.
+waker_callbacks! {
+    lock: |p| {
+        new: {
+            let lock = Lock::new();
+            lock.try_acquire().unwrap().forget();
+            lock
+        },
+        wait: p.acquire(),
+        release: p.release().unwrap(),
+        granted: |_guard| assert!(p.locked()),
+        settled: assert_eq!(format!("{p:?}"), LOCK_FREE),
+    }
+    rwlock_read: |p| {
+        new: {
+            let rw = RwLock::new(2);
+            rw.try_acquire_write().unwrap().forget();
+            rw
+        },
+        wait: p.acquire_read(),
+        release: p.release_write().unwrap(),
+        granted: |_reader| assert!(p.try_acquire_write().is_none()),
+        settled: assert_eq!(format!("{p:?}"), RWLOCK_FREE),
+    }
+    rwlock_write: |p| {
+        new: {
+            let rw = RwLock::new(2);
+            rw.try_acquire_read().unwrap().forget();
+            rw
+        },
+        // The first writer takes the free token at the call and waits for the other.
+        wait: p.acquire_write(),
+        release: p.release_read().unwrap(),
+        granted: |_writer| assert!(p.try_acquire_read().is_none()),
+        settled: assert_eq!(format!("{p:?}"), RWLOCK_FREE),
+    }
+    semaphore: |p| {
+        new: {
+            let sem = Semaphore::new(1);
+            sem.try_acquire().unwrap().forget();
+            sem
+        },
+        wait: p.acquire(),
+        release: p.release(),
+        granted: |guard| assert_eq!((guard.tokens(), p.counter()), (1, 0)),
+        settled: assert_eq!(
+            format!("{p:?}"),
+            "Semaphore { counter: 1, waiters: 0, watchers: 0, closed: false }"
+        ),
+    }
+    semaphore_wait: |p| {
+        new: Semaphore::new(0),
+        wait: p.wait(),
+        release: p.release(),
+        granted: |()| assert_eq!(p.counter(), 1, "the wait took nothing"),
+        settled: assert_eq!(
+            format!("{p:?}"),
+            "Semaphore { counter: 1, waiters: 0, watchers: 0, closed: false }"
+        ),
+    }
+    bounded_semaphore: |p| {
+        new: {
+            let sem = BoundedSemaphore::new(1);
+            sem.try_acquire().unwrap().forget();
+            sem
+        },
+        wait: p.acquire(),
+        release: p.release().unwrap(),
+        granted: |guard| assert_eq!((guard.tokens(), p.counter()), (1, 0)),
+        settled: {
+            assert_eq!(
+                format!("{p:?}"),
+                "BoundedSemaphore { counter: 1, waiters: 0, watchers: 0, closed: false }"
+            );
+            assert_eq!(p.release(), Err(TooManyReleases), "nothing left to release");
+        },
+    }
+    joinable_queue_join: |p| {
+        new: JoinableQueue::with_items(0, [1u32]),
+        wait: p.join(),
+        release: p.task_done().unwrap(),
+        granted: |()| assert_eq!(p.unfinished_tasks(), 0),
+        settled: assert!(format!("{p:?}").contains("getters: 0, putters: 0, tasks: 0")),
+    }
+}
+
 #[test]
-fn lock_waiter_whose_waker_clone_calls_back_into_the_lock() {
+fn lock_release_to_a_panicking_waker_hands_the_lock_on_and_loses_nothing() {
     watchdog(|| {
-        let lock = Arc::new(Lock::new());
-        let inside = lock.clone();
-        let clones = Arc::new(AtomicUsize::new(0));
-        let counted = clones.clone();
-        // `Debug` of a lock takes its mutex (to count the waiters).
-        let waker = clone_hook_waker(move || {
-            let _ = format!("{inside:?}");
-            counted.fetch_add(1, SeqCst);
-        });
-        let held = lock.try_acquire().unwrap();
-        let mut wait = lock.acquire();
-        assert!(poll_by(&mut wait, &waker).is_pending());
-        assert!(clones.load(SeqCst) >= 1, "the waker was stored");
-        drop(held);
-        assert!(support::poll(&mut wait).is_ready());
+        let lock = Lock::with_value(0);
+        let holder = lock.try_acquire().unwrap();
+        let (panics, next) = (panicking_probe(), Probe::new());
+        let mut first = lock.acquire();
+        let mut second = lock.acquire();
+        panics.pending(&mut first);
+        next.pending(&mut second);
+        // The hand-off comes before the wake-up: the panic reaches the holder's drop, and
+        // the lock belongs to the first waiter.
+        assert_eq!(panic_message(move || drop(holder)), WAKE_PANICS);
+        assert!(lock.locked());
+        assert_eq!(next.wakes(), 0, "the lock went to the first in line");
+        *panics.ready(&mut first) += 1;
+        assert_eq!(next.wakes(), 1, "the first's guard handed the lock on");
+        assert_eq!(*next.ready(&mut second), 1);
+        assert_eq!(
+            format!("{lock:?}"),
+            "Lock { locked: false, waiters: 0, data: 1 }"
+        );
     });
 }
 
 #[test]
-fn semaphore_replaced_and_dropped_wakers_whose_drop_calls_back() {
+fn rwlock_hand_off_to_a_panicking_writer_loses_no_token() {
     watchdog(|| {
-        let sem = Arc::new(Semaphore::new(0));
-        let dropped = Arc::new(AtomicUsize::new(0));
-        let hook = |sem: &Arc<Semaphore>, dropped: &Arc<AtomicUsize>| {
-            let (inside, counted) = (sem.clone(), dropped.clone());
-            drop_hook_waker(move || {
-                let _ = format!("{inside:?}"); // takes the semaphore's mutex
-                counted.fetch_add(1, SeqCst);
-            })
-            .0
-        };
-        // Replaced: the second poll stores another task's waker.
-        let mut first = sem.acquire();
-        assert!(poll_by(&mut first, &hook(&sem, &dropped)).is_pending());
-        assert!(support::poll(&mut first).is_pending());
-        assert_eq!(dropped.load(SeqCst), 1);
-        // Dropped with its wait.
-        let mut second = sem.acquire();
-        assert!(poll_by(&mut second, &hook(&sem, &dropped)).is_pending());
-        drop(second);
-        assert_eq!(dropped.load(SeqCst), 2);
-        sem.release();
-        assert!(support::poll(&mut first).is_ready());
+        let rw = RwLock::new(2);
+        let holder = rw.try_acquire_write().unwrap();
+        let (panics, r1, r2) = (panicking_probe(), Probe::new(), Probe::new());
+        let mut writer = rw.acquire_write();
+        let mut readers = [rw.acquire_read(), rw.acquire_read()];
+        panics.pending(&mut writer);
+        r1.pending(&mut readers[0]);
+        r2.pending(&mut readers[1]);
+        assert_eq!(panic_message(move || drop(holder)), WAKE_PANICS);
+        assert_eq!(
+            (r1.wakes(), r2.wakes()),
+            (0, 0),
+            "both tokens went to the writer"
+        );
+        drop(panics.ready(&mut writer));
+        assert_eq!(
+            (r1.wakes(), r2.wakes()),
+            (1, 1),
+            "its guard admitted both readers"
+        );
+        drop((r1.ready(&mut readers[0]), r2.ready(&mut readers[1])));
+        assert_eq!(format!("{rw:?}"), RWLOCK_FREE);
+    });
+}
+
+/// One guard of two tokens, dropped, serves two acquirers in one call: the first one's
+/// panicking wake-up costs the second neither its token nor its wake-up. Evaluates to
+/// the semaphore, both tokens back.
+macro_rules! release_two_past_a_panicking_waker {
+    ($sem:expr) => {{
+        let sem = $sem;
+        let both = sem.try_acquire_many(2).unwrap();
+        let (panics, other) = (panicking_probe(), Probe::new());
+        let mut waits = [sem.acquire(), sem.acquire()];
+        panics.pending(&mut waits[0]);
+        other.pending(&mut waits[1]);
+        assert_eq!(panic_message(move || drop(both)), WAKE_PANICS);
+        assert_eq!(other.wakes(), 1, "a lost wake-up");
+        assert_eq!(sem.counter(), 0, "both tokens were handed over");
+        let guards = [panics.ready(&mut waits[0]), other.ready(&mut waits[1])];
+        assert_eq!(
+            guards.iter().map(|g| g.tokens()).collect::<Vec<_>>(),
+            [1, 1]
+        );
+        drop(guards);
+        drop(waits);
+        assert_eq!(sem.counter(), 2);
+        sem
+    }};
+}
+
+#[test]
+fn semaphore_releases_two_tokens_past_a_panicking_waker() {
+    watchdog(|| drop(release_two_past_a_panicking_waker!(Semaphore::new(2))));
+}
+
+#[test]
+fn bounded_semaphore_releases_two_tokens_past_a_panicking_waker() {
+    watchdog(|| {
+        let sem = release_two_past_a_panicking_waker!(BoundedSemaphore::new(2));
+        assert_eq!(sem.release(), Err(TooManyReleases), "and none was gained");
+    });
+}
+
+#[test]
+fn semaphore_release_wakes_every_watcher_past_a_panicking_one() {
+    watchdog(|| {
+        let sem = Semaphore::new(0);
+        let (panics, other) = (panicking_probe(), Probe::new());
+        let mut waits = [sem.wait(), sem.wait()];
+        panics.pending(&mut waits[0]);
+        other.pending(&mut waits[1]);
+        assert_eq!(panic_message(|| sem.release()), WAKE_PANICS);
+        assert_eq!(other.wakes(), 1, "a lost wake-up");
+        assert_eq!(sem.counter(), 1, "the release went through");
+        panics.ready(&mut waits[0]);
+        other.ready(&mut waits[1]);
+        assert_eq!(
+            format!("{sem:?}"),
+            "Semaphore { counter: 1, waiters: 0, watchers: 0, closed: false }"
+        );
+    });
+}
+
+#[test]
+fn task_done_ends_every_join_past_a_panicking_joiner() {
+    watchdog(|| {
+        let q = JoinableQueue::with_items(0, [1]);
+        let (panics, other) = (panicking_probe(), Probe::new());
+        let mut joins = [q.join(), q.join()];
+        panics.pending(&mut joins[0]);
+        other.pending(&mut joins[1]);
+        assert_eq!(panic_message(|| q.task_done().unwrap()), WAKE_PANICS);
+        assert_eq!(other.wakes(), 1, "a lost wake-up");
+        assert_eq!(q.unfinished_tasks(), 0, "the task_done went through");
+        panics.ready(&mut joins[0]);
+        other.ready(&mut joins[1]);
+        assert_eq!(q.task_done(), Err(TooManyTaskDone));
     });
 }
 
@@ -977,5 +1290,407 @@ fn lock_holder_that_panics_hands_the_lock_on_with_its_data() {
         assert!(holder.join().is_err());
         assert_eq!(p.wakes(), 1, "the unwinding guard handed the lock on");
         assert_eq!(*p.ready(&mut waiter), [1, 2]);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Queues: wakers on every queue's get and put (`queue_callbacks!`, one module per queue),
+// and the items' `Drop`, `Debug` and (for the `PriorityQueue`) `Ord`.
+
+/// Code an item runs from its `Debug` or `Drop`.
+type ItemHook = Box<dyn Fn() + Send + Sync>;
+
+/// A queue item that runs user code: its `Debug` and `Drop` run the hooks it was made
+/// with. Ordered by `n` alone, so it goes in a `PriorityQueue` too.
+struct Nosy {
+    n: u32,
+    on_debug: Option<ItemHook>,
+    on_drop: Option<ItemHook>,
+}
+
+impl Nosy {
+    fn plain(n: u32) -> Self {
+        Nosy {
+            n,
+            on_debug: None,
+            on_drop: None,
+        }
+    }
+
+    fn on_debug(n: u32, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        Nosy {
+            n,
+            on_debug: Some(Box::new(hook)),
+            on_drop: None,
+        }
+    }
+
+    fn on_drop(n: u32, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        Nosy {
+            n,
+            on_debug: None,
+            on_drop: Some(Box::new(hook)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Nosy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(hook) = &self.on_debug {
+            hook();
+        }
+        write!(f, "Nosy({})", self.n)
+    }
+}
+
+impl Drop for Nosy {
+    fn drop(&mut self) {
+        if let Some(hook) = self.on_drop.take() {
+            hook();
+        }
+    }
+}
+
+impl PartialEq for Nosy {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n
+    }
+}
+
+impl Eq for Nosy {}
+
+impl PartialOrd for Nosy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Nosy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.n.cmp(&other.n)
+    }
+}
+
+/// The tests every queue gets, in a module named after it: the waker tests of its `get`
+/// and `put` (every item is 2, so that any discipline gives the same answers), a getter's
+/// and a putter's panicking wake-up, and its items' `Drop` and `Debug` calling back.
+/// `$debug` is the queue's `Debug` holding one item.
+macro_rules! queue_callbacks {
+    ($($name:ident: $Q:ident, $debug:literal;)*) => {$(
+        mod $name {
+            use super::*;
+
+            waker_callbacks! {
+                get: |p| {
+                    new: $Q::<u32>::new(1),
+                    wait: p.get(),
+                    release: p.put_nowait(2).unwrap(),
+                    // Handed straight to the getter: the buffer stays empty.
+                    granted: |item| assert_eq!((item, p.qsize()), (2, 0)),
+                    settled: assert!(format!("{p:?}").contains("qsize: 0, getters: 0, putters: 0")),
+                }
+                put: |p| {
+                    new: $Q::with_items(1, [2u32]),
+                    wait: p.put(2),
+                    release: assert_eq!(p.get_nowait(), Ok(2)),
+                    // Admitted into the slot the get freed.
+                    granted: |()| assert_eq!(p.qsize(), 1),
+                    settled: assert!(format!("{p:?}").contains("qsize: 1, getters: 0, putters: 0")),
+                }
+            }
+
+            /// An item is handed to the getter before its wake-up: the panic reaches the
+            /// putter, and the item is the getter's.
+            #[test]
+            fn put_to_a_panicking_getter_loses_no_item() {
+                watchdog(|| {
+                    let q = $Q::new(1);
+                    let (panics, other) = (panicking_probe(), Probe::new());
+                    let mut gets = [q.get(), q.get()];
+                    panics.pending(&mut gets[0]);
+                    other.pending(&mut gets[1]);
+                    assert_eq!(panic_message(|| q.put_nowait(1).unwrap()), WAKE_PANICS);
+                    assert_eq!((q.qsize(), other.wakes()), (0, 0), "handed to the first");
+                    q.put_nowait(2).unwrap();
+                    assert_eq!(other.wakes(), 1);
+                    assert_eq!(panics.ready(&mut gets[0]), 1);
+                    assert_eq!(other.ready(&mut gets[1]), 2);
+                    assert!(q.empty());
+                });
+            }
+
+            /// A shutdown ends every waiting getter and putter in one call: a panicking
+            /// wake-up costs the others theirs, and each putter gets its item back.
+            #[test]
+            fn shutdown_ends_every_wait_past_a_panicking_waker() {
+                watchdog(|| {
+                    let q = $Q::<u32>::new(1);
+                    let (panics, getter) = (panicking_probe(), Probe::new());
+                    let mut recvs = [q.recv(), q.recv()];
+                    panics.pending(&mut recvs[0]);
+                    getter.pending(&mut recvs[1]);
+                    assert_eq!(panic_message(|| q.shutdown()), WAKE_PANICS);
+                    assert_eq!(getter.wakes(), 1, "a lost wake-up");
+                    assert!(panics.ready(&mut recvs[0]).is_err());
+                    assert!(getter.ready(&mut recvs[1]).is_err());
+
+                    let q = $Q::with_items(1, [1u32]);
+                    let (panics, putter) = (panicking_probe(), Probe::new());
+                    let mut sends = [q.send(2), q.send(3)];
+                    panics.pending(&mut sends[0]);
+                    putter.pending(&mut sends[1]);
+                    assert_eq!(panic_message(|| q.shutdown()), WAKE_PANICS);
+                    assert_eq!(putter.wakes(), 1, "a lost wake-up");
+                    let back = |r: Result<(), Shutdown<u32>>| r.unwrap_err().into_inner();
+                    assert_eq!(back(panics.ready(&mut sends[0])), 2);
+                    assert_eq!(back(putter.ready(&mut sends[1])), 3);
+                    assert_eq!(q.shutdown_immediate(), [1], "nothing else entered");
+                });
+            }
+
+            /// A blocked putter dropped drops its item after leaving the line and
+            /// releasing the mutex: the item's `Drop` may use the queue.
+            #[test]
+            fn item_dropped_with_its_putter_calls_back() {
+                watchdog(|| {
+                    let q = Arc::new($Q::with_items(1, [Nosy::plain(1)]));
+                    let (inside, drops) = (Arc::downgrade(&q), Arc::new(AtomicUsize::new(0)));
+                    let counted = drops.clone();
+                    let mut putter = q.put(Nosy::on_drop(2, move || {
+                        let q = inside.upgrade().expect("the queue lives");
+                        assert!(format!("{q:?}").contains("qsize: 1, getters: 0, putters: 0"));
+                        assert_eq!(q.get_nowait().map(|item| item.n), Ok(1));
+                        q.put_nowait(Nosy::plain(3)).unwrap();
+                        counted.fetch_add(1, SeqCst);
+                    }));
+                    Probe::new().pending(&mut putter);
+                    drop(putter);
+                    assert_eq!(drops.load(SeqCst), 1, "dropped with its putter, once");
+                    assert_eq!(q.get_nowait().map(|item| item.n), Ok(3), "the drop's put");
+                    assert!(q.empty());
+                });
+            }
+
+            /// A blocked `put` refused by a shutdown panics when polled (its output is
+            /// `()`), dropping its item while unwinding, with no mutex held.
+            #[test]
+            fn item_of_a_put_refused_by_a_shutdown_calls_back() {
+                watchdog(|| {
+                    let q = Arc::new($Q::with_items(1, [Nosy::plain(1)]));
+                    let (inside, seen) = (Arc::downgrade(&q), Arc::new(Mutex::new(Vec::new())));
+                    let record = seen.clone();
+                    // No assertion in here: it runs while a panic unwinds.
+                    let mut putter = q.put(Nosy::on_drop(2, move || {
+                        let q = inside.upgrade().expect("the queue lives");
+                        record.lock().unwrap().push((q.is_shutdown(), q.qsize()));
+                    }));
+                    Probe::new().pending(&mut putter);
+                    q.shutdown();
+                    let message = panic_message(|| {
+                        let _ = support::poll(&mut putter);
+                    });
+                    assert!(message.starts_with("put on a shut-down queue"), "{message}");
+                    assert_eq!(*seen.lock().unwrap(), [(true, 1)]);
+                });
+            }
+
+            /// `Debug` of a queue shows its counts and runs no item's `Debug`.
+            #[test]
+            fn debug_runs_no_item_debug() {
+                watchdog(|| {
+                    let q = Arc::new($Q::<Nosy>::new(0));
+                    let (inside, calls) = (Arc::downgrade(&q), Arc::new(AtomicUsize::new(0)));
+                    let counted = calls.clone();
+                    q.put_nowait(Nosy::on_debug(1, move || {
+                        let _ = inside.upgrade().map(|q| q.qsize());
+                        counted.fetch_add(1, SeqCst);
+                    }))
+                    .unwrap();
+                    assert_eq!(format!("{q:?}"), $debug);
+                    assert_eq!(calls.load(SeqCst), 0);
+                    // Once out of the queue, the item's own `Debug` may read the queue.
+                    let item = q.get_nowait().unwrap();
+                    assert_eq!(format!("{item:?}"), "Nosy(1)");
+                    assert_eq!(calls.load(SeqCst), 1);
+                });
+            }
+        }
+    )*};
+}
+
+queue_callbacks! {
+    queue: Queue,
+        "Queue { maxsize: 0, qsize: 1, getters: 0, putters: 0, shutdown: false }";
+    lifo_queue: LifoQueue,
+        "LifoQueue { maxsize: 0, qsize: 1, getters: 0, putters: 0, shutdown: false }";
+    priority_queue: PriorityQueue,
+        "PriorityQueue { maxsize: 0, qsize: 1, getters: 0, putters: 0, shutdown: false }";
+    joinable_queue: JoinableQueue,
+        "JoinableQueue { maxsize: 0, qsize: 1, getters: 0, putters: 0, tasks: 1, shutdown: false }";
+}
+
+// PriorityQueue: the items' `Ord` runs under the queue's mutex.
+
+thread_local! {
+    static TOUCHY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Ordered by its number; its `cmp` panics while `TOUCHY` is set on this thread.
+#[derive(Debug, PartialEq, Eq)]
+struct Touchy(u32);
+
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if TOUCHY.with(|t| t.get()) {
+            panic!("Touchy::cmp");
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Runs `f` with every `Touchy::cmp` on this thread panicking; returns its panic message.
+fn with_touchy_ord(f: impl FnOnce()) -> String {
+    TOUCHY.with(|t| t.set(true));
+    let message = panic_message(f);
+    TOUCHY.with(|t| t.set(false));
+    message
+}
+
+/// What is left in a priority queue of `Touchy`, sorted: after an `Ord` panicked, the
+/// order the queue gives them in is unspecified (as for std's `BinaryHeap`), but every
+/// item is there.
+fn drain_touchy(q: &PriorityQueue<Touchy>) -> Vec<u32> {
+    let mut left: Vec<u32> = std::iter::from_fn(|| q.get_nowait().ok())
+        .map(|t| t.0)
+        .collect();
+    left.sort_unstable();
+    left
+}
+
+#[test]
+fn priority_queue_get_whose_ord_panics_loses_no_wake_up_and_no_item() {
+    watchdog(|| {
+        let q = PriorityQueue::with_items(1, [Touchy(2)]);
+        let probe = Probe::new();
+        let mut putter = q.put(Touchy(1));
+        probe.pending(&mut putter);
+        assert_eq!(with_touchy_ord(|| drop(q.get_nowait())), "Touchy::cmp");
+        // The putter it admitted was woken despite the panic, and no item was dropped.
+        assert_eq!(probe.wakes(), 1, "the admitted putter was woken");
+        probe.ready(&mut putter);
+        assert_eq!(drain_touchy(&q), [1, 2]);
+    });
+}
+
+#[test]
+fn priority_queue_item_given_back_whose_ord_panics_is_not_lost() {
+    watchdog(|| {
+        let q = PriorityQueue::with_items(0, [Touchy(1), Touchy(2)]);
+        let getter = q.get(); // holds 1, unreturned
+        assert_eq!(q.qsize(), 1);
+        // Dropped, it puts 1 back in its place: that runs `Ord`, which panics.
+        assert_eq!(with_touchy_ord(move || drop(getter)), "Touchy::cmp");
+        assert_eq!(q.qsize(), 2);
+        assert_eq!(drain_touchy(&q), [1, 2]);
+    });
+}
+
+#[test]
+fn priority_queue_ord_that_calls_back_panics_instead_of_deadlocking() {
+    use std::sync::OnceLock;
+    /// Its `cmp` reads the queue it is in.
+    struct Nosy(u32, Arc<OnceLock<Arc<PriorityQueue<Nosy>>>>);
+    impl PartialEq for Nosy {
+        fn eq(&self, o: &Self) -> bool {
+            self.0 == o.0
+        }
+    }
+    impl Eq for Nosy {}
+    impl PartialOrd for Nosy {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Nosy {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            if let Some(q) = self.1.get() {
+                let _ = q.qsize();
+            }
+            self.0.cmp(&o.0)
+        }
+    }
+    watchdog(|| {
+        let cell = Arc::new(OnceLock::new());
+        let q = Arc::new(PriorityQueue::new(0));
+        q.put_nowait(Nosy(2, Arc::clone(&cell))).unwrap();
+        cell.set(Arc::clone(&q)).ok().unwrap();
+        let message = panic_message(|| q.put_nowait(Nosy(1, Arc::clone(&cell))).unwrap());
+        assert_eq!(message, "PriorityQueue: Ord called back into the queue");
+        // The queue is still usable, both items in it. (The cycle through `cell` is
+        // leaked on purpose.)
+        assert_eq!(q.qsize(), 2);
+    });
+}
+
+// Streams and sinks.
+
+#[test]
+fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
+    use futures::{Sink, Stream};
+    use std::pin::Pin;
+    use std::task::Context;
+    watchdog(|| {
+        let q = Arc::new(Queue::<u32>::new(1));
+        let probe = Probe::new();
+        fn cx(waker: &Waker) -> Context<'_> {
+            Context::from_waker(waker)
+        }
+        let dropped = |seen: &Seen| seen.lock().unwrap().len();
+        // A stream's stored waker, replaced by a later poll's.
+        let mut stream = Arc::clone(&q).into_stream();
+        let (waker, seen) = debug_on_drop_waker(&q);
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut cx(&waker))
+            .is_pending());
+        drop(waker); // the queue holds the last clone
+        assert!(Pin::new(&mut stream)
+            .poll_next(&mut cx(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped(&seen), 1, "replaced");
+        // Dropped with the stream.
+        let mut other = q.stream();
+        let (waker, seen) = debug_on_drop_waker(&q);
+        assert!(Pin::new(&mut other).poll_next(&mut cx(&waker)).is_pending());
+        drop(waker);
+        drop(other);
+        assert_eq!(dropped(&seen), 1, "dropped with the stream");
+        // A sink's waiting item: its waker replaced, then dropped with the sink.
+        q.put_nowait(1).unwrap(); // to the first stream
+        q.put_nowait(2).unwrap(); // fills the queue
+        let mut sink = q.sink();
+        Pin::new(&mut sink).start_send(3).unwrap();
+        let (waker, seen) = debug_on_drop_waker(&q);
+        assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());
+        drop(waker);
+        assert!(Pin::new(&mut sink)
+            .poll_flush(&mut cx(probe.waker()))
+            .is_pending());
+        assert_eq!(dropped(&seen), 1, "replaced in the sink");
+        let (waker, seen) = debug_on_drop_waker(&q);
+        assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());
+        drop(waker);
+        drop(sink);
+        assert_eq!(dropped(&seen), 1, "dropped with the sink");
+        assert_eq!(
+            Pin::new(&mut stream).poll_next(&mut cx(probe.waker())),
+            Poll::Ready(Some(1))
+        );
+        assert_eq!(q.get_nowait(), Ok(2), "the sink's item never entered");
     });
 }

@@ -558,10 +558,10 @@ impl PoolModel {
                 )
             }
             PoolKind::Semaphore(_) => {
-                format!("Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}")
+                format!("Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers}, closed: false }}")
             }
             PoolKind::Bounded(_) => format!(
-                "BoundedSemaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers} }}"
+                "BoundedSemaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers}, closed: false }}"
             ),
             PoolKind::RwLock(n) => {
                 // `Debug` shows the data if it can take a read token at once.

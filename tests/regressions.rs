@@ -15,6 +15,7 @@
 //! deadlines have all passed, so nothing depends on timing; the threaded ones only check
 //! what was delivered, never how fast.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::task::Poll;
 use std::thread;
@@ -38,6 +39,19 @@ fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static)
     });
     rx.recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| panic!("{what}: still running after 30 s (a lost wake-up?)"))
+}
+
+/// Runs `f`, which must panic, and returns its panic message.
+#[track_caller]
+fn panic_message(f: impl FnOnce()) -> String {
+    let panic = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => panic
+            .downcast::<&'static str>()
+            .map(|message| message.to_string())
+            .unwrap_or_default(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -849,4 +863,114 @@ fn errors_debug_reads_well() {
     assert_eq!(format!("{again:?}"), "AlreadySet(..)");
     assert_eq!(format!("{:?}", toro::NotLocked), "NotLocked");
     assert_eq!(format!("{:?}", TooManyReleases), "TooManyReleases");
+}
+
+/// The most tokens a token pool holds; every limit message names it.
+const LIMIT: usize = usize::MAX / 2;
+
+#[test]
+fn rwlock_over_the_token_limit_names_the_type_and_the_limit() {
+    const MESSAGE: &str = "RwLock: max_readers exceeds the limit of usize::MAX / 2 tokens";
+    assert_eq!(panic_message(|| drop(RwLock::new(usize::MAX))), MESSAGE);
+    assert_eq!(panic_message(|| drop(RwLock::new(LIMIT + 1))), MESSAGE);
+    assert_eq!(
+        panic_message(|| drop(RwLock::with_value(7, usize::MAX))),
+        MESSAGE
+    );
+    let at_the_limit = RwLock::new(LIMIT);
+    assert_eq!(at_the_limit.max_readers(), LIMIT);
+    assert!(
+        at_the_limit.try_acquire_write().is_some(),
+        "a writer takes them all"
+    );
+}
+
+#[test]
+fn semaphores_over_the_token_limit_name_the_type_and_the_limit() {
+    assert_eq!(
+        panic_message(|| drop(BoundedSemaphore::new(usize::MAX))),
+        "BoundedSemaphore::new exceeds the limit of usize::MAX / 2 tokens"
+    );
+    assert_eq!(
+        panic_message(|| drop(BoundedSemaphore::new(LIMIT + 1))),
+        "BoundedSemaphore::new exceeds the limit of usize::MAX / 2 tokens"
+    );
+    assert_eq!(
+        panic_message(|| drop(Semaphore::new(usize::MAX))),
+        "Semaphore::new exceeds the limit of usize::MAX / 2 tokens"
+    );
+    assert_eq!(BoundedSemaphore::new(LIMIT).counter(), LIMIT);
+    assert_eq!(Semaphore::new(LIMIT).counter(), LIMIT);
+}
+
+#[test]
+fn semaphore_release_past_the_token_limit_panics_and_changes_nothing() {
+    let sem = Semaphore::new(LIMIT - 1);
+    sem.release(); // up to the limit: fine
+    assert_eq!(
+        panic_message(|| sem.release()),
+        "Semaphore::release: the counter would exceed usize::MAX / 2"
+    );
+    assert_eq!(sem.counter(), LIMIT);
+    assert!(
+        sem.try_acquire_many(LIMIT).is_some(),
+        "every token still there"
+    );
+}
+
+#[test]
+fn semaphore_acquire_many_over_the_token_limit_panics_at_the_call() {
+    let sem = Semaphore::new(1);
+    for n in [LIMIT + 1, usize::MAX] {
+        // No poll: the call itself panics, before any future exists.
+        assert_eq!(
+            panic_message(|| drop(sem.acquire_many(n))),
+            format!(
+                "Semaphore::acquire_many: {n} tokens asked, more than a semaphore can hold \
+                 (usize::MAX / 2); it would wait forever"
+            )
+        );
+    }
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { counter: 1, waiters: 0, watchers: 0, closed: false }",
+        "nothing taken, nobody in line"
+    );
+    let full = Semaphore::new(LIMIT);
+    let mut all = full.acquire_many(LIMIT);
+    assert_eq!(
+        Probe::new().ready(&mut all).tokens(),
+        LIMIT,
+        "the limit itself is fine"
+    );
+}
+
+/// A `BoundedSemaphore` can never hold more than its initial value: asking for more panics
+/// at the call (plain `Semaphore` waits for releases that may come).
+#[test]
+fn bounded_semaphore_acquire_many_above_its_bound_panics_at_the_call() {
+    let sem = BoundedSemaphore::new(2);
+    assert_eq!(
+        panic_message(|| drop(sem.acquire_many(3))),
+        "BoundedSemaphore::acquire_many: 3 tokens asked of a semaphore of 2; it would wait forever"
+    );
+    assert_eq!(
+        panic_message(|| drop(sem.acquire_many(usize::MAX))),
+        format!(
+            "BoundedSemaphore::acquire_many: {} tokens asked of a semaphore of 2; it would \
+             wait forever",
+            usize::MAX
+        )
+    );
+    assert_eq!(
+        format!("{sem:?}"),
+        "BoundedSemaphore { counter: 2, waiters: 0, watchers: 0, closed: false }",
+        "nothing taken, nobody in line"
+    );
+    let mut both = sem.acquire_many(2);
+    assert_eq!(
+        Probe::new().ready(&mut both).tokens(),
+        2,
+        "the bound itself is fine"
+    );
 }

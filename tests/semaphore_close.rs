@@ -142,3 +142,70 @@ fn close_twice_is_harmless() {
     assert!(sem.is_closed());
     assert_eq!(sem.counter(), 1);
 }
+
+/// `Debug` shows the close beside the counter and the lines: the refused acquirer has
+/// left the line, the `wait()`er is still in it.
+#[test]
+fn debug_shows_that_the_semaphore_is_closed() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let p = Probe::new();
+    let mut acquirer = sem.acquire().or_closed();
+    let mut watcher = sem.wait();
+    p.pending(&mut acquirer);
+    p.pending(&mut watcher);
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { counter: 0, waiters: 1, watchers: 1, closed: false }"
+    );
+    sem.close();
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { counter: 0, waiters: 0, watchers: 1, closed: true }"
+    );
+    assert_eq!(p.ready(&mut acquirer).unwrap_err(), Closed);
+    drop(held);
+    p.ready(&mut watcher);
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { counter: 1, waiters: 0, watchers: 0, closed: true }"
+    );
+
+    let bounded = BoundedSemaphore::new(2);
+    assert_eq!(
+        format!("{bounded:?}"),
+        "BoundedSemaphore { counter: 2, waiters: 0, watchers: 0, closed: false }"
+    );
+    bounded.close();
+    assert_eq!(
+        format!("{bounded:?}"),
+        "BoundedSemaphore { counter: 2, waiters: 0, watchers: 0, closed: true }"
+    );
+}
+
+/// `close` does not end a `wait()`: with no guard out and no token free it waits on, to
+/// its deadline, and a `release` still ends it.
+#[test]
+fn close_does_not_end_a_wait() {
+    let sem = Semaphore::new(0);
+    let p = Probe::new();
+    let mut watcher = sem.wait();
+    p.pending(&mut watcher);
+    sem.close();
+    assert_eq!(p.wakes(), 0);
+    p.pending(&mut watcher);
+    let timed = sem.wait().deadline_on(&expired_clock(), Duration::ZERO);
+    assert!(
+        toro::block_on(timed).is_err(),
+        "nothing to wait for: the deadline ends it"
+    );
+    assert!(sem.try_acquire().is_none() && sem.is_closed());
+    sem.release();
+    assert_eq!(p.wakes(), 1);
+    p.ready(&mut watcher);
+    assert_eq!(sem.counter(), 1);
+    assert!(
+        sem.try_acquire().is_none(),
+        "closed: still refused with a token free"
+    );
+}

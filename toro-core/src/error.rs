@@ -68,8 +68,13 @@ impl<T> Timeout<T> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct NotLocked;
 
-/// A [`BoundedSemaphore`](crate::BoundedSemaphore) released past its initial value:
-/// toro's `ValueError('Semaphore released too many times')`.
+/// A [`BoundedSemaphore::release`](crate::BoundedSemaphore::release) with no forgotten
+/// token to give back: toro's `ValueError('Semaphore released too many times')`.
+///
+/// A bounded semaphore's manual release gives back only a token whose guard was given up
+/// with `forget()` and not released yet. Every other release is refused, nothing changing:
+/// with the counter at its initial value (toro's case), and also below it while live
+/// guards hold the missing tokens (they give them back when dropped).
 ///
 /// # Examples
 ///
@@ -77,6 +82,12 @@ pub struct NotLocked;
 /// let sem = toro_core::BoundedSemaphore::new(1);
 /// let err = sem.release().unwrap_err();
 /// assert_eq!(err.to_string(), "Semaphore released too many times");
+///
+/// let guard = sem.try_acquire().unwrap();
+/// assert!(sem.release().is_err()); // the guard's token is not released for it
+/// guard.forget();
+/// assert!(sem.release().is_ok()); // a forgotten token is
+/// assert_eq!(sem.counter(), 1);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TooManyReleases;

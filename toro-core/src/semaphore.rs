@@ -90,6 +90,9 @@ impl Semaphore {
 
     /// Takes a token if one is free, without waiting.
     ///
+    /// `None` also on a [closed](Self::close) semaphore, even with tokens free:
+    /// [`is_closed`](Self::is_closed) tells the two apart.
+    ///
     /// # Examples
     ///
     /// ```
@@ -107,6 +110,13 @@ impl Semaphore {
     ///
     /// Eager: the token is taken, or the place in line held, when `acquire()` is called,
     /// before the future is first polled.
+    ///
+    /// # Panics
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before the token is granted, saying so; use
+    /// [`.or_closed()`](SemaphoreAcquire::or_closed) to get `Err(Closed)` instead. The
+    /// call itself does not panic.
     ///
     /// # Cancel safety
     ///
@@ -130,6 +140,9 @@ impl Semaphore {
 
     /// Takes `n` tokens at once if they are free and nobody waits, without waiting.
     ///
+    /// `None` also on a [closed](Self::close) semaphore (except for `n == 0`, which is
+    /// always granted); [`is_closed`](Self::is_closed) tells the cases apart.
+    ///
     /// # Examples
     ///
     /// ```
@@ -149,12 +162,16 @@ impl Semaphore {
     /// (up to `n`) and waits for the rest; nobody behind it is served first, so a large
     /// request is not starved by small ones. The guard gives all `n` back.
     ///
-    /// A request for zero tokens completes at the call.
+    /// A request for zero tokens completes at the call (even on a closed semaphore).
     ///
     /// # Panics
     ///
-    /// If `n` exceeds `usize::MAX / 2`, the most a semaphore can hold: it would wait
-    /// forever.
+    /// At the call, if `n` exceeds `usize::MAX / 2`, the most a semaphore can hold: it
+    /// would wait forever.
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before all `n` tokens are granted (the tokens it was handed so far go back); use
+    /// [`.or_closed()`](SemaphoreAcquire::or_closed) to get `Err(Closed)` instead.
     ///
     /// # Cancel safety
     ///
@@ -187,7 +204,7 @@ impl Semaphore {
     }
 
     /// [`try_acquire`](Self::try_acquire) for a semaphore in an `Arc`: the guard keeps the
-    /// `Arc` and borrows nothing.
+    /// `Arc` and borrows nothing. `None` also on a [closed](Self::close) semaphore.
     ///
     /// # Examples
     ///
@@ -207,6 +224,12 @@ impl Semaphore {
     /// [`acquire`](Self::acquire) for a semaphore in an `Arc`: the future and its guard
     /// are `'static`, so a permit can move into a spawned task and is given back when the
     /// task ends, however it ends.
+    ///
+    /// # Panics
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before the token is granted; use
+    /// [`.or_closed()`](OwnedSemaphoreAcquire::or_closed) to get `Err(Closed)` instead.
     ///
     /// # Cancel safety
     ///
@@ -264,8 +287,11 @@ impl Semaphore {
     ///
     /// A refused acquire awaited through [`or_closed`](SemaphoreAcquire::or_closed)
     /// resolves to `Err(Closed)`; awaited plainly (its output is a guard) it panics, saying
-    /// so, rather than wait for ever. `try_acquire*` return `None`. Not in toro, which had
-    /// no way to end its waiters.
+    /// so, rather than wait for ever. `try_acquire*` return `None` (check
+    /// [`is_closed`](Self::is_closed) to tell that from "no token free"). A
+    /// [`wait`](Self::wait) is not ended by `close`: it still completes once a token is
+    /// free. Closing twice does nothing more. Not in toro, which had no way to end its
+    /// waiters.
     ///
     /// # Examples
     ///
@@ -305,6 +331,11 @@ impl Semaphore {
     /// waiting acquirer took. It reserves nothing: by the time the waiter runs, the token
     /// may be gone again.
     ///
+    /// On a [closed](Self::close) semaphore it behaves the same: `close` does not end it
+    /// (it is not refused, as an acquire is), and it completes once a guard gives its
+    /// token back or [`release`](Self::release) adds one. With no guard out and
+    /// `counter() == 0`, that may be never: give it a deadline.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future takes nothing from anyone.
@@ -328,25 +359,34 @@ impl Semaphore {
     }
 }
 
+/// Shows the state: `Semaphore { counter: 1, waiters: 0, watchers: 0, closed: false }`
+/// (free tokens, acquirers in line, [`wait`](Semaphore::wait)ers, and whether it was
+/// [closed](Semaphore::close)).
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_pool(f, "Semaphore", &self.pool)
     }
 }
 
+/// Shows the state (toro's `__str__`): free tokens, acquirers and `wait()`ers in line, and
+/// whether the semaphore was closed.
 fn debug_pool(f: &mut fmt::Formatter<'_>, name: &str, pool: &TokenPool) -> fmt::Result {
     let (acquirers, watchers) = pool.waiting();
     f.debug_struct(name)
         .field("counter", &pool.free())
         .field("waiters", &acquirers)
         .field("watchers", &watchers)
+        .field("closed", &pool.is_closed())
         .finish()
 }
 
-/// A [`Semaphore`] that refuses to be released above its initial value.
+/// A [`Semaphore`] whose manual release gives back only tokens given up with `forget()`,
+/// so the counter never rises above its initial value.
 ///
 /// Use it where a release without a matching acquire is a bug you want reported: its
-/// [`release`](Self::release) returns [`TooManyReleases`] instead of raising the counter.
+/// [`release`](Self::release) gives back a token whose guard was given up with
+/// [`forget`](SemaphoreGuard::forget), and otherwise returns [`TooManyReleases`] instead
+/// of raising the counter.
 ///
 /// # Examples
 ///
@@ -362,7 +402,8 @@ pub struct BoundedSemaphore {
 }
 
 impl BoundedSemaphore {
-    /// A bounded semaphore with `value` tokens; releases past `value` free tokens fail.
+    /// A bounded semaphore with `value` tokens; a manual [`release`](Self::release) gives
+    /// back only forgotten tokens, so the counter never exceeds `value`.
     ///
     /// # Panics
     ///
@@ -415,6 +456,9 @@ impl BoundedSemaphore {
 
     /// Takes a token if one is free, without waiting.
     ///
+    /// `None` also on a [closed](Self::close) semaphore, even with tokens free:
+    /// [`is_closed`](Self::is_closed) tells the two apart.
+    ///
     /// # Examples
     ///
     /// ```
@@ -427,6 +471,13 @@ impl BoundedSemaphore {
     }
 
     /// Takes a token, waiting for one if none is free; see [`Semaphore::acquire`].
+    ///
+    /// # Panics
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before the token is granted, saying so; use
+    /// [`.or_closed()`](SemaphoreAcquire::or_closed) to get `Err(Closed)` instead. The
+    /// call itself does not panic.
     ///
     /// # Cancel safety
     ///
@@ -454,7 +505,9 @@ impl BoundedSemaphore {
 
     /// Takes `n` tokens at once if they are free and nobody waits, without waiting.
     ///
-    /// `None` also when `n` exceeds the semaphore's initial value: it could never succeed.
+    /// `None` also when `n` exceeds the semaphore's initial value (it could never
+    /// succeed), and on a [closed](Self::close) semaphore (except for `n == 0`, always
+    /// granted); [`is_closed`](Self::is_closed) tells the cases apart.
     ///
     /// # Examples
     ///
@@ -473,10 +526,14 @@ impl BoundedSemaphore {
     ///
     /// # Panics
     ///
-    /// If `n` exceeds the semaphore's initial value: no release could ever satisfy it, so
-    /// the call fails at once instead of waiting forever. (Plain [`acquire`](Self::acquire)
-    /// keeps toro's behaviour: on a `BoundedSemaphore::new(0)` it waits, until its
-    /// deadline if it has one.)
+    /// At the call, if `n` exceeds the semaphore's initial value: no release could ever
+    /// satisfy it, so the call fails at once instead of waiting forever. (Plain
+    /// [`acquire`](Self::acquire) keeps toro's behaviour: on a `BoundedSemaphore::new(0)`
+    /// it waits, until its deadline if it has one.)
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before all `n` tokens are granted (the tokens it was handed so far go back); use
+    /// [`.or_closed()`](SemaphoreAcquire::or_closed) to get `Err(Closed)` instead.
     ///
     /// # Cancel safety
     ///
@@ -507,7 +564,7 @@ impl BoundedSemaphore {
     }
 
     /// [`try_acquire`](Self::try_acquire) for a semaphore in an `Arc`: the guard keeps the
-    /// `Arc` and borrows nothing.
+    /// `Arc` and borrows nothing. `None` also on a [closed](Self::close) semaphore.
     ///
     /// # Examples
     ///
@@ -527,6 +584,12 @@ impl BoundedSemaphore {
 
     /// [`acquire`](Self::acquire) for a semaphore in an `Arc`: the future and its guard
     /// are `'static` and can move into a spawned task.
+    ///
+    /// # Panics
+    ///
+    /// Awaiting (polling) the future panics if the semaphore is [closed](Self::close)
+    /// before the token is granted; use
+    /// [`.or_closed()`](OwnedSemaphoreAcquire::or_closed) to get `Err(Closed)` instead.
     ///
     /// # Cancel safety
     ///
@@ -550,32 +613,57 @@ impl BoundedSemaphore {
         }
     }
 
-    /// Gives a token back, to the oldest waiting acquirer if any.
+    /// Gives back a token whose guard was given up with
+    /// [`forget`](SemaphoreGuard::forget): to the oldest waiting acquirer if any,
+    /// otherwise to the counter.
+    ///
+    /// Only forgotten tokens can be released, one per call: the semaphore counts the
+    /// tokens forgotten and not yet released, and a release with that count at zero is
+    /// refused. That is stricter than toro, which refused only once the counter was back
+    /// at its initial value: here a release is refused also while `counter()` is below it
+    /// because live guards hold tokens, so it can never free a token a guard still holds
+    /// (that guard gives it back when dropped).
     ///
     /// # Errors
     ///
-    /// [`TooManyReleases`] ("Semaphore released too many times") if `counter()` is already
-    /// at the initial value; nothing changes then.
+    /// [`TooManyReleases`] ("Semaphore released too many times") if no forgotten token is
+    /// left to give back; nothing changes then.
     ///
     /// # Examples
     ///
     /// ```
-    /// let sem = toro_core::BoundedSemaphore::new(1);
-    /// assert_eq!(sem.release(), Err(toro_core::TooManyReleases));
+    /// use toro_core::{BoundedSemaphore, TooManyReleases};
+    /// let sem = BoundedSemaphore::new(2);
+    /// assert_eq!(sem.release(), Err(TooManyReleases)); // nothing lent
+    ///
+    /// let held = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.counter(), 1);
+    /// assert_eq!(sem.release(), Err(TooManyReleases)); // `held` still holds its token
+    ///
+    /// sem.try_acquire().unwrap().forget(); // this token comes back only by a release
+    /// assert_eq!(sem.counter(), 0);
+    /// assert_eq!(sem.release(), Ok(()));
+    /// assert_eq!(sem.counter(), 1);
+    /// assert_eq!(sem.release(), Err(TooManyReleases)); // released once already
+    ///
+    /// drop(held);
+    /// assert_eq!(sem.counter(), 2);
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), TooManyReleases> {
         self.pool.release_forgotten(1).map_err(|()| TooManyReleases)
     }
 
-    /// Closes the semaphore ; see [`Semaphore::close`]: every acquirer waiting now, and
+    /// Closes the semaphore; see [`Semaphore::close`]: every acquirer waiting now, and
     /// every acquire from now on, is refused; held guards still give their tokens back,
     /// and [`wait`](Self::wait) still sees them.
     ///
     /// A refused acquire awaited through [`or_closed`](SemaphoreAcquire::or_closed)
     /// resolves to `Err(Closed)`; awaited plainly (its output is a guard) it panics, saying
-    /// so, rather than wait for ever. `try_acquire*` return `None`. Not in toro, which had
-    /// no way to end its waiters.
+    /// so, rather than wait for ever. `try_acquire*` return `None` (check
+    /// [`is_closed`](Self::is_closed) to tell that from "no token free"). A
+    /// [`wait`](Self::wait) is not ended by `close`. A forgotten token can still be
+    /// [`release`](Self::release)d. Not in toro, which had no way to end its waiters.
     ///
     /// # Examples
     ///
@@ -611,6 +699,9 @@ impl BoundedSemaphore {
 
     /// Waits until a token is free, without taking it; see [`Semaphore::wait`].
     ///
+    /// On a [closed](Self::close) semaphore too: `close` does not end it, a token coming
+    /// back does.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future takes nothing from anyone.
@@ -630,6 +721,8 @@ impl BoundedSemaphore {
     }
 }
 
+/// Shows the state, as for [`Semaphore`]:
+/// `BoundedSemaphore { counter: 1, waiters: 0, watchers: 0, closed: false }`.
 impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_pool(f, "BoundedSemaphore", &self.pool)
@@ -785,6 +878,13 @@ impl fmt::Debug for OwnedSemaphoreGuard {
 /// It already holds its place in line (or its token) when created. Await it for the
 /// [`SemaphoreGuard`]; give it a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
 ///
+/// # Panics
+///
+/// Polling it panics if the semaphore was [closed](Semaphore::close) before the tokens
+/// were granted (a refused acquire has no guard to give): "acquire of a closed semaphore:
+/// await `.or_closed()` on the acquire to get `Err(Closed)`". Where the semaphore may be
+/// closed, await [`or_closed`](Self::or_closed) instead.
+///
 /// # Cancel safety
 ///
 /// Dropping it leaves the line and takes nothing; a token already handed to it goes to
@@ -839,6 +939,12 @@ impl<'a> SemaphoreAcquire<'a> {
     ///
     /// Keeps the acquire's place in line (or its tokens); `.deadline(d)` works on it too.
     ///
+    /// # Errors
+    ///
+    /// The future resolves to [`Closed`] if the semaphore was closed before every token
+    /// was granted (those handed to it so far go back). Tokens granted before the close
+    /// win: the guard comes back as `Ok`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -858,6 +964,11 @@ impl<'a> SemaphoreAcquire<'a> {
 }
 
 /// [`SemaphoreAcquire::or_closed`]: an acquire resolving to `Result<SemaphoreGuard, Closed>`.
+///
+/// # Errors
+///
+/// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
+/// every token was granted; `Ok(guard)` if they were granted first.
 ///
 /// # Cancel safety
 ///
@@ -893,6 +1004,12 @@ wait_future! {
 /// The future of `acquire_owned` on [`Semaphore`] and [`BoundedSemaphore`]: like
 /// [`SemaphoreAcquire`], holding an `Arc` of the semaphore, so it is `'static`.
 ///
+/// # Panics
+///
+/// Polling it panics if the semaphore was [closed](Semaphore::close) before the token was
+/// granted, as [`SemaphoreAcquire`] does; await [`or_closed`](Self::or_closed) where the
+/// semaphore may be closed.
+///
 /// # Cancel safety
 ///
 /// Dropping it leaves the line and takes nothing; a token already handed to it goes to
@@ -926,6 +1043,11 @@ impl OwnedSemaphoreAcquire {
     /// [closed](Semaphore::close) before it is granted; see
     /// [`SemaphoreAcquire::or_closed`].
     ///
+    /// # Errors
+    ///
+    /// The future resolves to [`Closed`] if the semaphore was closed before the token was
+    /// granted.
+    ///
     /// # Examples
     ///
     /// ```
@@ -944,6 +1066,11 @@ impl OwnedSemaphoreAcquire {
 
 /// [`OwnedSemaphoreAcquire::or_closed`]: an owned acquire resolving to
 /// `Result<OwnedSemaphoreGuard, Closed>`.
+///
+/// # Errors
+///
+/// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
+/// the token was granted; `Ok(guard)` if it was granted first.
 ///
 /// # Cancel safety
 ///
@@ -979,7 +1106,8 @@ wait_future! {
 ///
 /// Completes once a token is free, taking none: use it to learn that capacity is back
 /// without claiming it. Give it a deadline with `.deadline(d)` or
-/// `.deadline_on(&handle, d)`.
+/// `.deadline_on(&handle, d)`. A [`close`](Semaphore::close) does not end it (it has
+/// nothing to refuse): on a closed semaphore it still completes once a token is free.
 ///
 /// # Cancel safety
 ///
