@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use toro::{
     AsyncResult, BoundedSemaphore, Clock, Condition, DeadlineExt, Event, JoinableQueue, LifoQueue,
     Lock, LoopHandle, PriorityQueue, Queue, RwLock, Semaphore, Shutdown, Sleep, Timeout,
-    TooManyReleases, TooManyTaskDone,
+    TooManyReleases, TooManyTaskDone, TryRecvError,
 };
 
 mod support;
@@ -1416,6 +1416,67 @@ macro_rules! queue_callbacks {
                     assert_eq!(panics.ready(&mut gets[0]), 1);
                     assert_eq!(other.ready(&mut gets[1]), 2);
                     assert!(q.empty());
+                });
+            }
+
+            /// A get that admits a blocked putter wakes it before returning the item it
+            /// took: if that wake panics, the item goes back to its place (the queue
+            /// holds one over `maxsize`, as after any given-back item), never lost in the
+            /// unwinding return. For `get_nowait`, an eager `get` and a stream's poll.
+            #[test]
+            fn get_admitting_a_panicking_putter_loses_no_item() {
+                use futures::Stream;
+                watchdog(|| {
+                    for how in ["get_nowait", "get", "stream"] {
+                        // Both items are equal (any discipline may take either); each
+                        // counts its own drops.
+                        let drops = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+                        let counted = |i: usize| {
+                            let drops = drops[i].clone();
+                            move || {
+                                drops.fetch_add(1, SeqCst);
+                            }
+                        };
+                        let q = $Q::with_items(1, [Nosy::on_drop(1, counted(0))]);
+                        let panics = panicking_probe();
+                        let mut put = q.put(Nosy::on_drop(1, counted(1)));
+                        panics.pending(&mut put);
+                        let mut stream = q.stream();
+                        let message = panic_message(|| match how {
+                            "get_nowait" => drop(q.get_nowait()),
+                            "get" => drop(q.get()),
+                            _ => {
+                                let waker = futures::task::noop_waker();
+                                let mut cx = std::task::Context::from_waker(&waker);
+                                let _ = std::pin::Pin::new(&mut stream).poll_next(&mut cx);
+                            }
+                        });
+                        assert_eq!(message, WAKE_PANICS, "{how}");
+                        panics.ready(&mut put);
+                        drop(stream);
+                        let dropped = || drops.iter().map(|d| d.load(SeqCst)).collect::<Vec<_>>();
+                        assert_eq!(dropped(), [0, 0], "{how}: an item was dropped");
+                        assert_eq!(q.qsize(), 2, "{how}: the taken item is not back");
+                        drop([q.get_nowait().unwrap(), q.get_nowait().unwrap()]);
+                        assert_eq!(dropped(), [1, 1], "{how}: each item once");
+                    }
+                });
+            }
+
+            /// `shutdown_immediate` wakes every waiter before it returns the drained
+            /// items: if a wake panics, the items go back into the (shut down) queue,
+            /// where gets still drain them.
+            #[test]
+            fn shutdown_immediate_past_a_panicking_waker_loses_no_item() {
+                watchdog(|| {
+                    let q = $Q::with_items(1, [7u32]);
+                    let panics = panicking_probe();
+                    let mut send = q.send(8);
+                    panics.pending(&mut send);
+                    assert_eq!(panic_message(|| drop(q.shutdown_immediate())), WAKE_PANICS);
+                    assert_eq!(panics.ready(&mut send).unwrap_err().into_inner(), 8);
+                    assert_eq!(q.try_recv(), Ok(7), "the drained item was lost");
+                    assert_eq!(q.try_recv(), Err(TryRecvError::Shutdown));
                 });
             }
 

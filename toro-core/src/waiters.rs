@@ -310,6 +310,12 @@ impl WakeList {
         }
     }
 
+    /// Whether nobody is to be woken.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         let Some(waker) = waker else { return };

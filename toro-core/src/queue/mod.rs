@@ -183,6 +183,38 @@ impl Wakes {
     fn list(&mut self) -> &mut WakeList {
         self.0.as_mut().expect("wake list already woken")
     }
+
+    /// Wakes now, keeping `value` (what the call is about to return: items) safe: if a
+    /// waker panics, `restore` takes the value back before the panic goes on. A value
+    /// already moved into a return is lost, neither dropped nor returned, when a
+    /// destructor panics on the way out (rust-lang/rust#47949), so a call that returns
+    /// items never leaves its wake-ups to `Drop`.
+    fn wake_keeping<V>(self, value: V, restore: impl FnOnce(V)) -> V {
+        /// Gives the value to `restore` if dropped while still holding it (unwinding).
+        struct Keep<V, F: FnOnce(V)>(Option<(V, F)>);
+
+        impl<V, F: FnOnce(V)> Drop for Keep<V, F> {
+            fn drop(&mut self) {
+                if let Some((value, restore)) = self.0.take() {
+                    restore(value);
+                }
+            }
+        }
+
+        if self.0.as_ref().map_or(true, WakeList::is_empty) {
+            return value;
+        }
+        let mut keep = Keep(Some((value, restore)));
+        drop(self);
+        let (value, _) = keep.0.take().expect("kept until the wake-ups are done");
+        value
+    }
+}
+
+/// Wakes `wakes` while a panic unwinds: one more panic would abort the process, so it is
+/// caught (and the rest are still woken, see [`WakeList::wake_all`]).
+fn wake_unwinding(wakes: WakeList) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wakes.wake_all()));
 }
 
 impl Drop for Wakes {
@@ -433,23 +465,39 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut wakes = Wakes::new();
-        let mut state = self.lock_state();
-        match self.take(&mut state, &mut wakes) {
+        let (handed, shutdown) = {
+            let mut state = self.lock_state();
+            (self.take(&mut state, &mut wakes), state.shutdown)
+        };
+        match self.deliver(wakes, handed) {
             Some((_, item)) => Ok(item),
-            None if state.shutdown => Err(TryRecvError::Shutdown),
+            None if shutdown => Err(TryRecvError::Shutdown),
             None => Err(TryRecvError::Empty),
         }
+    }
+
+    /// Wakes the putter a get admitted (`take`) before the get returns its item; if that
+    /// wake panics, the item goes back to its place first (see [`Wakes::wake_keeping`]).
+    fn deliver(&self, wakes: Wakes, handed: Handed<T>) -> Handed<T> {
+        wakes.wake_keeping(handed, |handed| {
+            let mut wakes = WakeList::new();
+            <Getters<T, O>>::return_grant(self, &mut self.lock_state(), handed, &mut wakes);
+            wake_unwinding(wakes);
+        })
     }
 
     /// A get's stage: an item (`Some`), the end of a shut-down queue (`None`), or in line.
     fn get_stage(&self) -> Stage<'_, Getters<T, O>> {
         let mut wakes = Wakes::new();
-        let mut state = self.lock_state();
-        match self.take(&mut state, &mut wakes) {
-            Some(handed) => Stage::granted(self, Some(handed)),
-            None if state.shutdown => Stage::granted(self, None),
-            None => Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
-        }
+        let handed = {
+            let mut state = self.lock_state();
+            match self.take(&mut state, &mut wakes) {
+                Some(handed) => handed,
+                None if state.shutdown => return Stage::granted(self, None),
+                None => return Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
+            }
+        };
+        Stage::granted(self, self.deliver(wakes, Some(handed)))
     }
 
     /// Shuts the queue down: every waiting getter and putter is granted (the getters with
@@ -457,19 +505,32 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// too and its items no longer count as unfinished tasks.
     fn shutdown(&self, immediate: bool) -> Option<O> {
         let mut wakes = Wakes::new();
-        let mut state = self.lock_state();
-        state.shutdown = true;
-        state.getters.grant_all(wakes.list());
-        state.putters.grant_all(wakes.list());
-        if !immediate {
-            return None;
-        }
-        let drained = std::mem::replace(&mut state.buffer, O::new());
-        // Like asyncio, never below zero (`task_done` may have run ahead of the gets).
-        state.unfinished = state.unfinished.saturating_sub(drained.len());
-        if state.unfinished == 0 {
-            state.joiners.grant_all(wakes.list());
-        }
+        let drained = {
+            let mut state = self.lock_state();
+            state.shutdown = true;
+            state.getters.grant_all(wakes.list());
+            state.putters.grant_all(wakes.list());
+            if !immediate {
+                return None;
+            }
+            let drained = std::mem::replace(&mut state.buffer, O::new());
+            // Like asyncio, never below zero (`task_done` may have run ahead of the gets).
+            state.unfinished = state.unfinished.saturating_sub(drained.len());
+            if state.unfinished == 0 {
+                state.joiners.grant_all(wakes.list());
+            }
+            drained
+        };
+        // If a waker panics, the drained items go back into the (shut down) queue, where
+        // gets can still drain them, and count as unfinished again; joiners woken already
+        // stay woken.
+        let drained = wakes.wake_keeping(drained, |mut drained| {
+            let mut state = self.lock_state();
+            state.unfinished += drained.len();
+            while let Some((stamp, item)) = self.in_ord(|| drained.pop()) {
+                self.in_ord(|| state.buffer.put_back(stamp, item));
+            }
+        });
         Some(drained)
     }
 
@@ -517,11 +578,19 @@ impl<T, O: Order<T>> Engine<T, O> {
     ) -> Poll<Option<T>> {
         if ticket.is_none() {
             let mut wakes = Wakes::new();
-            let mut state = self.lock_state();
-            match self.take(&mut state, &mut wakes) {
-                Some((_, item)) => return Poll::Ready(Some(item)),
-                None if state.shutdown => return Poll::Ready(None),
-                None => *ticket = Some(state.getters.push_back(None)),
+            let handed = {
+                let mut state = self.lock_state();
+                match self.take(&mut state, &mut wakes) {
+                    Some(handed) => Some(handed),
+                    None if state.shutdown => return Poll::Ready(None),
+                    None => {
+                        *ticket = Some(state.getters.push_back(None));
+                        None
+                    }
+                }
+            };
+            if let Some((_, item)) = self.deliver(wakes, handed) {
+                return Poll::Ready(Some(item));
             }
         }
         let waiting = ticket.as_mut().expect("a getter in line");
