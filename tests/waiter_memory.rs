@@ -124,26 +124,3 @@ fn a_small_line_keeps_its_storage() {
     // Only the `Vec`s of futures come and go; the slab stays.
     assert_eq!(live(), before);
 }
-
-/// A line that is short again gives its storage back even while some wait on: the slab is
-/// compacted when it is mostly empty, and each waiter's node goes with it.
-#[test]
-fn a_line_short_again_gives_storage_back() {
-    let queue = Queue::<[u8; 1024]>::new(0);
-    let before = live();
-    let mut getters: Vec<_> = (0..BURST).map(|_| queue.get()).collect();
-    let last = getters.pop().unwrap();
-    let first = getters.swap_remove(0);
-    drop(getters);
-    let kept = live() - before;
-    // Two waiters still in line: their nodes (room for the item each will be handed)
-    // and a small slab.
-    assert!(
-        kept <= LIMIT,
-        "a queue with 2 getters left keeps {kept} bytes of waiter storage"
-    );
-    queue.put_nowait([1; 1024]).unwrap();
-    queue.put_nowait([2; 1024]).unwrap();
-    assert_eq!(toro::block_on(first)[0], 1);
-    assert_eq!(toro::block_on(last)[0], 2);
-}

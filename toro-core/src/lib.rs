@@ -31,8 +31,7 @@
 //! });
 //! ```
 
-// `unsafe` lives in `cell.rs` (the data under `Lock<T>` and `RwLock<T>`) and `node.rs` (a
-// waiter's grant and waker, passed without the mutex) alone.
+// `unsafe` lives in `cell.rs` alone (the data under `Lock<T>` and `RwLock<T>`).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -44,7 +43,6 @@ pub mod deadline;
 mod error;
 mod event;
 mod lock;
-mod node;
 pub mod queue;
 pub mod rt;
 mod rwlock;

@@ -298,9 +298,9 @@ impl TokenPool {
                         held: take,
                         closed: false,
                     };
-                    let ticket = lines.acquirers.push_back(request);
+                    let key = lines.acquirers.push_back(request);
                     drop(lines);
-                    return StageOf::Waiting(Waiter::queued(owner, ticket));
+                    return StageOf::Waiting(Waiter::queued(owner, key));
                 }
                 Err(actual) => s = actual,
             }

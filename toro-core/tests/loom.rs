@@ -934,8 +934,8 @@ fn data_forget_then_release_on_another_thread() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Waiter nodes (src/node.rs): a grant and a waker pass between a waiter and its line
-// without the mutex. Each model races one transition of the node's state.
+// Waiters (src/waiters.rs): a waker stored, replaced or given up while a grant comes, and a
+// stream's getter that stands in line outside a future.
 // ---------------------------------------------------------------------------------------
 
 /// A waker that raises a flag when woken.
@@ -964,7 +964,7 @@ fn poll_with<F: std::future::Future + Unpin>(
 /// A waiter re-polled with a new waker while a release grants it: it completes at that
 /// poll, or the grant wakes the new waker (never only the old one).
 #[test]
-fn node_waker_replaced_races_grant() {
+fn waiter_waker_replaced_races_grant() {
     loom::model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let mut waiter = sem.acquire();
@@ -999,7 +999,7 @@ fn node_waker_replaced_races_grant() {
 /// A queue getter whose deadline passes while a put hands it an item: the item is either
 /// taken by the getter (the grant came first) or stays in the queue; never lost.
 #[test]
-fn node_give_up_races_item_hand_off() {
+fn waiter_give_up_races_item_hand_off() {
     loom::model(|| {
         let queue = Arc::new(Queue::new(0));
         let handle = expired();
@@ -1020,10 +1020,10 @@ fn node_give_up_races_item_hand_off() {
     });
 }
 
-/// A stream's getter stores its waker outside the queue's mutex while a put on another
-/// thread hands it an item: the stream yields the item, woken or at once.
+/// A stream's getter polled while a put on another thread hands it an item: the stream
+/// yields the item, woken or at once.
 #[test]
-fn node_stream_getter_races_put() {
+fn waiter_stream_getter_races_put() {
     use futures_core::Stream;
     loom::model(|| {
         let queue = Arc::new(Queue::new(0));

@@ -116,9 +116,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::deadline::wait_future;
 use crate::error::{Empty, Full, Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
-use crate::node::Ticket;
 use crate::sync::{lock, Mutex, MutexGuard};
-use crate::waiters::{Line, Removed, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{Key, Line, Removed, Stage, Waiter, WaiterList, WakeList};
 use order::{Fifo, Lifo, Order, Priority};
 
 /// The shared queue engine.
@@ -134,16 +133,6 @@ type LeftPutter<T> = (Option<T>, Option<Waker>);
 /// An item handed to a getter, with the stamp that places it in the queue's order should
 /// the getter give it back.
 type Handed<T> = Option<(u64, T)>;
-
-/// A stream's place among the getters.
-type GetTicket<T> = Ticket<Handed<T>>;
-
-/// A sink's place among the putters, holding its item.
-type PutTicket<T> = Ticket<Option<T>>;
-
-/// How an owned sink's putter leaves the line of its queue (`Q`'s engine).
-type LeavePutter<Q> =
-    fn(&Q, PutTicket<<Q as QueueItem>::Item>) -> LeftPutter<<Q as QueueItem>::Item>;
 
 pub(crate) struct State<T, O> {
     buffer: O,
@@ -565,55 +554,76 @@ impl<T, O: Order<T>> Engine<T, O> {
         }
     }
 
-    /// Polls a getter that stands in line by a ticket of its own rather than inside a
-    /// future (a stream's): takes an item, or joins the line, or collects what it was
-    /// granted. `Ready(None)`: shut down and drained.
+    /// Polls a getter that stands in line by `key` rather than inside a future (a
+    /// stream's): takes an item, or joins the line, or collects what it was granted.
+    /// `Ready(None)`: shut down and drained.
     ///
-    /// Like [`Waiter::poll_granted`], the waker is stored, and the grant collected,
-    /// outside the queue's mutex.
-    fn poll_getter(
-        &self,
-        ticket: &mut Option<GetTicket<T>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<T>> {
-        if ticket.is_none() {
+    /// Like [`Waiter::poll_granted`], no waker is cloned or dropped under the mutex: a
+    /// poll that must store one releases the mutex, clones it, and looks again.
+    fn poll_getter(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut fresh: Option<Waker> = None;
+        loop {
             let mut wakes = Wakes::new();
-            let handed = {
-                let mut state = self.lock_state();
-                match self.take(&mut state, &mut wakes) {
-                    Some(handed) => Some(handed),
-                    None if state.shutdown => return Poll::Ready(None),
-                    None => {
-                        *ticket = Some(state.getters.push_back(None));
-                        None
-                    }
+            let mut state = self.lock_state();
+            let replaced = match *key {
+                Some(k) if state.getters.is_granted(k) => {
+                    *key = None;
+                    // A granted waiter's waker was taken by the grant: nothing to drop.
+                    let handed = state.getters.remove(k).data;
+                    drop(state);
+                    return Poll::Ready(handed.map(|(_, item)| item));
                 }
+                Some(k) => match fresh.take() {
+                    Some(waker) => state.getters.store_waker(k, waker),
+                    None if state.getters.waker_will_wake(k, cx.waker()) => None,
+                    None => {
+                        drop(state);
+                        fresh = Some(cx.waker().clone());
+                        continue;
+                    }
+                },
+                None => match self.take(&mut state, &mut wakes) {
+                    Some(handed) => {
+                        drop(state);
+                        let (_, item) = self.deliver(wakes, Some(handed)).expect("the item taken");
+                        return Poll::Ready(Some(item));
+                    }
+                    None if state.shutdown => return Poll::Ready(None),
+                    None => match fresh.take() {
+                        Some(waker) => {
+                            let k = state.getters.push_back(None);
+                            *key = Some(k);
+                            state.getters.store_waker(k, waker)
+                        }
+                        None => {
+                            drop(state);
+                            fresh = Some(cx.waker().clone());
+                            continue;
+                        }
+                    },
+                },
             };
-            if let Some((_, item)) = self.deliver(wakes, handed) {
-                return Poll::Ready(Some(item));
-            }
+            drop(state);
+            drop(replaced);
+            return Poll::Pending;
         }
-        let waiting = ticket.as_mut().expect("a getter in line");
-        let handed = std::task::ready!(waiting.poll(cx));
-        *ticket = None;
-        Poll::Ready(handed.map(|(_, item)| item))
     }
 
     /// A stream's getter leaves the line, giving back an item it had been handed.
-    fn leave_getter(&self, mut ticket: GetTicket<T>) {
+    fn leave_getter(&self, key: Key) {
         let mut wakes = Wakes::new();
         let mut state = self.lock_state();
-        let Removed { data, waker, .. } = state.getters.remove(&mut ticket);
+        let Removed { data, waker, .. } = state.getters.remove(key);
         <Getters<T, O>>::return_grant(self, &mut state, data, wakes.list());
         drop(state);
         drop(waker);
     }
 
-    /// A sink's put: delivered, or in line by `ticket` holding its item (with no waker
-    /// until the sink is polled).
-    fn start_putter(&self, ticket: &mut Option<PutTicket<T>>, item: T) -> Result<(), Shutdown<T>> {
+    /// A sink's put: delivered, or in line by `key` holding its item (with no waker until
+    /// the sink is polled).
+    fn start_putter(&self, key: &mut Option<Key>, item: T) -> Result<(), Shutdown<T>> {
         assert!(
-            ticket.is_none(),
+            key.is_none(),
             "Sink::start_send without Sink::poll_ready returning Ready(Ok(()))"
         );
         let mut wakes = Wakes::new();
@@ -622,16 +632,50 @@ impl<T, O: Order<T>> Engine<T, O> {
             Ok(()) => Ok(()),
             Err(TrySendError::Shutdown(item)) => Err(Shutdown(item)),
             Err(TrySendError::Full(item)) => {
-                *ticket = Some(state.putters.push_back(Some(item)));
+                *key = Some(state.putters.push_back(Some(item)));
                 Ok(())
             }
         }
     }
 
+    /// Polls a sink's putter in line: `Ready(Ok)` once its item is in (or if none waits).
+    /// Wakers are cloned and dropped outside the mutex, as in [`poll_getter`](Self::poll_getter).
+    fn poll_putter(
+        &self,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Shutdown<T>>> {
+        let Some(k) = *key else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut state = self.lock_state();
+            if state.putters.is_granted(k) {
+                *key = None;
+                let refused = state.putters.remove(k).data;
+                drop(state);
+                return Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))));
+            }
+            let replaced = match fresh.take() {
+                Some(waker) => state.putters.store_waker(k, waker),
+                None if state.putters.waker_will_wake(k, cx.waker()) => None,
+                None => {
+                    drop(state);
+                    fresh = Some(cx.waker().clone());
+                    continue;
+                }
+            };
+            drop(state);
+            drop(replaced);
+            return Poll::Pending;
+        }
+    }
+
     /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
     /// after the mutex is released.
-    fn leave_putter(&self, mut ticket: PutTicket<T>) -> LeftPutter<T> {
-        let Removed { data, waker, .. } = self.lock_state().putters.remove(&mut ticket);
+    fn leave_putter(&self, key: Key) -> LeftPutter<T> {
+        let Removed { data, waker, .. } = self.lock_state().putters.remove(key);
         (data, waker)
     }
 
@@ -1058,7 +1102,7 @@ macro_rules! queue_type {
             /// # });
             /// ```
             pub fn stream(&self) -> QueueStream<'_, T, $order<T>> {
-                QueueStream { engine: &self.engine, ticket: None, done: false }
+                QueueStream { engine: &self.engine, key: None, done: false }
             }
 
             /// The getter side as an owned [`Stream`](futures_core::Stream) over an
@@ -1082,9 +1126,9 @@ macro_rules! queue_type {
             pub fn into_stream(self: Arc<Self>) -> OwnedQueueStream<Self> {
                 OwnedQueueStream {
                     queue: self,
-                    ticket: None,
+                    key: None,
                     done: false,
-                    leave: |queue, ticket| queue.engine.leave_getter(ticket),
+                    leave: |queue, key| queue.engine.leave_getter(key),
                 }
             }
 
@@ -1106,7 +1150,7 @@ macro_rules! queue_type {
             /// # });
             /// ```
             pub fn sink(&self) -> QueueSink<'_, T, $order<T>> {
-                QueueSink { engine: &self.engine, ticket: None }
+                QueueSink { engine: &self.engine, key: None }
             }
 
             /// The putter side as an owned [`Sink`](futures_sink::Sink) over an `Arc` of
@@ -1127,8 +1171,8 @@ macro_rules! queue_type {
             pub fn into_sink(self: Arc<Self>) -> OwnedQueueSink<Self> {
                 OwnedQueueSink {
                     queue: self,
-                    ticket: None,
-                    leave: |queue, ticket| queue.engine.leave_putter(ticket),
+                    key: None,
+                    leave: |queue, key| queue.engine.leave_putter(key),
                 }
             }
         }
@@ -1149,7 +1193,7 @@ macro_rules! queue_type {
 
             fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
                 let this = self.get_mut();
-                poll_stream(&this.queue.engine, &mut this.ticket, &mut this.done, cx)
+                poll_stream(&this.queue.engine, &mut this.key, &mut this.done, cx)
             }
         }
 
@@ -1164,22 +1208,22 @@ macro_rules! queue_type {
 
             fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
                 let this = self.get_mut();
-                poll_putter(&mut this.ticket, cx)
+                this.queue.engine.poll_putter(&mut this.key, cx)
             }
 
             fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Shutdown<T>> {
                 let this = self.get_mut();
-                this.queue.engine.start_putter(&mut this.ticket, item)
+                this.queue.engine.start_putter(&mut this.key, item)
             }
 
             fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
                 let this = self.get_mut();
-                poll_putter(&mut this.ticket, cx)
+                this.queue.engine.poll_putter(&mut this.key, cx)
             }
 
             fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
                 let this = self.get_mut();
-                poll_putter(&mut this.ticket, cx)
+                this.queue.engine.poll_putter(&mut this.key, cx)
             }
         }
     };
@@ -1524,30 +1568,17 @@ wait_future! {
     carries T |item| item.expect("blocked putter without its item"),
 }
 
-/// Polls a sink's putter in line: `Ready(Ok)` once its item is in (or if none waits).
-fn poll_putter<T>(
-    ticket: &mut Option<PutTicket<T>>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<(), Shutdown<T>>> {
-    let Some(waiting) = ticket else {
-        return Poll::Ready(Ok(()));
-    };
-    let refused = std::task::ready!(waiting.poll(cx));
-    *ticket = None;
-    Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))))
-}
-
 /// Polls a stream's getter: `done` once the queue ended it, for good.
 fn poll_stream<T, O: Order<T>>(
     engine: &Engine<T, O>,
-    ticket: &mut Option<GetTicket<T>>,
+    key: &mut Option<Key>,
     done: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<Option<T>> {
     if *done {
         return Poll::Ready(None);
     }
-    let next = engine.poll_getter(ticket, cx);
+    let next = engine.poll_getter(key, cx);
     if let Poll::Ready(None) = next {
         *done = true;
     }
@@ -1586,7 +1617,7 @@ fn poll_stream<T, O: Order<T>>(
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<'a, T, O: Order<T>> {
     engine: &'a Engine<T, O>,
-    ticket: Option<GetTicket<T>>,
+    key: Option<Key>,
     done: bool,
 }
 
@@ -1595,7 +1626,7 @@ impl<T, O: Order<T>> futures_core::Stream for QueueStream<'_, T, O> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        poll_stream(this.engine, &mut this.ticket, &mut this.done, cx)
+        poll_stream(this.engine, &mut this.key, &mut this.done, cx)
     }
 }
 
@@ -1607,8 +1638,8 @@ impl<T, O: Order<T>> futures_core::stream::FusedStream for QueueStream<'_, T, O>
 
 impl<T, O: Order<T>> Drop for QueueStream<'_, T, O> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            self.engine.leave_getter(ticket);
+        if let Some(key) = self.key.take() {
+            self.engine.leave_getter(key);
         }
     }
 }
@@ -1616,7 +1647,7 @@ impl<T, O: Order<T>> Drop for QueueStream<'_, T, O> {
 impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueStream")
-            .field("waiting", &self.ticket.is_some())
+            .field("waiting", &self.key.is_some())
             .field("done", &self.done)
             .finish()
     }
@@ -1646,25 +1677,25 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
 /// # });
 /// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct OwnedQueueStream<Q: QueueItem> {
+pub struct OwnedQueueStream<Q> {
     queue: Arc<Q>,
-    ticket: Option<GetTicket<Q::Item>>,
+    key: Option<Key>,
     done: bool,
-    leave: fn(&Q, GetTicket<Q::Item>),
+    leave: fn(&Q, Key),
 }
 
-impl<Q: QueueItem> Drop for OwnedQueueStream<Q> {
+impl<Q> Drop for OwnedQueueStream<Q> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            (self.leave)(&self.queue, ticket);
+        if let Some(key) = self.key.take() {
+            (self.leave)(&self.queue, key);
         }
     }
 }
 
-impl<Q: QueueItem> fmt::Debug for OwnedQueueStream<Q> {
+impl<Q> fmt::Debug for OwnedQueueStream<Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedQueueStream")
-            .field("waiting", &self.ticket.is_some())
+            .field("waiting", &self.key.is_some())
             .field("done", &self.done)
             .finish()
     }
@@ -1703,7 +1734,7 @@ impl<Q: QueueItem> fmt::Debug for OwnedQueueStream<Q> {
 #[must_use = "sinks do nothing unless used"]
 pub struct QueueSink<'a, T, O: Order<T>> {
     engine: &'a Engine<T, O>,
-    ticket: Option<PutTicket<T>>,
+    key: Option<Key>,
 }
 
 impl<T, O: Order<T>> futures_sink::Sink<T> for QueueSink<'_, T, O> {
@@ -1711,29 +1742,29 @@ impl<T, O: Order<T>> futures_sink::Sink<T> for QueueSink<'_, T, O> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
         let this = self.get_mut();
-        poll_putter(&mut this.ticket, cx)
+        this.engine.poll_putter(&mut this.key, cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Shutdown<T>> {
         let this = self.get_mut();
-        this.engine.start_putter(&mut this.ticket, item)
+        this.engine.start_putter(&mut this.key, item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
         let this = self.get_mut();
-        poll_putter(&mut this.ticket, cx)
+        this.engine.poll_putter(&mut this.key, cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Shutdown<T>>> {
         let this = self.get_mut();
-        poll_putter(&mut this.ticket, cx)
+        this.engine.poll_putter(&mut this.key, cx)
     }
 }
 
 impl<T, O: Order<T>> Drop for QueueSink<'_, T, O> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            drop(self.engine.leave_putter(ticket));
+        if let Some(key) = self.key.take() {
+            drop(self.engine.leave_putter(key));
         }
     }
 }
@@ -1741,7 +1772,7 @@ impl<T, O: Order<T>> Drop for QueueSink<'_, T, O> {
 impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueSink")
-            .field("waiting", &self.ticket.is_some())
+            .field("waiting", &self.key.is_some())
             .finish()
     }
 }
@@ -1775,14 +1806,14 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
 #[must_use = "sinks do nothing unless used"]
 pub struct OwnedQueueSink<Q: QueueItem> {
     queue: Arc<Q>,
-    ticket: Option<PutTicket<Q::Item>>,
-    leave: LeavePutter<Q>,
+    key: Option<Key>,
+    leave: fn(&Q, Key) -> LeftPutter<Q::Item>,
 }
 
 impl<Q: QueueItem> Drop for OwnedQueueSink<Q> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            drop((self.leave)(&self.queue, ticket));
+        if let Some(key) = self.key.take() {
+            drop((self.leave)(&self.queue, key));
         }
     }
 }
@@ -1790,7 +1821,7 @@ impl<Q: QueueItem> Drop for OwnedQueueSink<Q> {
 impl<Q: QueueItem> fmt::Debug for OwnedQueueSink<Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedQueueSink")
-            .field("waiting", &self.ticket.is_some())
+            .field("waiting", &self.key.is_some())
             .finish()
     }
 }
