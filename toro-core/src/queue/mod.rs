@@ -165,12 +165,20 @@ impl<T, O> State<T, O> {
 struct Wakes(Option<WakeList>);
 
 impl Wakes {
+    #[inline]
     fn new() -> Self {
         Wakes(Some(WakeList::new()))
     }
 
+    #[inline]
     fn list(&mut self) -> &mut WakeList {
         self.0.as_mut().expect("wake list already woken")
+    }
+
+    /// Whether nobody is to be woken.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.as_ref().map_or(true, WakeList::is_empty)
     }
 
     /// Wakes now, keeping `value` (what the call is about to return: items) safe: if a
@@ -190,7 +198,7 @@ impl Wakes {
             }
         }
 
-        if self.0.as_ref().map_or(true, WakeList::is_empty) {
+        if self.is_empty() {
             return value;
         }
         let mut keep = Keep(Some((value, restore)));
@@ -207,7 +215,19 @@ fn wake_unwinding(wakes: WakeList) {
 }
 
 impl Drop for Wakes {
+    #[inline]
     fn drop(&mut self) {
+        // Most calls wake nobody: that case costs one test, inline.
+        if !self.is_empty() {
+            self.wake_now();
+        }
+    }
+}
+
+impl Wakes {
+    #[cold]
+    #[inline(never)]
+    fn wake_now(&mut self) {
         if let Some(wakes) = self.0.take() {
             wakes.wake_all();
         }
@@ -454,23 +474,28 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut wakes = Wakes::new();
-        let (handed, shutdown) = {
-            let mut state = self.lock_state();
-            (self.take(&mut state, &mut wakes), state.shutdown)
-        };
-        match self.deliver(wakes, handed) {
-            Some((_, item)) => Ok(item),
-            None if shutdown => Err(TryRecvError::Shutdown),
+        let mut state = self.lock_state();
+        match self.take(&mut state, &mut wakes) {
+            Some((_, item)) if wakes.is_empty() => Ok(item),
+            Some(handed) => {
+                drop(state);
+                Ok(self.deliver_admitting(wakes, handed).1)
+            }
+            None if state.shutdown => Err(TryRecvError::Shutdown),
             None => Err(TryRecvError::Empty),
         }
     }
 
-    /// Wakes the putter a get admitted (`take`) before the get returns its item; if that
-    /// wake panics, the item goes back to its place first (see [`Wakes::wake_keeping`]).
-    fn deliver(&self, wakes: Wakes, handed: Handed<T>) -> Handed<T> {
+    /// Wakes the putter a get admitted (`take`) before the get returns the item it took;
+    /// if that wake panics, the item goes back to its place first (see
+    /// [`Wakes::wake_keeping`]). Gets that admit nobody return their item directly: with
+    /// no wake-up to come, nothing can panic on the way out.
+    #[cold]
+    #[inline(never)]
+    fn deliver_admitting(&self, wakes: Wakes, handed: (u64, T)) -> (u64, T) {
         wakes.wake_keeping(handed, |handed| {
             let mut wakes = WakeList::new();
-            <Getters<T, O>>::return_grant(self, &mut self.lock_state(), handed, &mut wakes);
+            <Getters<T, O>>::return_grant(self, &mut self.lock_state(), Some(handed), &mut wakes);
             wake_unwinding(wakes);
         })
     }
@@ -478,15 +503,17 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// A get's stage: an item (`Some`), the end of a shut-down queue (`None`), or in line.
     fn get_stage(&self) -> Stage<'_, Getters<T, O>> {
         let mut wakes = Wakes::new();
-        let handed = {
-            let mut state = self.lock_state();
-            match self.take(&mut state, &mut wakes) {
-                Some(handed) => handed,
-                None if state.shutdown => return Stage::granted(self, None),
-                None => return Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
+        let mut state = self.lock_state();
+        match self.take(&mut state, &mut wakes) {
+            // Nobody to wake: the usual case, whose return can carry the item at once.
+            Some(handed) if wakes.is_empty() => Stage::granted(self, Some(handed)),
+            Some(handed) => {
+                drop(state);
+                Stage::granted(self, Some(self.deliver_admitting(wakes, handed)))
             }
-        };
-        Stage::granted(self, self.deliver(wakes, Some(handed)))
+            None if state.shutdown => Stage::granted(self, None),
+            None => Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
+        }
     }
 
     /// Shuts the queue down: every waiting getter and putter is granted (the getters with
@@ -583,9 +610,10 @@ impl<T, O: Order<T>> Engine<T, O> {
                     }
                 },
                 None => match self.take(&mut state, &mut wakes) {
+                    Some((_, item)) if wakes.is_empty() => return Poll::Ready(Some(item)),
                     Some(handed) => {
                         drop(state);
-                        let (_, item) = self.deliver(wakes, Some(handed)).expect("the item taken");
+                        let (_, item) = self.deliver_admitting(wakes, handed);
                         return Poll::Ready(Some(item));
                     }
                     None if state.shutdown => return Poll::Ready(None),
