@@ -224,6 +224,20 @@ impl TokenPool {
         )
     }
 
+    /// What the state word most likely holds on an uncontended path: a bounded pool (a
+    /// lock, an rwlock, a bounded semaphore) with every token free. The compare-and-swap
+    /// tries this first and needs no load before it (measured: a load feeding the CAS
+    /// cost ~1.5 ns per acquire + release); a wrong guess costs one failed CAS, which
+    /// returns the real value. A `Semaphore` has no such state, so it loads.
+    #[inline]
+    fn idle_guess(&self) -> usize {
+        if self.bound == MAX_TOKENS {
+            self.state.load(Ordering::Relaxed)
+        } else {
+            self.bound * ONE
+        }
+    }
+
     /// Takes `n` tokens if they are free and nobody is in line. Zero tokens are always
     /// there: a request for none never waits.
     #[inline]
@@ -231,14 +245,12 @@ impl TokenPool {
         if n == 0 {
             return true;
         }
-        let mut s = self.state.load(Ordering::Relaxed);
+        let mut s = self.idle_guess();
         while s & QUEUED == 0 && s / ONE >= n {
-            match self.state.compare_exchange_weak(
-                s,
-                s - n * ONE,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange(s, s - n * ONE, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => return true,
                 Err(actual) => s = actual,
             }
@@ -386,17 +398,19 @@ impl TokenPool {
     /// `bound`. `Ok(false)` once `QUEUED` is seen: the tokens must go to the line.
     #[inline]
     fn add_free(&self, n: usize, bound: usize) -> Result<bool, ()> {
-        let mut s = self.state.load(Ordering::Relaxed);
+        // The guess: these are the only tokens out, so the pool becomes idle again.
+        let mut s = match self.idle_guess() {
+            idle if idle / ONE >= n => idle - n * ONE,
+            _ => self.state.load(Ordering::Relaxed),
+        };
         while s & QUEUED == 0 {
             if s / ONE + n > bound {
                 return Err(());
             }
-            match self.state.compare_exchange_weak(
-                s,
-                s + n * ONE,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange(s, s + n * ONE, Ordering::AcqRel, Ordering::Relaxed)
+            {
                 Ok(_) => return Ok(true),
                 Err(actual) => s = actual,
             }
