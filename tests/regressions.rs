@@ -974,3 +974,42 @@ fn bounded_semaphore_acquire_many_above_its_bound_panics_at_the_call() {
         "the bound itself is fine"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 11: primitives stay compact. Every `Lock` and `Semaphore` carried two waiter lists
+// (184 bytes); a lock now carries one line and makes a semaphore's `wait()` line only when
+// first needed. These bounds catch a field added without thought; raise them on purpose.
+
+#[test]
+fn primitives_stay_compact() {
+    use std::mem::size_of;
+    assert!(
+        size_of::<toro::Lock>() <= 96,
+        "Lock: {}",
+        size_of::<toro::Lock>()
+    );
+    assert!(
+        size_of::<toro::RwLock>() <= 96,
+        "RwLock: {}",
+        size_of::<toro::RwLock>()
+    );
+    assert!(
+        size_of::<Semaphore>() <= 96,
+        "Semaphore: {}",
+        size_of::<Semaphore>()
+    );
+    assert!(size_of::<BoundedSemaphore>() <= 96);
+    assert!(
+        size_of::<toro::Event>() <= 64,
+        "Event: {}",
+        size_of::<toro::Event>()
+    );
+    assert!(size_of::<toro::Condition>() <= 56);
+    assert!(
+        size_of::<toro::Queue<u64>>() <= 216,
+        "{}",
+        size_of::<toro::Queue<u64>>()
+    );
+    // A wait future is a few words: its state lives in the primitive.
+    assert!(size_of::<toro::LockAcquire<'static>>() <= 40);
+}
