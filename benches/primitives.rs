@@ -26,6 +26,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use tokio::task::yield_now;
 
+#[macro_use]
 mod common;
 use common::{bench_tasks, config, poll_once, runtimes};
 
@@ -538,35 +539,6 @@ fn wakeup(c: &mut Criterion) {
 /// Increments done by the one task of a `data_lock_in_task` iteration.
 const DATA_OPS: usize = 256;
 
-/// Times `DATA_OPS` increments of a data lock awaited inside one spawned task (`$tasks = 1`)
-/// or by `$tasks` tasks holding the guard across a `yield_now`, with each implementation's
-/// `$acquire` (an expression of `lock`, awaited).
-macro_rules! data_lock_rows {
-    ($g:expr, $rt:expr, $tasks:expr, $ops:expr, yield = $yield:expr;
-     $($name:literal: $new:expr, |$lock:ident| $acquire:expr;)*) => {$(
-        let shared = Arc::new($new);
-        $g.bench_function($name, |b| {
-            bench_tasks(b, $rt, || {
-                (0..$tasks)
-                    .map(|_| {
-                        let $lock = shared.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..$ops {
-                                let mut guard = $acquire.await;
-                                *guard += 1;
-                                if $yield {
-                                    yield_now().await;
-                                }
-                                drop(guard);
-                            }
-                        })
-                    })
-                    .collect()
-            })
-        });
-    )*};
-}
-
 fn data_locks(c: &mut Criterion) {
     let mut g = c.benchmark_group("data_lock_uncontended");
     {
@@ -592,23 +564,23 @@ fn data_locks(c: &mut Criterion) {
     for (rt_name, rt) in runtimes() {
         let mut g = c.benchmark_group(format!("data_lock_in_task/{rt_name}"));
         g.throughput(Throughput::Elements(DATA_OPS as u64));
-        data_lock_rows! {
-            g, &rt, 1, DATA_OPS, yield = false;
-            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
-            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
-            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
-            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        guard_rows! {
+            g, &rt, 1, DATA_OPS, yield = false, touch = |guard| { *guard += 1 };
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire().await;
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned().await;
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock().await;
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock().await;
         }
         g.finish();
 
         let mut g = c.benchmark_group(format!("data_lock_contended/{rt_name}"));
         g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
-        data_lock_rows! {
-            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true;
-            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
-            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
-            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
-            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        guard_rows! {
+            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true, touch = |guard| { *guard += 1 };
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire().await;
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned().await;
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock().await;
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock().await;
         }
         g.finish();
     }
