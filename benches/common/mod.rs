@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use criterion::measurement::WallTime;
 use criterion::{Bencher, BenchmarkGroup, Criterion};
 use futures::FutureExt;
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
+use tokio::task::{yield_now, JoinHandle};
 
 /// The whole suite (`primitives` and `queues`) must stay under 5 minutes on 2 cores.
 pub fn config() -> Criterion {
@@ -125,6 +126,14 @@ pub fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 /// Polls `future` once with the task's own waker: `true` if it is still pending.
 pub async fn pending_once<F: Future + Unpin>(future: &mut F) -> bool {
     std::future::poll_fn(|cx| Poll::Ready(future.poll_unpin(cx).is_pending())).await
+}
+
+/// Yields until `registered` counts `n`: how a releasing task waits for every waiter of
+/// a fan-out to stand in line before it releases them all.
+pub async fn until_registered(registered: &AtomicUsize, n: usize) {
+    while registered.load(Ordering::Acquire) < n {
+        yield_now().await;
+    }
 }
 
 /// toro's clock on tokio's timer: what the facade's `tokio` feature selects inside a tokio
