@@ -12,9 +12,10 @@
 //! 2-worker (`/mt2`) tokio runtime.
 //!
 //! - `queue_single_uncontended`: a put and a get in one task, polled once, no runtime.
-//! - `queue_spsc`, `queue_mpmc`: 1 producer and 1 consumer, 4 and 4, through a
-//!   capacity-64 channel; time per item. tokio's mpsc has one receiver, so it sits out
-//!   MPMC; flume sits out MPMC on `mt2`, where it hung (see `common::channel_functions`).
+//! - `queue_spsc`, `queue_mpsc`, `queue_mpmc`: 1 producer and 1 consumer, 4 producers and
+//!   1 consumer, 4 and 4, through a capacity-64 channel; time per item. tokio's mpsc has
+//!   one receiver, so it sits out MPMC; flume sits out MPMC on `mt2`, where it hung (see
+//!   `common::channel_functions`).
 //! - `queue_pingpong`: two tasks passing an item through two capacity-1 queues; per hop.
 //! - `priority_queue`: SPSC through a capacity-64 PriorityQueue; per item.
 //! - `timed_wait`: a get with a 60 s deadline, pending, then satisfied; per get.
@@ -37,9 +38,9 @@ use common::{
 };
 
 const CAPACITY: usize = 64;
-/// Items per iteration of the SPSC, MPMC and priority rows.
+/// Items per iteration of the SPSC, MPSC, MPMC and priority rows.
 const ITEMS: usize = 1024;
-/// Producers and consumers in the MPMC row.
+/// Producers in the MPSC and MPMC rows, consumers in the MPMC row.
 const SIDES: usize = 4;
 /// Round trips per iteration of the ping-pong row (two hops each).
 const ROUND_TRIPS: usize = 128;
@@ -89,8 +90,11 @@ fn single(c: &mut Criterion) {
 }
 
 /// The channel rows: `(row, producers, consumers)`, `ITEMS` items per iteration in all.
-const CHANNEL_ROWS: [(&str, usize, usize); 2] =
-    [("queue_spsc", 1, 1), ("queue_mpmc", SIDES, SIDES)];
+const CHANNEL_ROWS: [(&str, usize, usize); 3] = [
+    ("queue_spsc", 1, 1),
+    ("queue_mpsc", SIDES, 1),
+    ("queue_mpmc", SIDES, SIDES),
+];
 
 fn channels(c: &mut Criterion) {
     for (row, producers, consumers) in CHANNEL_ROWS {
