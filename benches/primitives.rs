@@ -614,8 +614,9 @@ fn task_locks(c: &mut Criterion) {
         g.finish();
 
         // `toro` times its waits on tokio's timer (what the `tokio` feature selects), like
-        // the peers' `tokio::time::timeout`; `toro_current_loop` with `.deadline(d)`, on
-        // the runtime-free timer thread in this build (no `tokio` feature).
+        // the peers' `tokio::time::timeout`; `toro_current_loop` with `.deadline(d)`: the
+        // runtime-free timer thread, as `cargo bench --bench primitives` builds toro
+        // without the `tokio` feature (`--workspace` turns it on).
         let mut g = c.benchmark_group(format!("lock_deadline_contended/{rt_name}"));
         g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
         guard_rows! {

@@ -28,7 +28,8 @@
 //!   shape, `Notify::notify_waiters` under `tokio::time::timeout` (tokio's mpsc receiver
 //!   cannot be shared by N tasks). `toro` arms tokio's timer, like the peer;
 //!   `toro_current_loop` uses `.deadline(d)` on the current loop: the runtime-free timer
-//!   thread in this build (no `tokio` feature).
+//!   thread, as `cargo bench --bench scaling` builds toro without the `tokio` feature
+//!   (`--workspace` turns it on).
 //!
 //! Run: `cargo bench --bench scaling` (about 2.5 minutes on 2 cores), then
 //! `scripts/bench-table`.
