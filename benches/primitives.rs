@@ -16,18 +16,31 @@
 //!   (`data_lock_uncontended`), awaited in one spawned task (`data_lock_in_task/{ct,mt2}`),
 //!   and by 4 tasks holding the guard across a `yield_now` (`data_lock_contended/{ct,mt2}`);
 //!   `toro_owned` rows use `acquire_owned` on an `Arc`.
+//! - `lock_in_task/{ct,mt2}`: a bare `Lock` against `tokio::sync::Mutex<()>` and
+//!   `async_lock::Mutex<()>`, acquired and released in a loop awaited inside one spawned
+//!   task; time per acquire.
+//! - `lock_deadline_contended/{ct,mt2}`: `lock_contended` with a 1 s deadline (never
+//!   reached) on every acquire, against `tokio::time::timeout` around the peers' `lock()`;
+//!   `toro` on tokio's timer, `toro_current_loop` with `.deadline(d)` on the current loop.
+//! - `event_fanout/{ct,mt2}`: 100 tasks waiting on one event, released by one set from
+//!   another task once all stand in line, against `Notify::notify_waiters` and an
+//!   event-listener flag; time per woken waiter.
 //!
 //! Run: `cargo bench --bench primitives`, then `scripts/bench-table`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use tokio::task::yield_now;
+use tokio::time::timeout;
 
+#[macro_use]
 mod common;
-use common::{bench_tasks, config, poll_once, runtimes};
+use common::{bench_tasks, config, poll_once, runtimes, until_registered, TOKIO_LOOP};
 
 /// The floor of every uncontended row: a bare compare-and-swap to take, a store to give
 /// back.
@@ -535,37 +548,8 @@ fn wakeup(c: &mut Criterion) {
     }
 }
 
-/// Increments done by the one task of a `data_lock_in_task` iteration.
-const DATA_OPS: usize = 256;
-
-/// Times `DATA_OPS` increments of a data lock awaited inside one spawned task (`$tasks = 1`)
-/// or by `$tasks` tasks holding the guard across a `yield_now`, with each implementation's
-/// `$acquire` (an expression of `lock`, awaited).
-macro_rules! data_lock_rows {
-    ($g:expr, $rt:expr, $tasks:expr, $ops:expr, yield = $yield:expr;
-     $($name:literal: $new:expr, |$lock:ident| $acquire:expr;)*) => {$(
-        let shared = Arc::new($new);
-        $g.bench_function($name, |b| {
-            bench_tasks(b, $rt, || {
-                (0..$tasks)
-                    .map(|_| {
-                        let $lock = shared.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..$ops {
-                                let mut guard = $acquire.await;
-                                *guard += 1;
-                                if $yield {
-                                    yield_now().await;
-                                }
-                                drop(guard);
-                            }
-                        })
-                    })
-                    .collect()
-            })
-        });
-    )*};
-}
+/// Acquires done by the one task of a `*lock_in_task` iteration.
+const IN_TASK_OPS: usize = 256;
 
 fn data_locks(c: &mut Criterion) {
     let mut g = c.benchmark_group("data_lock_uncontended");
@@ -591,25 +575,160 @@ fn data_locks(c: &mut Criterion) {
 
     for (rt_name, rt) in runtimes() {
         let mut g = c.benchmark_group(format!("data_lock_in_task/{rt_name}"));
-        g.throughput(Throughput::Elements(DATA_OPS as u64));
-        data_lock_rows! {
-            g, &rt, 1, DATA_OPS, yield = false;
-            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
-            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
-            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
-            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        g.throughput(Throughput::Elements(IN_TASK_OPS as u64));
+        guard_rows! {
+            g, &rt, 1, IN_TASK_OPS, yield = false, touch = |guard| { *guard += 1 };
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire().await;
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned().await;
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock().await;
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock().await;
         }
         g.finish();
 
         let mut g = c.benchmark_group(format!("data_lock_contended/{rt_name}"));
         g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
-        data_lock_rows! {
-            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true;
-            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire();
-            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned();
-            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock();
-            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock();
+        guard_rows! {
+            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true, touch = |guard| { *guard += 1 };
+            "toro": toro::Lock::with_value(0u64), |lock| lock.acquire().await;
+            "toro_owned": toro::Lock::with_value(0u64), |lock| lock.acquire_owned().await;
+            "tokio": tokio::sync::Mutex::new(0u64), |lock| lock.lock().await;
+            "async_lock": async_lock::Mutex::new(0u64), |lock| lock.lock().await;
         }
+        g.finish();
+    }
+}
+
+/// The deadline of the `lock_deadline_contended` rows: never reached.
+const LOCK_DEADLINE: Duration = Duration::from_secs(1);
+
+fn task_locks(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("lock_in_task/{rt_name}"));
+        g.throughput(Throughput::Elements(IN_TASK_OPS as u64));
+        guard_rows! {
+            g, &rt, 1, IN_TASK_OPS, yield = false, touch = |_guard| {};
+            "toro": toro::Lock::new(), |lock| lock.acquire().await;
+            "tokio": tokio::sync::Mutex::new(()), |lock| lock.lock().await;
+            "async_lock": async_lock::Mutex::new(()), |lock| lock.lock().await;
+        }
+        g.finish();
+
+        // `toro` times its waits on tokio's timer (what the `tokio` feature selects), like
+        // the peers' `tokio::time::timeout`; `toro_current_loop` with `.deadline(d)`: the
+        // runtime-free timer thread, as `cargo bench --bench primitives` builds toro
+        // without the `tokio` feature (`--workspace` turns it on).
+        let mut g = c.benchmark_group(format!("lock_deadline_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
+        guard_rows! {
+            g, &rt, LOCK_TASKS, LOCK_OPS, yield = true, touch = |_guard| {};
+            "toro": toro::Lock::new(),
+                |lock| lock.acquire().deadline_on(&TOKIO_LOOP, LOCK_DEADLINE).await.unwrap();
+            "toro_current_loop": toro::Lock::new(),
+                |lock| lock.acquire().deadline(LOCK_DEADLINE).await.unwrap();
+            "tokio": tokio::sync::Mutex::new(()),
+                |lock| timeout(LOCK_DEADLINE, lock.lock()).await.unwrap();
+            "async_lock": async_lock::Mutex::new(()),
+                |lock| timeout(LOCK_DEADLINE, lock.lock()).await.unwrap();
+        }
+        g.finish();
+    }
+}
+
+/// Waiters woken by one set in the `event_fanout` rows.
+const FANOUT: usize = 100;
+
+fn fanout(c: &mut Criterion) {
+    for (rt_name, rt) in runtimes() {
+        // FANOUT tasks wait; each counts itself in `registered` once its wait stands in
+        // line, and one more task releases them all when the count is full, so the row
+        // times the fan-out of one wake-up, not waits that found the event set.
+        let mut g = c.benchmark_group(format!("event_fanout/{rt_name}"));
+        g.throughput(Throughput::Elements(FANOUT as u64));
+        let registered = Arc::new(AtomicUsize::new(0));
+
+        let event = Arc::new(toro::Event::new());
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                event.clear();
+                registered.store(0, Ordering::Release);
+                let mut tasks: Vec<_> = (0..FANOUT)
+                    .map(|_| {
+                        let (event, registered) = (event.clone(), registered.clone());
+                        tokio::spawn(async move {
+                            // Eager: the wait stands in line from the call.
+                            let wait = event.wait();
+                            registered.fetch_add(1, Ordering::AcqRel);
+                            wait.await;
+                        })
+                    })
+                    .collect();
+                let (event, registered) = (event.clone(), registered.clone());
+                tasks.push(tokio::spawn(async move {
+                    until_registered(&registered, FANOUT).await;
+                    event.set();
+                }));
+                tasks
+            })
+        });
+
+        let notify = Arc::new(tokio::sync::Notify::new());
+        g.bench_function("tokio_notify", |b| {
+            bench_tasks(b, &rt, || {
+                registered.store(0, Ordering::Release);
+                let mut tasks: Vec<_> = (0..FANOUT)
+                    .map(|_| {
+                        let (notify, registered) = (notify.clone(), registered.clone());
+                        tokio::spawn(async move {
+                            // `notify_waiters` wakes only the enabled `Notified`s.
+                            let mut notified = pin!(notify.notified());
+                            notified.as_mut().enable();
+                            registered.fetch_add(1, Ordering::AcqRel);
+                            notified.await;
+                        })
+                    })
+                    .collect();
+                let (notify, registered) = (notify.clone(), registered.clone());
+                tasks.push(tokio::spawn(async move {
+                    until_registered(&registered, FANOUT).await;
+                    notify.notify_waiters();
+                }));
+                tasks
+            })
+        });
+
+        // The flag-and-listener event of `wait_flag`, whose waiters leave the flag set.
+        let flagged = Arc::new((AtomicBool::new(false), event_listener::Event::new()));
+        g.bench_function("event_listener", |b| {
+            bench_tasks(b, &rt, || {
+                flagged.0.store(false, Ordering::Release);
+                registered.store(0, Ordering::Release);
+                let mut tasks: Vec<_> = (0..FANOUT)
+                    .map(|_| {
+                        let (flagged, registered) = (flagged.clone(), registered.clone());
+                        tokio::spawn(async move {
+                            let (flag, event) = &*flagged;
+                            // `listen` stands in line at the call.
+                            let mut listener = Some(event.listen());
+                            registered.fetch_add(1, Ordering::AcqRel);
+                            while !flag.load(Ordering::Acquire) {
+                                match listener.take() {
+                                    Some(listener) => listener.await,
+                                    None => listener = Some(event.listen()),
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                let (flagged, registered) = (flagged.clone(), registered.clone());
+                tasks.push(tokio::spawn(async move {
+                    until_registered(&registered, FANOUT).await;
+                    let (flag, event) = &*flagged;
+                    flag.store(true, Ordering::Release);
+                    event.notify(usize::MAX);
+                }));
+                tasks
+            })
+        });
         g.finish();
     }
 }
@@ -617,6 +736,6 @@ fn data_locks(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended, contended, wakeup, data_locks
+    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout
 }
 criterion_main!(benches);

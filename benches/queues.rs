@@ -9,36 +9,38 @@
 //! divides by it to print ns per item (or per hop, per timed get).
 //!
 //! Every row but `queue_single_uncontended` runs on a current-thread (`/ct`) and on a
-//! 2-worker (`/mt2`) tokio runtime. tokio's mpsc has one receiver, so it sits out MPMC;
-//! flume sits out MPMC on `mt2`, where it hung (see `mpmc`).
+//! 2-worker (`/mt2`) tokio runtime.
+//!
+//! - `queue_single_uncontended`: a put and a get in one task, polled once, no runtime.
+//! - `queue_spsc`, `queue_mpsc`, `queue_mpmc`: 1 producer and 1 consumer, 4 producers and
+//!   1 consumer, 4 and 4, through a capacity-64 channel; time per item. tokio's mpsc has
+//!   one receiver, so it sits out MPMC; flume sits out MPMC on `mt2`, where it hung (see
+//!   `common::channel_functions`).
+//! - `queue_pingpong`: two tasks passing an item through two capacity-1 queues; per hop.
+//! - `priority_queue`: SPSC through a capacity-64 PriorityQueue; per item.
+//! - `timed_wait`: a get with a 60 s deadline, pending, then satisfied; per get.
 //!
 //! Run: `cargo bench --bench queues`, then `scripts/bench-table`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use futures::FutureExt;
 use tokio::sync::Notify;
 
 mod common;
-use common::{bench_tasks, config, poll_once, runtimes};
-
-/// Polls `future` once with the task's own waker: `true` if it is still pending.
-async fn pending_once<F: Future + Unpin>(future: &mut F) -> bool {
-    std::future::poll_fn(|cx| Poll::Ready(future.poll_unpin(cx).is_pending())).await
-}
+use common::{
+    bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, TOKIO_LOOP,
+};
 
 const CAPACITY: usize = 64;
-/// Items per iteration of the SPSC, MPMC and priority rows.
+/// Items per iteration of the SPSC, MPSC, MPMC and priority rows.
 const ITEMS: usize = 1024;
-/// Producers and consumers in the MPMC row.
+/// Producers in the MPSC and MPMC rows, consumers in the MPMC row.
 const SIDES: usize = 4;
 /// Round trips per iteration of the ping-pong row (two hops each).
 const ROUND_TRIPS: usize = 128;
@@ -87,172 +89,27 @@ fn single(c: &mut Criterion) {
     g.finish();
 }
 
-fn spsc(c: &mut Criterion) {
-    for (rt_name, rt) in runtimes() {
-        let mut g = c.benchmark_group(format!("queue_spsc/{rt_name}"));
-        g.throughput(Throughput::Elements(ITEMS as u64));
+/// The channel rows: `(row, producers, consumers)`, `ITEMS` items per iteration in all.
+const CHANNEL_ROWS: [(&str, usize, usize); 3] = [
+    ("queue_spsc", 1, 1),
+    ("queue_mpsc", SIDES, 1),
+    ("queue_mpmc", SIDES, SIDES),
+];
 
-        let q = Arc::new(toro::Queue::new(CAPACITY));
-        g.bench_function("toro", |b| {
-            bench_tasks(b, &rt, || {
-                let (tx, rx) = (q.clone(), q.clone());
-                vec![
-                    tokio::spawn(async move {
-                        for i in 0..ITEMS {
-                            tx.put(i).await;
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        for _ in 0..ITEMS {
-                            black_box(rx.get().await);
-                        }
-                    }),
-                ]
-            })
-        });
-
-        let (tx, rx) = async_channel::bounded(CAPACITY);
-        g.bench_function("async_channel", |b| {
-            bench_tasks(b, &rt, || {
-                let (tx, rx) = (tx.clone(), rx.clone());
-                vec![
-                    tokio::spawn(async move {
-                        for i in 0..ITEMS {
-                            tx.send(i).await.unwrap();
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        for _ in 0..ITEMS {
-                            black_box(rx.recv().await.unwrap());
-                        }
-                    }),
-                ]
-            })
-        });
-
-        let (tx, rx) = flume::bounded(CAPACITY);
-        g.bench_function("flume", |b| {
-            bench_tasks(b, &rt, || {
-                let (tx, rx) = (tx.clone(), rx.clone());
-                vec![
-                    tokio::spawn(async move {
-                        for i in 0..ITEMS {
-                            tx.send_async(i).await.unwrap();
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        for _ in 0..ITEMS {
-                            black_box(rx.recv_async().await.unwrap());
-                        }
-                    }),
-                ]
-            })
-        });
-
-        // One receiver: the consumer locks it for the iteration.
-        let (tx, rx) = tokio::sync::mpsc::channel(CAPACITY);
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        g.bench_function("tokio_mpsc", |b| {
-            bench_tasks(b, &rt, || {
-                let (tx, rx) = (tx.clone(), rx.clone());
-                vec![
-                    tokio::spawn(async move {
-                        for i in 0..ITEMS {
-                            tx.send(i).await.unwrap();
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        let mut rx = rx.try_lock().expect("one task at a time");
-                        for _ in 0..ITEMS {
-                            black_box(rx.recv().await.unwrap());
-                        }
-                    }),
-                ]
-            })
-        });
-        g.finish();
-    }
-}
-
-fn mpmc(c: &mut Criterion) {
-    const PER_SIDE: usize = ITEMS / SIDES;
-    for (rt_name, rt) in runtimes() {
-        let mut g = c.benchmark_group(format!("queue_mpmc/{rt_name}"));
-        g.throughput(Throughput::Elements(ITEMS as u64));
-
-        let q = Arc::new(toro::Queue::new(CAPACITY));
-        g.bench_function("toro", |b| {
-            bench_tasks(b, &rt, || {
-                let mut tasks = Vec::with_capacity(2 * SIDES);
-                for _ in 0..SIDES {
-                    let tx = q.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for i in 0..PER_SIDE {
-                            tx.put(i).await;
-                        }
-                    }));
-                    let rx = q.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for _ in 0..PER_SIDE {
-                            black_box(rx.get().await);
-                        }
-                    }));
-                }
-                tasks
-            })
-        });
-
-        let (tx, rx) = async_channel::bounded(CAPACITY);
-        g.bench_function("async_channel", |b| {
-            bench_tasks(b, &rt, || {
-                let mut tasks = Vec::with_capacity(2 * SIDES);
-                for _ in 0..SIDES {
-                    let tx = tx.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for i in 0..PER_SIDE {
-                            tx.send(i).await.unwrap();
-                        }
-                    }));
-                    let rx = rx.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for _ in 0..PER_SIDE {
-                            black_box(rx.recv().await.unwrap());
-                        }
-                    }));
-                }
-                tasks
-            })
-        });
-
-        // flume 0.12 sits out the 2-worker MPMC row: there it lost a wake-up and hung
-        // (all tasks pending, workers parked), like the dropped notifications reported
-        // against flume elsewhere.
-        if rt_name == "mt2" {
+fn channels(c: &mut Criterion) {
+    for (row, producers, consumers) in CHANNEL_ROWS {
+        for (rt_name, rt) in runtimes() {
+            let mut g = c.benchmark_group(format!("{row}/{rt_name}"));
+            g.throughput(Throughput::Elements(ITEMS as u64));
+            channel_functions(
+                &mut g,
+                (rt_name, &rt),
+                (producers, consumers),
+                ITEMS,
+                CAPACITY,
+            );
             g.finish();
-            continue;
         }
-        let (tx, rx) = flume::bounded(CAPACITY);
-        g.bench_function("flume", |b| {
-            bench_tasks(b, &rt, || {
-                let mut tasks = Vec::with_capacity(2 * SIDES);
-                for _ in 0..SIDES {
-                    let tx = tx.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for i in 0..PER_SIDE {
-                            tx.send_async(i).await.unwrap();
-                        }
-                    }));
-                    let rx = rx.clone();
-                    tasks.push(tokio::spawn(async move {
-                        for _ in 0..PER_SIDE {
-                            black_box(rx.recv_async().await.unwrap());
-                        }
-                    }));
-                }
-                tasks
-            })
-        });
-        g.finish();
     }
 }
 
@@ -457,25 +314,7 @@ fn priority_queue(c: &mut Criterion) {
     }
 }
 
-/// toro's clock on tokio's timer: what the facade's `tokio` feature selects inside a tokio
-/// runtime, spelled out so that this row measures it without that feature.
-struct TokioClock;
-
-impl toro::Clock for TokioClock {
-    fn now(&self) -> Instant {
-        tokio::time::Instant::now().into_std()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> toro::Sleep {
-        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
-            deadline,
-        )))
-    }
-}
-
 fn timed(c: &mut Criterion) {
-    static TOKIO_CLOCK: TokioClock = TokioClock;
-    let tokio_loop = toro::LoopHandle::from_static("tokio", &TOKIO_CLOCK);
     for (rt_name, rt) in runtimes() {
         // Each get is called on an empty queue and polled once (pending, so its timer is
         // armed), then an item is put and the get completes well before its deadline.
@@ -485,10 +324,10 @@ fn timed(c: &mut Criterion) {
         let q = Arc::new(toro::Queue::new(CAPACITY));
         g.bench_function("toro", |b| {
             bench_tasks(b, &rt, || {
-                let (q, tokio_loop) = (q.clone(), tokio_loop.clone());
+                let q = q.clone();
                 vec![tokio::spawn(async move {
                     for i in 0..TIMED_GETS {
-                        let mut get = q.get().deadline_on(&tokio_loop, FAR);
+                        let mut get = q.get().deadline_on(&TOKIO_LOOP, FAR);
                         assert!(pending_once(&mut get).await);
                         q.put_nowait(i).unwrap();
                         black_box(get.await.unwrap());
@@ -562,6 +401,6 @@ fn timed(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = single, spsc, mpmc, pingpong, priority_queue, timed
+    targets = single, channels, pingpong, priority_queue, timed
 }
 criterion_main!(benches);

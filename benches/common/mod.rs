@@ -1,16 +1,27 @@
-//! What both bench targets share (`mod common;`): the criterion configuration, the
-//! runtimes the task rows run on and the loop that times spawned tasks.
+//! What the bench targets share (`mod common;`): the criterion configuration, the
+//! runtimes the task rows run on, the loop that times spawned tasks, the rows of tasks
+//! taking a guard (`guard_rows!`, with `#[macro_use]`), toro's clock on tokio's timer and
+//! the channel rows.
+
+// Each bench target compiles this module and uses only part of it.
+#![allow(dead_code, unused_macros)]
 
 use std::future::Future;
+use std::hint::black_box;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use criterion::{Bencher, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkGroup, Criterion};
+use futures::FutureExt;
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
+use tokio::task::{yield_now, JoinHandle};
 
-/// The whole suite (both bench targets) must stay under 5 minutes on 2 cores.
+/// The `primitives` and `queues` targets together must stay under 5 minutes on 2 cores,
+/// `scaling` under 3.
 pub fn config() -> Criterion {
     Criterion::default()
         .measurement_time(Duration::from_secs(1))
@@ -63,6 +74,39 @@ pub fn bench_tasks(
     });
 }
 
+/// Adds one function per implementation to a group: `$tasks` spawned tasks doing `$ops`
+/// acquires each of one shared `$new`. Each task takes the guard with its
+/// implementation's `$acquire` (an expression of `lock`, `.await` included), runs the
+/// block `$touch` on it and, with `yield = true`, holds it across a `yield_now`.
+macro_rules! guard_rows {
+    ($g:expr, $rt:expr, $tasks:expr, $ops:expr, yield = $yield:expr,
+     touch = |$guard:ident| $touch:block;
+     $($name:literal: $new:expr, |$lock:ident| $acquire:expr;)*) => {$(
+        let shared = ::std::sync::Arc::new($new);
+        $g.bench_function($name, |b| {
+            $crate::common::bench_tasks(b, $rt, || {
+                (0..$tasks)
+                    .map(|_| {
+                        let $lock = shared.clone();
+                        ::tokio::spawn(async move {
+                            for _ in 0..$ops {
+                                // Rows of bare locks touch nothing through the guard.
+                                #[allow(unused_mut)]
+                                let mut $guard = $acquire;
+                                $touch
+                                if $yield {
+                                    ::tokio::task::yield_now().await;
+                                }
+                                drop($guard);
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+    )*};
+}
+
 /// Polls a future once with a no-op waker: `Some(output)` if it was ready.
 ///
 /// Always inlined into the measuring loop, so every implementation in a row pays the same
@@ -77,5 +121,194 @@ pub fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     {
         Poll::Ready(output) => Some(output),
         Poll::Pending => None,
+    }
+}
+
+/// Polls `future` once with the task's own waker: `true` if it is still pending.
+pub async fn pending_once<F: Future + Unpin>(future: &mut F) -> bool {
+    std::future::poll_fn(|cx| Poll::Ready(future.poll_unpin(cx).is_pending())).await
+}
+
+/// Yields until `registered` counts `n`: how a releasing task waits for every waiter of
+/// a fan-out to stand in line before it releases them all.
+pub async fn until_registered(registered: &AtomicUsize, n: usize) {
+    while registered.load(Ordering::Acquire) < n {
+        yield_now().await;
+    }
+}
+
+/// toro's clock on tokio's timer: what the facade's `tokio` feature selects inside a tokio
+/// runtime, spelled out so that the deadline rows measure it without that feature.
+pub struct TokioClock;
+
+impl toro::Clock for TokioClock {
+    fn now(&self) -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> toro::Sleep {
+        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+            deadline,
+        )))
+    }
+}
+
+/// The loop handle of [`TokioClock`], for `.deadline_on(&TOKIO_LOOP, d)`.
+pub const TOKIO_LOOP: toro::LoopHandle = toro::LoopHandle::from_static("tokio", &TokioClock);
+
+/// Times rounds of `producers` tasks putting `items` items in all into a channel and
+/// `consumers` tasks getting them: `produce(n)` makes the body of a producer putting `n`
+/// items, `consume(n)` that of a consumer getting `n`. Tasks are spawned producer,
+/// consumer, producer, consumer, ... while both kinds last.
+fn bench_channel<P, C>(
+    b: &mut Bencher<'_>,
+    rt: &Runtime,
+    (producers, consumers): (usize, usize),
+    items: usize,
+    produce: impl Fn(usize) -> P,
+    consume: impl Fn(usize) -> C,
+) where
+    P: Future<Output = ()> + Send + 'static,
+    C: Future<Output = ()> + Send + 'static,
+{
+    bench_tasks(b, rt, || {
+        let mut tasks = Vec::with_capacity(producers + consumers);
+        for i in 0..producers.max(consumers) {
+            if i < producers {
+                tasks.push(tokio::spawn(produce(items / producers)));
+            }
+            if i < consumers {
+                tasks.push(tokio::spawn(consume(items / consumers)));
+            }
+        }
+        tasks
+    })
+}
+
+/// Adds to `g` the functions of a channel row: `producers` tasks put `items` items in all
+/// (`usize`s) into a channel of `capacity` and `consumers` tasks get them, on `rt`
+/// (`rt_name`). Implementations: `toro` (`Queue`), `async_channel`, `flume` and, with one
+/// consumer, `tokio_mpsc` (whose one receiver the consumer locks for the iteration).
+///
+/// flume 0.12 sits out the rows with several consumers on `mt2`: there it lost a
+/// wake-up and hung (all tasks pending, workers parked), like the dropped notifications
+/// reported against flume elsewhere.
+pub fn channel_functions(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    (rt_name, rt): (&str, &Runtime),
+    (producers, consumers): (usize, usize),
+    items: usize,
+    capacity: usize,
+) {
+    let sides = (producers, consumers);
+
+    let q = Arc::new(toro::Queue::new(capacity));
+    g.bench_function("toro", |b| {
+        bench_channel(
+            b,
+            rt,
+            sides,
+            items,
+            |n| {
+                let tx = q.clone();
+                async move {
+                    for i in 0..n {
+                        tx.put(i).await;
+                    }
+                }
+            },
+            |n| {
+                let rx = q.clone();
+                async move {
+                    for _ in 0..n {
+                        black_box(rx.get().await);
+                    }
+                }
+            },
+        )
+    });
+
+    let (tx, rx) = async_channel::bounded(capacity);
+    g.bench_function("async_channel", |b| {
+        bench_channel(
+            b,
+            rt,
+            sides,
+            items,
+            |n| {
+                let tx = tx.clone();
+                async move {
+                    for i in 0..n {
+                        tx.send(i).await.unwrap();
+                    }
+                }
+            },
+            |n| {
+                let rx = rx.clone();
+                async move {
+                    for _ in 0..n {
+                        black_box(rx.recv().await.unwrap());
+                    }
+                }
+            },
+        )
+    });
+
+    if !(rt_name == "mt2" && consumers > 1) {
+        let (tx, rx) = flume::bounded(capacity);
+        g.bench_function("flume", |b| {
+            bench_channel(
+                b,
+                rt,
+                sides,
+                items,
+                |n| {
+                    let tx = tx.clone();
+                    async move {
+                        for i in 0..n {
+                            tx.send_async(i).await.unwrap();
+                        }
+                    }
+                },
+                |n| {
+                    let rx = rx.clone();
+                    async move {
+                        for _ in 0..n {
+                            black_box(rx.recv_async().await.unwrap());
+                        }
+                    }
+                },
+            )
+        });
+    }
+
+    if consumers == 1 {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        g.bench_function("tokio_mpsc", |b| {
+            bench_channel(
+                b,
+                rt,
+                sides,
+                items,
+                |n| {
+                    let tx = tx.clone();
+                    async move {
+                        for i in 0..n {
+                            tx.send(i).await.unwrap();
+                        }
+                    }
+                },
+                |n| {
+                    let rx = rx.clone();
+                    async move {
+                        let mut rx = rx.try_lock().expect("one task at a time");
+                        for _ in 0..n {
+                            black_box(rx.recv().await.unwrap());
+                        }
+                    }
+                },
+            )
+        });
     }
 }
