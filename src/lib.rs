@@ -61,8 +61,12 @@
 //!
 //! # Features
 //!
-//! - none: every primitive, deadlines on the runtime-free timer, `#[toro::main]` on a small
-//!   built-in single-threaded loop ([`block_on`]). What a library should depend on.
+//! - `macros` (on by default): `#[toro::main]`, `#[toro::test]` and `toro::with!`, from
+//!   the proc-macro crate `toro-macros`. With no runtime feature, `#[toro::main]` runs on
+//!   a small built-in single-threaded loop ([`block_on`]).
+//! - no runtime feature: every primitive, deadlines on the runtime-free timer. What a
+//!   library should depend on, with `default-features = false` when it does not use the
+//!   macros: then toro builds no proc-macro crate (no `syn`, `quote`, `proc-macro2`).
 //! - `tokio`: deadlines on tokio's timer inside a tokio runtime; `toro::tokio::handle()`;
 //!   `#[toro::main]` builds a tokio runtime.
 //! - `smol`: `toro::smol::handle()` on async-io's timer; `#[toro::main]` runs on smol.
@@ -81,19 +85,24 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly): each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use toro_core::*;
 
 /// toro on tokio (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use toro_tokio as tokio;
 
 /// toro on smol (feature `smol`).
 #[cfg(feature = "smol")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smol")))]
 pub use toro_smol as smol;
 
 /// toro on async-std (feature `async-std`).
 #[cfg(feature = "async-std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
 pub use toro_async_std as async_std;
 
 // ==== Macros: #[toro::main], #[toro::test], toro::with! (toro-macros; issue 4) ====
@@ -131,6 +140,8 @@ pub use toro_async_std as async_std;
 ///     Ok(())
 /// }
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use toro_macros::main;
 
 /// Runs an `async fn` test on a runtime, or, with `runtimes(...)`, on each of several.
@@ -155,6 +166,8 @@ pub use toro_macros::main;
 /// }
 /// # fn main() {}
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use toro_macros::test;
 
 /// Holds guards for a block, like Python's `with (yield lock.acquire(deadline)):`.
@@ -191,6 +204,8 @@ pub use toro_macros::test;
 ///     assert_eq!(late, Err::<(), _>(Timeout::new(())));
 /// });
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use toro_macros::with;
 
 /// What the expansions of toro's macros name; not public API.
@@ -397,6 +412,6 @@ macro_rules! __toro_if_async_std {
 // ==== end of the macros block ====
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "macros"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
