@@ -115,6 +115,10 @@ pub use toro_async_std as async_std;
 /// `flavor = "current_thread" | "multi_thread"` and `worker_threads = N`, for example
 /// `#[toro::main(runtime = "tokio", flavor = "current_thread")]`.
 ///
+/// The expansion names toro as `::toro`; under another name (a renamed dependency,
+/// `my_toro = { package = "toro", version = "0.1" }`, or a re-export), say which with
+/// `crate = "path"`, as with tokio's: `#[my_toro::main(crate = "my_toro")]`.
+///
 /// # Examples
 ///
 /// ```
@@ -153,6 +157,8 @@ pub use toro_macros::main;
 /// after the function (`cargo test my_test::smol`), each compiled only where its
 /// runtime's feature is on.
 ///
+/// Like [`main`](macro@main), it takes `crate = "path"` for a renamed dependency.
+///
 /// # Examples
 ///
 /// ```
@@ -176,8 +182,9 @@ pub use toro_macros::test;
 /// `Result<body's type, Timeout>`; without `deadline` it is the body's value. Several
 /// guards are taken in order under one deadline and released in reverse order when the
 /// block ends. The body runs inline in the enclosing async function: `?`, `return` and
-/// `break` in it act there. It is a procedural macro (`toro-macros`), for errors that
-/// point at the offending token.
+/// `break` in it act there. It hands its input to a procedural macro (`toro-macros`), for
+/// errors that point at the offending token, together with this crate's path, so it
+/// works under a renamed dependency as well.
 ///
 /// # Examples
 ///
@@ -206,7 +213,12 @@ pub use toro_macros::test;
 /// ```
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use toro_macros::with;
+#[macro_export]
+macro_rules! with {
+    ($($tokens:tt)*) => {
+        $crate::__private::with! { ($crate) $($tokens)* }
+    };
+}
 
 /// What the expansions of toro's macros name; not public API.
 #[doc(hidden)]
@@ -215,6 +227,10 @@ pub mod __private {
 
     #[cfg(feature = "tokio")]
     pub use toro_tokio::tokio;
+
+    /// `with!` with the facade's path first: `with! { ($crate) ... }`.
+    #[cfg(feature = "macros")]
+    pub use toro_macros::with;
 
     pub use crate::{
         __toro_if_async_std as if_async_std, __toro_if_smol as if_smol,
