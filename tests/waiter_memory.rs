@@ -1,28 +1,41 @@
 //! Waiter storage is given back (issue 11, item 7): after a burst of 100 000 waiters that
 //! all leave, a primitive holds at most 64 KiB more than before the burst.
 //!
-//! A counting global allocator (this test binary only) measures the bytes live on the heap.
+//! A counting global allocator (this test binary only) measures the bytes each thread
+//! allocated and has not freed: every test works on its own thread, so the test harness's
+//! own allocations on other threads never show.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
-use std::sync::Mutex;
+use std::cell::Cell;
 
 use toro::{Condition, Event, Lock, Queue, RwLock, Semaphore};
 
 struct Counting;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
+thread_local! {
+    /// Bytes allocated less bytes freed by this thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(bytes: isize) {
+    // `try_with`: a thread's last frees may come after its thread-locals are gone.
+    let _ = LIVE.try_with(|live| live.set(live.get() + bytes));
+}
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator, only counting sizes on the way.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
+        count(layout.size() as isize);
         // SAFETY: the caller's contract is `System`'s.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
+        count(-(layout.size() as isize));
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -31,27 +44,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// The tests share the one counter: each runs whole under this lock, so no other test
-/// allocates or frees while it measures.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 const BURST: usize = 100_000;
 const LIMIT: isize = 64 * 1024;
 
 /// Live heap bytes after `burst` made `BURST` waiters and dropped them all, less before.
 fn kept_after<P>(primitive: &P, burst: impl Fn(&P)) -> isize {
-    let before = LIVE.load(SeqCst);
+    let before = live();
     burst(primitive);
-    LIVE.load(SeqCst) - before
+    live() - before
 }
 
 #[test]
 fn queue_getters_leave_no_storage_behind() {
-    let _serial = serial();
     let queue = Queue::<[u8; 1024]>::new(0);
     let kept = kept_after(&queue, |q| {
         let getters: Vec<_> = (0..BURST).map(|_| q.get()).collect();
@@ -66,7 +70,6 @@ fn queue_getters_leave_no_storage_behind() {
 
 #[test]
 fn semaphore_acquirers_leave_no_storage_behind() {
-    let _serial = serial();
     let sem = Semaphore::new(0);
     let kept = kept_after(&sem, |s| {
         let acquirers: Vec<_> = (0..BURST).map(|_| s.acquire()).collect();
@@ -82,7 +85,6 @@ fn semaphore_acquirers_leave_no_storage_behind() {
 
 #[test]
 fn locks_events_and_conditions_leave_no_storage_behind() {
-    let _serial = serial();
     let lock = Lock::new();
     let _held = lock.try_acquire().unwrap();
     let kept = kept_after(&lock, |l| {
@@ -113,13 +115,12 @@ fn locks_events_and_conditions_leave_no_storage_behind() {
 /// Lines that empty often stay allocated while small: no reallocation churn for them.
 #[test]
 fn a_small_line_keeps_its_storage() {
-    let _serial = serial();
     let sem = Semaphore::new(0);
     drop((0..8).map(|_| sem.acquire()).collect::<Vec<_>>());
-    let before = LIVE.load(SeqCst);
+    let before = live();
     for _ in 0..100 {
         drop((0..8).map(|_| sem.acquire()).collect::<Vec<_>>());
     }
     // Only the `Vec`s of futures come and go; the slab stays.
-    assert_eq!(LIVE.load(SeqCst), before);
+    assert_eq!(live(), before);
 }
