@@ -61,8 +61,12 @@
 //!
 //! # Features
 //!
-//! - none: every primitive, deadlines on the runtime-free timer, `#[toro::main]` on a small
-//!   built-in single-threaded loop ([`block_on`]). What a library should depend on.
+//! - `macros` (on by default): `#[toro::main]`, `#[toro::test]` and `toro::with!`, from
+//!   the proc-macro crate `toro-macros`. With no runtime feature, `#[toro::main]` runs on
+//!   a small built-in single-threaded loop ([`block_on`]).
+//! - no runtime feature: every primitive, deadlines on the runtime-free timer. What a
+//!   library should depend on, with `default-features = false` when it does not use the
+//!   macros: then toro builds no proc-macro crate (no `syn`, `quote`, `proc-macro2`).
 //! - `tokio`: deadlines on tokio's timer inside a tokio runtime; `toro::tokio::handle()`;
 //!   `#[toro::main]` builds a tokio runtime.
 //! - `smol`: `toro::smol::handle()` on async-io's timer; `#[toro::main]` runs on smol.
@@ -81,19 +85,24 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly): each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use toro_core::*;
 
 /// toro on tokio (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use toro_tokio as tokio;
 
 /// toro on smol (feature `smol`).
 #[cfg(feature = "smol")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smol")))]
 pub use toro_smol as smol;
 
 /// toro on async-std (feature `async-std`).
 #[cfg(feature = "async-std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
 pub use toro_async_std as async_std;
 
 // ==== Macros: #[toro::main], #[toro::test], toro::with! (toro-macros; issue 4) ====
@@ -105,6 +114,10 @@ pub use toro_async_std as async_std;
 /// Choose with `runtime = "tokio" | "smol" | "async-std" | "builtin"`; tune tokio with
 /// `flavor = "current_thread" | "multi_thread"` and `worker_threads = N`, for example
 /// `#[toro::main(runtime = "tokio", flavor = "current_thread")]`.
+///
+/// The expansion names toro as `::toro`; under another name (a renamed dependency,
+/// `my_toro = { package = "toro", version = "0.1" }`, or a re-export), say which with
+/// `crate = "path"`, as with tokio's: `#[my_toro::main(crate = "my_toro")]`.
 ///
 /// # Examples
 ///
@@ -131,6 +144,8 @@ pub use toro_async_std as async_std;
 ///     Ok(())
 /// }
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use toro_macros::main;
 
 /// Runs an `async fn` test on a runtime, or, with `runtimes(...)`, on each of several.
@@ -141,6 +156,8 @@ pub use toro_macros::main;
 /// `runtimes(tokio, smol, async_std, builtin)`: one test per runtime, in a module named
 /// after the function (`cargo test my_test::smol`), each compiled only where its
 /// runtime's feature is on.
+///
+/// Like [`main`](macro@main), it takes `crate = "path"` for a renamed dependency.
 ///
 /// # Examples
 ///
@@ -155,6 +172,8 @@ pub use toro_macros::main;
 /// }
 /// # fn main() {}
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use toro_macros::test;
 
 /// Holds guards for a block, like Python's `with (yield lock.acquire(deadline)):`.
@@ -163,8 +182,9 @@ pub use toro_macros::test;
 /// `Result<body's type, Timeout>`; without `deadline` it is the body's value. Several
 /// guards are taken in order under one deadline and released in reverse order when the
 /// block ends. The body runs inline in the enclosing async function: `?`, `return` and
-/// `break` in it act there. It is a procedural macro (`toro-macros`), for errors that
-/// point at the offending token.
+/// `break` in it act there. It hands its input to a procedural macro (`toro-macros`), for
+/// errors that point at the offending token, together with this crate's path, so it
+/// works under a renamed dependency as well.
 ///
 /// # Examples
 ///
@@ -191,7 +211,14 @@ pub use toro_macros::test;
 ///     assert_eq!(late, Err::<(), _>(Timeout::new(())));
 /// });
 /// ```
-pub use toro_macros::with;
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[macro_export]
+macro_rules! with {
+    ($($tokens:tt)*) => {
+        $crate::__private::with! { ($crate) $($tokens)* }
+    };
+}
 
 /// What the expansions of toro's macros name; not public API.
 #[doc(hidden)]
@@ -200,6 +227,10 @@ pub mod __private {
 
     #[cfg(feature = "tokio")]
     pub use toro_tokio::tokio;
+
+    /// `with!` with the facade's path first: `with! { ($crate) ... }`.
+    #[cfg(feature = "macros")]
+    pub use toro_macros::with;
 
     pub use crate::{
         __toro_if_async_std as if_async_std, __toro_if_smol as if_smol,
@@ -397,6 +428,6 @@ macro_rules! __toro_if_async_std {
 // ==== end of the macros block ====
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "macros"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

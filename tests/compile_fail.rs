@@ -1,9 +1,11 @@
 //! Misuse of `#[toro::main]`, `#[toro::test]` and `toro::with!` is a compile error that
-//! points at the offending tokens and says what to do (trybuild, `tests/ui*/`).
+//! points at the offending tokens and says what to do (trybuild, `tests/ui*/`); what
+//! must compile and run is in `tests/ui-pass/`.
 //!
 //! ```text
-//! cargo test -p toro --all-features --test compile_fail        # tests/ui
-//! cargo test -p toro --no-default-features --test compile_fail # tests/ui-*-off
+//! cargo test -p toro --all-features --test compile_fail  # tests/ui, tests/ui-pass
+//! cargo test -p toro --no-default-features --features macros --test compile_fail
+//!                                                         # tests/ui-*-off, tests/ui-pass
 //! ```
 //!
 //! Regenerate an expected message with `TRYBUILD=overwrite`, then read the `.stderr`.
@@ -14,6 +16,12 @@
 #[test]
 fn misuse_is_a_compile_error_with_a_fix() {
     trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
+}
+
+/// `crate = "path"`: the expansion names toro by that path, on any feature set.
+#[test]
+fn a_renamed_crate_compiles_and_runs() {
+    trybuild::TestCases::new().pass("tests/ui-pass/*.rs");
 }
 
 /// A runtime whose facade feature is off: needs the `smol` feature off.

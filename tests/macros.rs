@@ -1,13 +1,14 @@
 //! `#[toro::test]` on every runtime and `toro::with!`, at run time.
 //!
-//! Every test here runs with any feature set: a runtime's tests are compiled only where its
-//! facade feature is on (`runtimes(...)` leaves the others out; single-runtime tests carry a
-//! `#[cfg]`). Nothing here sets a process-wide default handle: tests run in parallel.
+//! Every test here runs with any set of runtime features (and `macros`): a runtime's tests
+//! are compiled only where its facade feature is on (`runtimes(...)` leaves the others
+//! out; single-runtime tests carry a `#[cfg]`). Nothing here sets a process-wide default
+//! handle: tests run in parallel.
 //!
 //! ```text
 //! cargo test -p toro --all-features --test macros
-//! cargo test -p toro --no-default-features --test macros
-//! cargo test -p toro --no-default-features --features smol --test macros
+//! cargo test -p toro --no-default-features --features macros --test macros
+//! cargo test -p toro --no-default-features --features macros,smol --test macros
 //! ```
 
 use std::cell::RefCell;

@@ -35,6 +35,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_result;
 mod cell;
@@ -63,6 +64,7 @@ pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use rt::tokio_handle;
 pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};
 pub use rwlock::{

@@ -653,6 +653,7 @@ mod tokio_clock {
 /// }
 /// ```
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub fn tokio_handle() -> LoopHandle {
     tokio_clock::handle()
 }

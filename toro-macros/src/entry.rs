@@ -2,10 +2,11 @@
 //! its body on a runtime.
 //!
 //! The macro cannot see the facade's features, so everything that depends on them goes
-//! through `::toro::__private`: `main_auto`/`test_auto` pick the runtime the features
-//! enable, `require_tokio!(...)` (and the smol / async-std ones) expand to their input
-//! when the feature is on and to a `compile_error!` when it is off, and `if_tokio! { ... }`
-//! expands to nothing when it is off (the tests of `runtimes(...)`).
+//! through `::toro::__private` (or `path::__private`, given `crate = "path"`):
+//! `main_auto`/`test_auto` pick the runtime the features enable, `require_tokio!(...)`
+//! (and the smol / async-std ones) expand to their input when the feature is on and to a
+//! `compile_error!` when it is off, and `if_tokio! { ... }` expands to nothing when it is
+//! off (the tests of `runtimes(...)`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -107,10 +108,11 @@ fn generate(kind: Kind, function: &ItemFn, options: &Options) -> TokenStream {
                     }
                     let choice = Choice::Named(*runtime, *span);
                     let test = one_function(kind, &function, &name, choice, options);
+                    let krate = &options.krate;
                     match runtime {
-                        Runtime::Tokio => quote!(::toro::__private::if_tokio! { #test }),
-                        Runtime::Smol => quote!(::toro::__private::if_smol! { #test }),
-                        Runtime::AsyncStd => quote!(::toro::__private::if_async_std! { #test }),
+                        Runtime::Tokio => quote!(#krate::__private::if_tokio! { #test }),
+                        Runtime::Smol => quote!(#krate::__private::if_smol! { #test }),
+                        Runtime::AsyncStd => quote!(#krate::__private::if_async_std! { #test }),
                         Runtime::Builtin => test,
                     }
                 });
@@ -182,30 +184,55 @@ fn body_future(function: &ItemFn) -> TokenStream {
 
 /// The expression that runs `__toro_body` to completion on `choice`.
 fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
+    let krate = &options.krate;
     let (runtime, span) = match choice {
         Choice::Auto => {
             return match kind {
-                Kind::Main => quote!(::toro::__private::main_auto(__toro_body)),
-                Kind::Test => quote!(::toro::__private::test_auto(__toro_body)),
+                Kind::Main => quote!(#krate::__private::main_auto(__toro_body)),
+                Kind::Test => quote!(#krate::__private::test_auto(__toro_body)),
             }
         }
         Choice::Named(runtime, span) => (runtime, span),
     };
+    // The `require_*!` invocations are spanned at the runtime's name, crate path included,
+    // so that "feature off" is reported there.
+    let at = |span: Span| -> TokenStream {
+        krate
+            .clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect()
+    };
     match (runtime, kind) {
-        (Runtime::Builtin, Kind::Main) => quote!(::toro::__private::main_builtin(__toro_body)),
-        (Runtime::Builtin, Kind::Test) => quote!(::toro::__private::test_builtin(__toro_body)),
-        (Runtime::Smol, Kind::Main) => quote_spanned! {span=>
-            ::toro::__private::require_smol!(::toro::smol::run(__toro_body))
-        },
-        (Runtime::Smol, Kind::Test) => quote_spanned! {span=>
-            ::toro::__private::require_smol!(::toro::__private::test_smol(__toro_body))
-        },
-        (Runtime::AsyncStd, Kind::Main) => quote_spanned! {span=>
-            ::toro::__private::require_async_std!(::toro::async_std::run(__toro_body))
-        },
-        (Runtime::AsyncStd, Kind::Test) => quote_spanned! {span=>
-            ::toro::__private::require_async_std!(::toro::__private::test_async_std(__toro_body))
-        },
+        (Runtime::Builtin, Kind::Main) => quote!(#krate::__private::main_builtin(__toro_body)),
+        (Runtime::Builtin, Kind::Test) => quote!(#krate::__private::test_builtin(__toro_body)),
+        (Runtime::Smol, Kind::Main) => {
+            let krate = at(span);
+            quote_spanned! {span=>
+                #krate::__private::require_smol!(#krate::smol::run(__toro_body))
+            }
+        }
+        (Runtime::Smol, Kind::Test) => {
+            let krate = at(span);
+            quote_spanned! {span=>
+                #krate::__private::require_smol!(#krate::__private::test_smol(__toro_body))
+            }
+        }
+        (Runtime::AsyncStd, Kind::Main) => {
+            let krate = at(span);
+            quote_spanned! {span=>
+                #krate::__private::require_async_std!(#krate::async_std::run(__toro_body))
+            }
+        }
+        (Runtime::AsyncStd, Kind::Test) => {
+            let krate = at(span);
+            quote_spanned! {span=>
+                #krate::__private::require_async_std!(#krate::__private::test_async_std(__toro_body))
+            }
+        }
         (Runtime::Tokio, _) => {
             let tokio = &options.tokio;
             let builder = match tokio.flavor {
@@ -224,7 +251,7 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
                 .filter(|paused| paused.value)
                 .map(|paused| quote_spanned!(paused.span=> .start_paused(true)));
             let runtime = quote! {
-                ::toro::__private::tokio::runtime::Builder::#builder()
+                #krate::__private::tokio::runtime::Builder::#builder()
                     #workers
                     #paused
                     .enable_all()
@@ -233,11 +260,12 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
             };
             let run = match kind {
                 // The main sets tokio's handle as the process default, for every worker.
-                Kind::Main => quote!(::toro::tokio::run(#runtime, __toro_body)),
+                Kind::Main => quote!(#krate::tokio::run(#runtime, __toro_body)),
                 // Tests run in parallel: no process default; waits detect tokio.
                 Kind::Test => quote!(#runtime.block_on(__toro_body)),
             };
-            quote_spanned!(span=> ::toro::__private::require_tokio!(#run))
+            let krate = at(span);
+            quote_spanned!(span=> #krate::__private::require_tokio!(#run))
         }
     }
 }

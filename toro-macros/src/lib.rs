@@ -1,9 +1,11 @@
 //! The procedural macros of [toro](https://docs.rs/toro): `#[toro::main]`, `#[toro::test]`
 //! and `toro::with!`.
 //!
-//! Use them through the `toro` facade, never from this crate directly: their expansions
-//! name `::toro::...` paths, and which runtimes exist depends on the facade's features
-//! (`tokio`, `smol`, `async-std`). The runnable examples are on the facade's re-exports.
+//! Use them through the `toro` facade (its default `macros` feature), never from this
+//! crate directly: their expansions name `::toro::...` paths (another path with
+//! `crate = "path"`; `with!` is told the facade's own path), and which runtimes exist
+//! depends on the facade's features (`tokio`, `smol`, `async-std`). The runnable examples
+//! are on the facade's re-exports.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -28,6 +30,10 @@ use options::Kind;
 /// - `flavor = "multi_thread" | "current_thread"` (tokio; default `multi_thread`, like
 ///   `#[tokio::main]`), `worker_threads = N` (tokio's multi-thread runtime only). A tokio
 ///   option with no `runtime` named asks for tokio.
+/// - `crate = "path"`: the path the expansion names toro by, `::toro` unless told (as
+///   tokio's `crate = "..."`), for a renamed dependency
+///   (`my_toro = { package = "toro", ... }` and `#[my_toro::main(crate = "my_toro")]`) or
+///   a re-export (`crate = "my_framework::toro"`).
 ///
 /// The runtime's loop handle becomes the process default
 /// (`toro::LoopHandle::set_default`), so every deadline in the program, on every worker
@@ -61,6 +67,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   deadlines are exact. `start_paused` needs tokio's `test-util` feature in your
 ///   dependency graph, as `#[tokio::test(start_paused = true)]` does (e.g.
 ///   `tokio = { version = "1", features = ["test-util"] }` in `[dev-dependencies]`).
+/// - `crate = "path"`, as for `#[toro::main]`.
 ///
 /// Tests run in parallel threads, so a test sets no process-wide default handle: under
 /// tokio, waits find tokio's timer by themselves; under smol, async-std and the built-in
@@ -93,14 +100,35 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// block (so that a single deadline covers them): `?` or `return` there, as opposed to in
 /// the body, would act on that block.
 ///
+/// The facade's `with!` is a `macro_rules!` that calls this one with its `$crate` in
+/// parentheses first, `with!(($crate) guard = ...)`, so that a renamed `toro` dependency
+/// works; without that group, the expansion names `::toro`.
+///
 /// # Errors
 ///
 /// A compile error for a missing guard, body or `=`, a guard after the deadline, a
 /// deadline given twice, a guard name used twice, and use outside async code.
 #[proc_macro]
 pub fn with(input: TokenStream) -> TokenStream {
-    match syn::parse::<with::With>(input) {
-        Ok(with) => with.expand().into(),
+    let input = proc_macro2::TokenStream::from(input);
+    // A guard starts with `mut`, a name or `_`, never with a parenthesized group: one
+    // there is the crate path.
+    let mut tokens = input.clone().into_iter();
+    let (krate, input) = match tokens.next() {
+        Some(proc_macro2::TokenTree::Group(group))
+            if group.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+        {
+            (Some(group.stream()), tokens.collect())
+        }
+        _ => (None, input),
+    };
+    match syn::parse2::<with::With>(input) {
+        Ok(mut with) => {
+            if let Some(krate) = krate {
+                with.krate = krate;
+            }
+            with.expand().into()
+        }
         Err(error) => error.to_compile_error().into(),
     }
 }

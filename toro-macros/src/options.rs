@@ -1,7 +1,7 @@
 //! The options of `#[toro::main(...)]` and `#[toro::test(...)]`: parsed, checked, and
 //! turned into the runtime each generated function runs on.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -25,13 +25,14 @@ impl Kind {
 
     fn keys(self) -> &'static [&'static str] {
         match self {
-            Kind::Main => &["runtime", "flavor", "worker_threads"],
+            Kind::Main => &["runtime", "flavor", "worker_threads", "crate"],
             Kind::Test => &[
                 "runtime",
                 "runtimes",
                 "flavor",
                 "worker_threads",
                 "start_paused",
+                "crate",
             ],
         }
     }
@@ -135,6 +136,9 @@ pub(crate) struct Options {
     /// becomes a module of tests).
     pub(crate) runtimes: Runtimes,
     pub(crate) tokio: TokioSettings,
+    /// The path the expansion names the facade by: `::toro`, or the user's
+    /// `crate = "path"` (a renamed or re-exported dependency).
+    pub(crate) krate: TokenStream,
 }
 
 pub(crate) enum Runtimes {
@@ -150,6 +154,7 @@ struct Raw {
     flavor: Option<At<Flavor>>,
     worker_threads: Option<At<usize>>,
     start_paused: Option<At<bool>>,
+    krate: Option<syn::Path>,
 }
 
 /// Collects every error instead of stopping at the first, so one compile shows them all.
@@ -188,7 +193,7 @@ impl Errors {
 }
 
 /// Parses and checks the attribute's arguments.
-pub(crate) fn parse(kind: Kind, args: proc_macro2::TokenStream) -> syn::Result<Options> {
+pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Options> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut errors = Errors::default();
     let mut raw = Raw::default();
@@ -234,7 +239,8 @@ fn parse_one(kind: Kind, meta: &Meta, raw: &mut Raw, errors: &mut Errors) {
         "runtimes" => raw.runtimes.is_some(),
         "flavor" => raw.flavor.is_some(),
         "worker_threads" => raw.worker_threads.is_some(),
-        _ => raw.start_paused.is_some(),
+        "start_paused" => raw.start_paused.is_some(),
+        _ => raw.krate.is_some(),
     };
     if duplicate {
         errors.on(&all, format!("`{key}` is given twice: keep only one"));
@@ -313,8 +319,24 @@ fn parse_one(kind: Kind, meta: &Meta, raw: &mut Raw, errors: &mut Errors) {
             },
             _ => errors.push(wrong_type(&key, value)),
         },
-        _ => match lit {
+        "start_paused" => match lit {
             Some(Lit::Bool(b)) => raw.start_paused = Some(all.with(b.value)),
+            _ => errors.push(wrong_type(&key, value)),
+        },
+        _ => match lit {
+            // Like tokio's `crate = "..."`: a path in a string, parsed with the literal's
+            // span, so a path that does not resolve is reported on the literal.
+            Some(Lit::Str(s)) => match s.parse_with(syn::Path::parse_mod_style) {
+                Ok(path) => raw.krate = Some(path),
+                Err(_) => errors.at(
+                    s.span(),
+                    format!(
+                        "`crate` takes the path of the toro crate, like {}; \"{}\" is not a path",
+                        example(&key),
+                        s.value()
+                    ),
+                ),
+            },
             _ => errors.push(wrong_type(&key, value)),
         },
     }
@@ -450,6 +472,10 @@ fn check(kind: Kind, raw: Raw, errors: &mut Errors) -> Options {
             worker_threads: raw.worker_threads,
             start_paused: raw.start_paused,
         },
+        krate: raw.krate.map_or_else(
+            || quote::quote!(::toro),
+            |path| quote::ToTokens::to_token_stream(&path),
+        ),
     }
 }
 
@@ -459,13 +485,14 @@ fn example(key: &str) -> &'static str {
         "flavor" => "`flavor = \"current_thread\"` or `flavor = \"multi_thread\"`",
         "worker_threads" => "`worker_threads = 4`",
         "start_paused" => "`start_paused = true`",
+        "crate" => "`crate = \"my_toro\"` (for `my_toro = { package = \"toro\", ... }`)",
         _ => "`runtimes(tokio, smol, async_std, builtin)`",
     }
 }
 
 fn wrong_type(key: &str, value: &Expr) -> syn::Error {
     let what = match key {
-        "runtime" | "flavor" => "a string literal",
+        "runtime" | "flavor" | "crate" => "a string literal",
         "worker_threads" => "an integer literal",
         _ => "a bool literal",
     };

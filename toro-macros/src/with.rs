@@ -14,6 +14,9 @@ use crate::options::Errors;
 
 /// `name = future, ..., deadline = d => body`.
 pub(crate) struct With {
+    /// The path of the toro crate: the facade's `with!` passes its `$crate`, so a renamed
+    /// dependency works; `::toro` when called directly.
+    pub(crate) krate: TokenStream,
     guards: Vec<Guard>,
     deadline: Option<Expr>,
     body: Expr,
@@ -139,6 +142,7 @@ impl Parse for With {
         }
         errors.into_result()?;
         Ok(With {
+            krate: quote!(::toro),
             guards,
             deadline,
             body,
@@ -178,6 +182,7 @@ impl With {
             })
             .collect();
         let body = &self.body;
+        let krate = &self.krate;
         let ok = quote!(::core::result::Result::Ok);
         let err = quote!(::core::result::Result::Err);
         // The body's value is bound before the guards drop, so temporaries in it that
@@ -214,7 +219,7 @@ impl With {
                 quote! {{
                     let #acquired = {
                         #[allow(unused_imports)]
-                        use ::toro::DeadlineExt as _;
+                        use #krate::DeadlineExt as _;
                         #future.deadline(#deadline)
                     }
                     .await;
@@ -233,7 +238,7 @@ impl With {
             (Some(deadline), _) => {
                 let index = (0..self.guards.len()).map(syn::Index::from);
                 quote! {{
-                    let #acquired = ::toro::DeadlineExt::deadline(
+                    let #acquired = #krate::DeadlineExt::deadline(
                         async { ( #( #futures.await, )* ) },
                         #deadline,
                     )
