@@ -21,12 +21,13 @@
 //!   task; time per acquire.
 //! - `lock_deadline_contended/{ct,mt2}`: `lock_contended` with a 1 s deadline (never
 //!   reached) on every acquire, against `tokio::time::timeout` around the peers' `lock()`;
-//!   `toro` on tokio's timer, `toro_current_loop` with `.deadline(d)` on the current loop.
+//!   `toro` with `.deadline(d)` (tokio's timer, found by itself), `toro_deadline_on` with an
+//!   explicit tokio clock.
 //! - `event_fanout/{ct,mt2}`: 100 tasks waiting on one event, released by one set from
 //!   another task once all stand in line, against `Notify::notify_waiters` and an
 //!   event-listener flag; time per woken waiter.
 //!
-//! Run: `cargo bench --bench primitives`, then `scripts/bench-table`.
+//! Run: `cargo bench --features tokio --bench primitives`, then `scripts/bench-table`.
 
 use std::hint::black_box;
 use std::pin::pin;
@@ -613,18 +614,17 @@ fn task_locks(c: &mut Criterion) {
         }
         g.finish();
 
-        // `toro` times its waits on tokio's timer (what the `tokio` feature selects), like
-        // the peers' `tokio::time::timeout`; `toro_current_loop` with `.deadline(d)`: the
-        // runtime-free timer thread, as `cargo bench --bench primitives` builds toro
-        // without the `tokio` feature (`--workspace` turns it on).
+        // `toro` is what a tokio user writes, `.deadline(d)`: with the `tokio` feature (the
+        // benches require it) it finds tokio's timer itself, like the peers'
+        // `tokio::time::timeout`; `toro_deadline_on` names a tokio clock explicitly.
         let mut g = c.benchmark_group(format!("lock_deadline_contended/{rt_name}"));
         g.throughput(Throughput::Elements((LOCK_TASKS * LOCK_OPS) as u64));
         guard_rows! {
             g, &rt, LOCK_TASKS, LOCK_OPS, yield = true, touch = |_guard| {};
             "toro": toro::Lock::new(),
-                |lock| lock.acquire().deadline_on(&TOKIO_LOOP, LOCK_DEADLINE).await.unwrap();
-            "toro_current_loop": toro::Lock::new(),
                 |lock| lock.acquire().deadline(LOCK_DEADLINE).await.unwrap();
+            "toro_deadline_on": toro::Lock::new(),
+                |lock| lock.acquire().deadline_on(&TOKIO_LOOP, LOCK_DEADLINE).await.unwrap();
             "tokio": tokio::sync::Mutex::new(()),
                 |lock| timeout(LOCK_DEADLINE, lock.lock()).await.unwrap();
             "async_lock": async_lock::Mutex::new(()),

@@ -20,7 +20,7 @@
 //! - `priority_queue`: SPSC through a capacity-64 PriorityQueue; per item.
 //! - `timed_wait`: a get with a 60 s deadline, pending, then satisfied; per get.
 //!
-//! Run: `cargo bench --bench queues`, then `scripts/bench-table`.
+//! Run: `cargo bench --features tokio --bench queues`, then `scripts/bench-table`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -322,7 +322,7 @@ fn timed(c: &mut Criterion) {
         g.throughput(Throughput::Elements(TIMED_GETS as u64));
 
         let q = Arc::new(toro::Queue::new(CAPACITY));
-        g.bench_function("toro", |b| {
+        g.bench_function("toro_deadline_on", |b| {
             bench_tasks(b, &rt, || {
                 let q = q.clone();
                 vec![tokio::spawn(async move {
@@ -335,9 +335,9 @@ fn timed(c: &mut Criterion) {
                 })]
             })
         });
-        // `.deadline(d)` on the current loop: tokio's timer with the `tokio` feature,
-        // the runtime-free timer thread without it.
-        g.bench_function("toro_current_loop", |b| {
+        // What a tokio user writes: `.deadline(d)`, which finds tokio's timer itself (the
+        // benches require the `tokio` feature).
+        g.bench_function("toro", |b| {
             bench_tasks(b, &rt, || {
                 let q = q.clone();
                 vec![tokio::spawn(async move {

@@ -26,12 +26,11 @@
 //!   every waiter, so the row times what a waiter costs (its place in line, its timer, its
 //!   wake-up, the timer's removal) rather than a producer's puts, and tokio has the same
 //!   shape, `Notify::notify_waiters` under `tokio::time::timeout` (tokio's mpsc receiver
-//!   cannot be shared by N tasks). `toro` arms tokio's timer, like the peer;
-//!   `toro_current_loop` uses `.deadline(d)` on the current loop: the runtime-free timer
-//!   thread, as `cargo bench --bench scaling` builds toro without the `tokio` feature
-//!   (`--workspace` turns it on).
+//!   cannot be shared by N tasks). `toro` uses `.deadline(d)`, which finds tokio's
+//!   timer itself (the benches require the `tokio` feature); `toro_deadline_on` names a
+//!   tokio clock explicitly.
 //!
-//! Run: `cargo bench --bench scaling` (about 2.5 minutes on 2 cores), then
+//! Run: `cargo bench --features tokio --bench scaling` (about 2.5 minutes on 2 cores), then
 //! `scripts/bench-table`.
 
 use std::future::Future;
@@ -153,7 +152,7 @@ fn deadline_waiters(c: &mut Criterion) {
             }
 
             let event = Arc::new(toro::Event::new());
-            g.bench_function("toro", |b| {
+            g.bench_function("toro_deadline_on", |b| {
                 bench_waiters(
                     b,
                     &rt,
@@ -169,7 +168,7 @@ fn deadline_waiters(c: &mut Criterion) {
                     },
                 )
             });
-            g.bench_function("toro_current_loop", |b| {
+            g.bench_function("toro", |b| {
                 bench_waiters(
                     b,
                     &rt,
