@@ -60,12 +60,18 @@ pub(crate) struct Lines {
 }
 
 /// An acquirer's place in line: how many tokens it still misses and how many it holds.
+///
+/// Two words and nothing else: a grant made at the call is built and copied on every
+/// uncontended acquire, and a byte-sized field beside the words made those copies stall
+/// (a narrow store read back by a wide load; measured 6 ns per acquire + release).
 pub(crate) struct Request {
+    /// Tokens still to come; [`REFUSED`] once the semaphore was closed on the acquirer.
     missing: usize,
     held: usize,
-    /// Refused: the semaphore was closed (nothing held, nothing missing).
-    closed: bool,
 }
+
+/// [`Request::missing`] of an acquirer refused by `Semaphore::close` (nothing held).
+const REFUSED: usize = usize::MAX;
 
 impl Request {
     /// A request granted whole, at the call.
@@ -74,22 +80,21 @@ impl Request {
         Request {
             missing: 0,
             held: n,
-            closed: false,
         }
     }
 
     /// The answer to an acquirer of a closed semaphore.
     fn refused() -> Self {
         Request {
-            closed: true,
-            ..Request::whole(0)
+            missing: REFUSED,
+            held: 0,
         }
     }
 
     /// Whether the acquire was refused because the semaphore was closed.
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed
+        self.missing == REFUSED
     }
 }
 
@@ -308,7 +313,6 @@ impl TokenPool {
                     let request = Request {
                         missing: n - take,
                         held: take,
-                        closed: false,
                     };
                     let key = lines.acquirers.push_back(request);
                     drop(lines);
@@ -398,10 +402,12 @@ impl TokenPool {
     /// `bound`. `Ok(false)` once `QUEUED` is seen: the tokens must go to the line.
     #[inline]
     fn add_free(&self, n: usize, bound: usize) -> Result<bool, ()> {
-        // The guess: these are the only tokens out, so the pool becomes idle again.
-        let mut s = match self.idle_guess() {
-            idle if idle / ONE >= n => idle - n * ONE,
-            _ => self.state.load(Ordering::Relaxed),
+        // The guess for a bounded pool: these are the only tokens out, so the pool becomes
+        // idle again (see `idle_guess`).
+        let mut s = if self.bound == MAX_TOKENS || bound < n {
+            self.state.load(Ordering::Relaxed)
+        } else {
+            (bound - n) * ONE
         };
         while s & QUEUED == 0 {
             if s / ONE + n > bound {
@@ -453,8 +459,7 @@ impl TokenPool {
                 while let Some(key) = lines.acquirers.front() {
                     let request = lines.acquirers.data_mut(key);
                     returned += std::mem::take(&mut request.held);
-                    request.missing = 0;
-                    request.closed = true;
+                    request.missing = REFUSED;
                     wakes.push(lines.acquirers.grant(key));
                 }
                 // Set QUEUED for good, racing the lock-free paths until it is set: from then

@@ -178,7 +178,7 @@ impl Wakes {
     /// Whether nobody is to be woken.
     #[inline]
     fn is_empty(&self) -> bool {
-        self.0.as_ref().map_or(true, WakeList::is_empty)
+        self.0.as_ref().is_none_or(WakeList::is_empty)
     }
 
     /// Wakes now, keeping `value` (what the call is about to return: items) safe: if a
