@@ -434,6 +434,17 @@ impl<T> Anchor<T> for &T {
     }
 }
 
+/// A yes/no field of a wait future, one word wide. A future is built by its primitive and
+/// then copied, word by word, into the task that awaits it; a `bool` beside the words is
+/// stored as a byte and read back by a wide load, which stalls on store forwarding
+/// (measured: 6 ns per uncontended acquire + release when `Request` had one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+enum Flag {
+    No = 0,
+    Yes = 1,
+}
+
 /// A place in a primitive's line, held by a future: the shared half of every toro wait.
 ///
 /// Polling returns the waiter's data once it has been granted; [`give_up`](Self::give_up)
@@ -447,7 +458,7 @@ pub(crate) struct Waiter<R: Anchor<L::Target>, L: Line> {
     owner: Option<R>,
     key: Option<Key>,
     /// Whether a waker is stored in the waiter's node (after its first pending poll).
-    waker_stored: bool,
+    waker_stored: Flag,
     _line: PhantomData<fn() -> L>,
 }
 
@@ -465,7 +476,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
         Waiter {
             owner: Some(owner),
             key: Some(key),
-            waker_stored: false,
+            waker_stored: Flag::No,
             _line: PhantomData,
         }
     }
@@ -489,7 +500,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
         // poll must store a waker, so it clones before locking; a later poll compares
         // under the lock and, only if the task's waker changed, clones outside it and
         // looks again.
-        let mut fresh = (!self.waker_stored).then(|| cx.waker().clone());
+        let mut fresh = (self.waker_stored == Flag::No).then(|| cx.waker().clone());
         loop {
             let mut state = lock(L::state(self.owner().anchor()));
             let list = L::list(&mut state);
@@ -512,7 +523,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
             };
             drop(state);
             drop(replaced);
-            self.waker_stored = true;
+            self.waker_stored = Flag::Yes;
             return Poll::Pending;
         }
     }
