@@ -978,27 +978,28 @@ fn bounded_semaphore_acquire_many_above_its_bound_panics_at_the_call() {
 // ---------------------------------------------------------------------------------------
 // Issue 11: primitives stay compact. Every `Lock` and `Semaphore` carried two waiter lists
 // (184 bytes); a lock now carries one line and makes a semaphore's `wait()` line only when
-// first needed. These bounds catch a field added without thought; raise them on purpose.
+// first needed (104 bytes, of which 8 count the grants handed over without the mutex).
+// These bounds catch a field added without thought; raise them on purpose.
 
 #[test]
 fn primitives_stay_compact() {
     use std::mem::size_of;
     assert!(
-        size_of::<toro::Lock>() <= 96,
+        size_of::<toro::Lock>() <= 104,
         "Lock: {}",
         size_of::<toro::Lock>()
     );
     assert!(
-        size_of::<toro::RwLock>() <= 96,
+        size_of::<toro::RwLock>() <= 104,
         "RwLock: {}",
         size_of::<toro::RwLock>()
     );
     assert!(
-        size_of::<Semaphore>() <= 96,
+        size_of::<Semaphore>() <= 104,
         "Semaphore: {}",
         size_of::<Semaphore>()
     );
-    assert!(size_of::<BoundedSemaphore>() <= 96);
+    assert!(size_of::<BoundedSemaphore>() <= 104);
     assert!(
         size_of::<toro::Event>() <= 64,
         "Event: {}",

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, AtomicBool, Mutex, Ordering};
-use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{HandedOver, Line, Stage, Waiter, WaiterList, WakeList};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
 /// while the flag is set.
@@ -31,6 +31,10 @@ pub struct Event {
     /// the lock before a waiter re-checks the flag, read by `set` after it stores the flag
     /// (both `SeqCst`): either `set` sees the waiter, or the waiter sees the flag.
     waiting: AtomicBool,
+    /// How far `set` has handed its wake-ups out: a released waiter learns it here,
+    /// without the lock (a fan-out to many waiters on several threads does not queue
+    /// them all on the mutex to collect their grant).
+    handed: HandedOver,
     waiters: Mutex<WaiterList<()>>,
 }
 
@@ -48,6 +52,12 @@ impl Line for Waiters {
     fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
         list
     }
+
+    fn handed_over(event: &Event) -> Option<&HandedOver> {
+        Some(&event.handed)
+    }
+
+    fn handed_grant(_: usize) {}
 
     fn left_line(event: &Event, list: &mut WaiterList<()>, _: &mut (), _: &mut WakeList) {
         if list.is_empty() {
@@ -69,6 +79,7 @@ impl Event {
         Event {
             flag: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
+            handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
     }
@@ -79,6 +90,7 @@ impl Event {
         Event {
             flag: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
+            handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
     }
@@ -122,7 +134,7 @@ impl Event {
         let mut wakes = WakeList::new();
         {
             let mut list = lock(&self.waiters);
-            list.grant_all(&mut wakes);
+            list.hand_over_all(&self.handed, &mut wakes);
             self.waiting.store(false, Ordering::SeqCst);
         }
         wakes.wake_all();

@@ -19,7 +19,7 @@
 //! it is whole, so nobody behind it is served first.
 
 use crate::sync::{lock, AtomicUsize, Mutex, Ordering};
-use crate::waiters::{Anchor, Line, Stage, StageOf, Waiter, WaiterList, WakeList};
+use crate::waiters::{Anchor, HandedOver, Line, Stage, StageOf, Waiter, WaiterList, WakeList};
 
 /// The `QUEUED` bit of [`TokenPool::state`]; the free tokens are the bits above it.
 const QUEUED: usize = 1;
@@ -45,6 +45,10 @@ pub(crate) struct TokenPool {
     forgotten: AtomicUsize,
     /// Releasing past this many free tokens is refused.
     bound: usize,
+    /// How far whole grants have been handed to the acquirers' line: a granted acquirer
+    /// learns of its grant here, without the mutex (a refusal by `close` stays in its
+    /// entry, collected under the mutex).
+    handed: HandedOver,
     lines: Mutex<Lines>,
 }
 
@@ -184,6 +188,7 @@ impl TokenPool {
             state: AtomicUsize::new(tokens * ONE),
             forgotten: AtomicUsize::new(0),
             bound,
+            handed: HandedOver::new(),
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
                 watchers: None,
@@ -199,6 +204,7 @@ impl TokenPool {
             state: AtomicUsize::new(tokens * ONE),
             forgotten: AtomicUsize::new(0),
             bound,
+            handed: HandedOver::new(),
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
                 watchers: None,
@@ -314,9 +320,9 @@ impl TokenPool {
                         missing: n - take,
                         held: take,
                     };
-                    let key = lines.acquirers.push_back(request);
+                    let spot = lines.acquirers.join(request);
                     drop(lines);
-                    return StageOf::Waiting(Waiter::queued(owner, key));
+                    return StageOf::Waiting(Waiter::queued(owner, spot, n));
                 }
                 Err(actual) => s = actual,
             }
@@ -501,7 +507,8 @@ impl TokenPool {
             request.held += give;
             n -= give;
             if request.missing == 0 {
-                wakes.push(lines.acquirers.grant(key));
+                // Whole: the acquirer rebuilds it from what it asked (`handed_grant`).
+                lines.acquirers.hand_over_front(&self.handed, wakes);
             }
         }
         if n > 0 {
@@ -533,6 +540,14 @@ impl Line for Acquirers {
 
     fn list(lines: &mut Lines) -> &mut WaiterList<Request> {
         &mut lines.acquirers
+    }
+
+    fn handed_over(pool: &TokenPool) -> Option<&HandedOver> {
+        Some(&pool.handed)
+    }
+
+    fn handed_grant(asked: usize) -> Request {
+        Request::whole(asked)
     }
 
     fn left_line(pool: &TokenPool, lines: &mut Lines, request: &mut Request, wakes: &mut WakeList) {

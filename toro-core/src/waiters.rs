@@ -29,7 +29,7 @@
 use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, AtomicU32, Mutex, Ordering};
 
 /// Where a waiter stands in its [`WaiterList`]'s slab.
 pub(crate) type Key = usize;
@@ -63,6 +63,8 @@ struct Node<W> {
     data: W,
     waker: Option<Waker>,
     place: Place,
+    /// The waiter's number in its line's order (see [`HandedOver`]).
+    ticket: Ticket,
 }
 
 enum Entry<W> {
@@ -85,6 +87,8 @@ pub(crate) struct WaiterList<W> {
     queued: u32,
     /// Occupied entries: in line or granted and not yet removed.
     occupied: u32,
+    /// The ticket of the next waiter to join.
+    next_ticket: Ticket,
 }
 
 impl<W> WaiterList<W> {
@@ -96,6 +100,7 @@ impl<W> WaiterList<W> {
             tail: NIL,
             queued: 0,
             occupied: 0,
+            next_ticket: 0,
         }
     }
 
@@ -110,6 +115,13 @@ impl<W> WaiterList<W> {
 
     /// Joins the line at the back.
     pub(crate) fn push_back(&mut self, data: W) -> Key {
+        self.join(data).key
+    }
+
+    /// Joins the line at the back: where the waiter stands, and its ticket.
+    pub(crate) fn join(&mut self, data: W) -> Spot {
+        let ticket = self.next_ticket;
+        self.next_ticket = ticket.wrapping_add(1);
         let node = Node {
             data,
             waker: None,
@@ -117,6 +129,7 @@ impl<W> WaiterList<W> {
                 prev: self.tail,
                 next: NIL,
             },
+            ticket,
         };
         let key = match key_at(self.free) {
             Some(key) => {
@@ -142,7 +155,7 @@ impl<W> WaiterList<W> {
         self.tail = link_to(Some(key));
         self.queued += 1;
         self.occupied += 1;
-        key
+        Spot { key, ticket }
     }
 
     /// The oldest waiter still in line.
@@ -174,6 +187,27 @@ impl<W> WaiterList<W> {
         let node = self.node_mut(key);
         node.place = Place::Granted;
         node.waker.take()
+    }
+
+    /// Grants the oldest waiter, if any, and lets go of it at once: its entry is freed and
+    /// `over` moves past its ticket, so its future learns of the grant from `over` alone,
+    /// without the mutex, and rebuilds what it was given ([`Line::handed_grant`]). Adds its
+    /// waker to `wakes`.
+    pub(crate) fn hand_over_front(&mut self, over: &HandedOver, wakes: &mut WakeList) -> bool {
+        let Some(key) = self.front() else {
+            return false;
+        };
+        let ticket = self.node(key).ticket;
+        // What it asked for is rebuilt by the waiter; nothing here is user code.
+        let Removed { waker, .. } = self.remove(key);
+        over.pass(ticket);
+        wakes.push(waker);
+        true
+    }
+
+    /// [`hand_over_front`](Self::hand_over_front) for every waiter in line, oldest first.
+    pub(crate) fn hand_over_all(&mut self, over: &HandedOver, wakes: &mut WakeList) {
+        while self.hand_over_front(over, wakes) {}
     }
 
     /// Grants the oldest waiter, if any, adding its waker to `wakes`.
@@ -283,6 +317,53 @@ pub(crate) struct Removed<W> {
     pub(crate) granted: bool,
     /// The waker it stored, if it was not granted: drop it after the mutex is released.
     pub(crate) waker: Option<Waker>,
+}
+
+/// Where a waiter that just joined stands: its key, and its ticket.
+pub(crate) struct Spot {
+    pub(crate) key: Key,
+    pub(crate) ticket: Ticket,
+}
+
+/// A waiter's number in its line: tickets are handed out in the order waiters join, and
+/// wrap around (compared by [`HandedOver::covers`] within half their range: a line never
+/// holds 2^31 waiters).
+pub(crate) type Ticket = u32;
+
+/// How far a line has handed grants over: every waiter whose ticket is below this one was
+/// granted and let go of by the line ([`WaiterList::hand_over_front`]), or has left it.
+///
+/// Grants are made to the front of the line, in ticket order, so one counter tells every
+/// waiter whether it was granted: its future reads it with one atomic load, without the
+/// primitive's mutex, where a waiter whose grant stays in its entry (an item, a refusal)
+/// must take the mutex to collect it. Written only under the primitive's mutex.
+pub(crate) struct HandedOver(AtomicU32);
+
+impl HandedOver {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        HandedOver(AtomicU32::new(0))
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        HandedOver(AtomicU32::new(0))
+    }
+
+    /// Every waiter up to `ticket` has been handed its grant. Mutex held.
+    fn pass(&self, ticket: Ticket) {
+        // Release: what the granter did (tokens moved, data written) is seen by the waiter
+        // that sees its ticket covered.
+        self.0.store(ticket.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Whether the waiter holding `ticket` was handed its grant (or left the line).
+    #[inline]
+    pub(crate) fn covers(&self, ticket: Ticket) -> bool {
+        let below = self.0.load(Ordering::Acquire);
+        // Tickets wrap; the waiters in a line span far less than half their range.
+        below.wrapping_sub(ticket).wrapping_sub(1) < Ticket::MAX / 2
+    }
 }
 
 /// Wakers collected under a primitive's mutex, woken after it is released.
@@ -397,6 +478,19 @@ pub(crate) trait Line {
 
     fn state(target: &Self::Target) -> &Mutex<Self::State>;
 
+    /// For a line whose grants are handed over ([`WaiterList::hand_over_front`]): how far
+    /// it has handed them. A waiter covered by it is granted, with no entry left to
+    /// collect.
+    fn handed_over(_target: &Self::Target) -> Option<&HandedOver> {
+        None
+    }
+
+    /// What a waiter that asked for `asked` (its [`Waiter::queued`] argument) was given
+    /// when its grant was handed over.
+    fn handed_grant(_asked: usize) -> Self::Data {
+        unreachable!("toro: a grant handed over in a line that keeps its grants")
+    }
+
     fn list(state: &mut Self::State) -> &mut WaiterList<Self::Data>;
 
     /// A waiter left the line before it was granted (timed out or dropped); `data` is what
@@ -456,7 +550,12 @@ enum Flag {
 pub(crate) struct Waiter<R: Anchor<L::Target>, L: Line> {
     /// `Some` until the waiter completes and hands it on.
     owner: Option<R>,
-    key: Option<Key>,
+    /// Where it stands in line, as a link: [`NIL`] once it completed (32 bits, like every
+    /// link, keep the future small).
+    key: Link,
+    ticket: Ticket,
+    /// What it asked for, to rebuild a grant handed over ([`Line::handed_grant`]).
+    asked: usize,
     /// Whether a waker is stored in the waiter's node (after its first pending poll).
     waker_stored: Flag,
     _line: PhantomData<fn() -> L>,
@@ -465,20 +564,30 @@ pub(crate) struct Waiter<R: Anchor<L::Target>, L: Line> {
 impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// Joins the back of the line. The caller holds the state's mutex (through `state`).
     pub(crate) fn enqueue(owner: R, state: &mut L::State, data: L::Data) -> Self {
-        let key = L::list(state).push_back(data);
-        Waiter::queued(owner, key)
+        let spot = L::list(state).join(data);
+        Waiter::queued(owner, spot, 0)
     }
 
-    /// The waiter standing at `key`, which the caller pushed into `L`'s list (for an owner
+    /// The waiter standing at `spot`, which the caller put into `L`'s list (for an owner
     /// that the state's mutex guard borrows from, so it could not move into
-    /// [`enqueue`](Self::enqueue)).
-    pub(crate) fn queued(owner: R, key: Key) -> Self {
+    /// [`enqueue`](Self::enqueue)); `asked` is what [`Line::handed_grant`] rebuilds its
+    /// grant from.
+    pub(crate) fn queued(owner: R, spot: Spot, asked: usize) -> Self {
         Waiter {
             owner: Some(owner),
-            key: Some(key),
+            key: link_to(Some(spot.key)),
+            ticket: spot.ticket,
+            asked,
             waker_stored: Flag::No,
             _line: PhantomData,
         }
+    }
+
+    /// Whether the line handed this waiter its grant (see [`HandedOver`]): then its entry
+    /// is gone, and its key must not be used.
+    #[inline]
+    fn handed_over(&self) -> bool {
+        L::handed_over(self.owner().anchor()).is_some_and(|over| over.covers(self.ticket))
     }
 
     #[inline]
@@ -490,12 +599,15 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
 
     /// Whether the waiter is still in line or holds an unreturned grant.
     pub(crate) fn is_pending(&self) -> bool {
-        self.key.is_some()
+        self.key != NIL
     }
 
     /// The grant, and the owner handed on, once the waiter has been granted.
     pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Data)> {
-        let key = self.key.expect("toro future polled after it completed");
+        let key = key_at(self.key).expect("toro future polled after it completed");
+        if self.handed_over() {
+            return Poll::Ready(self.take_handed());
+        }
         // A waker's clone and drop are user code and never run under the mutex. The first
         // poll must store a waker, so it clones before locking; a later poll compares
         // under the lock and, only if the task's waker changed, clones outside it and
@@ -503,13 +615,19 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
         let mut fresh = (self.waker_stored == Flag::No).then(|| cx.waker().clone());
         loop {
             let mut state = lock(L::state(self.owner().anchor()));
+            // Under the mutex a hand-over cannot come between this look and the key's use.
+            if self.handed_over() {
+                drop(state);
+                drop(fresh);
+                return Poll::Ready(self.take_handed());
+            }
             let list = L::list(&mut state);
             if list.is_granted(key) {
                 // A granted waiter's waker was taken by the grant: nothing to drop.
                 let data = list.remove(key).data;
                 drop(state);
                 drop(fresh);
-                self.key = None;
+                self.key = NIL;
                 return Poll::Ready((self.take_owner(), data));
             }
             let replaced = match fresh.take() {
@@ -532,14 +650,18 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// otherwise `Err(data)` with whatever the waiter carried, its partial progress undone.
     /// The owner stays with the waiter.
     pub(crate) fn give_up(&mut self) -> Result<L::Data, L::Data> {
-        let key = self
-            .key
-            .take()
+        let key = key_at(std::mem::replace(&mut self.key, NIL))
             .expect("toro future given up after it completed");
+        if self.handed_over() {
+            return Ok(L::handed_grant(self.asked));
+        }
         let target = self.owner().anchor();
         let mut wakes = WakeList::new();
         let (result, waker) = {
             let mut state = lock(L::state(target));
+            if self.handed_over() {
+                return Ok(L::handed_grant(self.asked));
+            }
             let Removed {
                 mut data,
                 granted,
@@ -562,11 +684,17 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
             .take()
             .expect("toro future used after it completed")
     }
+
+    /// Completes a waiter whose grant was handed over.
+    fn take_handed(&mut self) -> (R, L::Data) {
+        self.key = NIL;
+        (self.take_owner(), L::handed_grant(self.asked))
+    }
 }
 
 impl<R: Anchor<L::Target>, L: Line> Drop for Waiter<R, L> {
     fn drop(&mut self) {
-        if self.key.is_none() {
+        if self.key == NIL {
             return;
         }
         // Leave the line, undoing partial progress; a grant that came first is given back
@@ -701,6 +829,44 @@ fn return_unreturned<L: Line>(target: &L::Target, data: L::Data) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handed_over_grants_free_their_entries_and_cover_their_tickets() {
+        let over = HandedOver::new();
+        let mut list = WaiterList::new();
+        let a = list.join('a');
+        let b = list.join('b');
+        let c = list.join('c');
+        assert!(!over.covers(a.ticket));
+        let mut wakes = WakeList::new();
+        // `a` leaves; handing over the front now reaches `b`, and covers `a` too.
+        let _ = list.remove(a.key);
+        assert!(list.hand_over_front(&over, &mut wakes));
+        wakes.wake_all();
+        assert!(over.covers(a.ticket) && over.covers(b.ticket));
+        assert!(!over.covers(c.ticket));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list.front(), Some(c.key));
+        // `b`'s entry is free again.
+        assert_eq!(list.push_back('d'), b.key);
+    }
+
+    #[test]
+    fn tickets_wrap_around() {
+        let over = HandedOver::new();
+        over.pass(Ticket::MAX - 1);
+        assert!(over.covers(Ticket::MAX - 1));
+        assert!(!over.covers(Ticket::MAX));
+        assert!(
+            !over.covers(0),
+            "a ticket after the wrap is not covered yet"
+        );
+        over.pass(Ticket::MAX);
+        assert!(over.covers(Ticket::MAX));
+        over.pass(0);
+        assert!(over.covers(0) && over.covers(Ticket::MAX - 5));
+        assert!(!over.covers(1));
+    }
 
     #[test]
     fn fifo_order_and_removal_from_the_middle() {
