@@ -1014,3 +1014,51 @@ fn primitives_stay_compact() {
     // A wait future is a few words: its state lives in the primitive.
     assert!(size_of::<toro::LockAcquire<'static>>() <= 40);
 }
+
+// ---------------------------------------------------------------------------------------
+// Grants handed over (waiters.rs, `HandedOver`): a whole grant frees the waiter's entry at
+// once, and the next waiter to join may stand in it. The handed-over future must never use
+// its old key again: dropped, it gives its grant back through the counter, not the entry.
+
+#[test]
+fn a_handed_over_waiter_dropped_after_its_entry_was_reused_gives_its_grant_back() {
+    let lock = toro::Lock::new();
+    let held = lock.try_acquire().unwrap();
+    let (first, second) = (Probe::new(), Probe::new());
+    let mut a = lock.acquire();
+    first.pending(&mut a);
+    drop(held); // handed over to `a`; its entry is free
+    assert_eq!(first.wakes(), 1);
+    let mut b = lock.acquire(); // stands in `a`'s old entry
+    second.pending(&mut b);
+    assert!(lock.locked());
+    drop(a); // never polled again: its grant passes to `b`
+    assert_eq!(second.wakes(), 1, "the lock went to the next waiter");
+    let guard = second.ready(&mut b);
+    assert!(lock.try_acquire().is_none());
+    drop(guard);
+    assert!(!lock.locked(), "one token, back in the lock");
+
+    // The same with a semaphore and an Event.
+    let sem = Semaphore::new(0);
+    let mut a = sem.acquire();
+    first.pending(&mut a);
+    sem.release();
+    let mut b = sem.acquire();
+    second.pending(&mut b);
+    drop(a);
+    drop(second.ready(&mut b));
+    assert_eq!(sem.counter(), 1);
+
+    let event = toro::Event::new();
+    let mut a = event.wait();
+    first.pending(&mut a);
+    event.set();
+    event.clear();
+    let mut b = event.wait();
+    second.pending(&mut b);
+    drop(a);
+    assert_eq!(event.waiters(), 1, "the newcomer still waits");
+    event.set();
+    second.ready(&mut b);
+}
