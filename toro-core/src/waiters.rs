@@ -16,15 +16,27 @@
 //! from anywhere in the line and being granted are all O(1) and, once the slab has grown to
 //! the largest line seen, allocate nothing.
 //!
+//! # Two kinds of grant
+//!
+//! A grant that carries something (an item, a refusal) stays in the waiter's entry until
+//! its future collects it under the mutex. A grant the waiter can rebuild from what it
+//! asked for (a lock's tokens, an event's wake-up) is *handed over*: the line frees the
+//! entry at once and moves a counter past the waiter's ticket ([`HandedOver`]), and the
+//! future learns of it with one atomic load, without the mutex. (Per-waiter heap nodes,
+//! the other way to skip that mutex, measured slower: the allocation and reference counts
+//! cost more than the critical section they save.)
+//!
 //! # Lifecycle of a waiter
 //!
 //! ```text
-//!   push_back ──► Queued ──grant──► Granted ──remove (by its future)──► gone
-//!                   └──────────────remove (timeout / drop)────────────► gone
+//!   join ──► Queued ──grant──► Granted ──remove (by its future)──► gone
+//!              │     └──hand over (entry freed, counter moved)───► gone
+//!              └──────────remove (timeout / drop)────────────────► gone
 //! ```
 //!
-//! Only the waiter's own future ([`Waiter`]) removes its entry, so a [`Key`] is never
-//! reused while someone still holds it.
+//! Only the waiter's own future ([`Waiter`]) removes a kept entry, so a [`Key`] is never
+//! reused while someone still holds it; a future handed its grant checks the counter,
+//! under the mutex, before it would use its key (whose entry another waiter may now hold).
 
 use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
