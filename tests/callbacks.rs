@@ -27,7 +27,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, poll_by, MockClock, Probe};
+use support::{expired_clock, panic_message, poll_by, MockClock, Probe};
 
 // ---------------------------------------------------------------------------------------
 // Harness.
@@ -53,19 +53,6 @@ fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
         Err(mpsc::RecvTimeoutError::Timeout) => {
             panic!("hung for {HANG_LIMIT:?}: user code deadlocked inside a primitive")
         }
-    }
-}
-
-/// Runs `f`, which must panic, and returns its panic message.
-#[track_caller]
-fn panic_message(f: impl FnOnce()) -> String {
-    let panic = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    match panic.downcast::<String>() {
-        Ok(message) => *message,
-        Err(panic) => panic
-            .downcast::<&'static str>()
-            .map(|message| message.to_string())
-            .unwrap_or_default(),
     }
 }
 

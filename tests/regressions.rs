@@ -15,7 +15,6 @@
 //! deadlines have all passed, so nothing depends on timing; the threaded ones only check
 //! what was delivered, never how fast.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::task::Poll;
 use std::thread;
@@ -26,7 +25,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, Probe};
+use support::{expired_clock, panic_message, Probe};
 
 // ---------------------------------------------------------------------------------------
 // Harness: a `Probe` stands for one waiting task; `expired_clock` (both in `support`).
@@ -39,19 +38,6 @@ fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static)
     });
     rx.recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| panic!("{what}: still running after 30 s (a lost wake-up?)"))
-}
-
-/// Runs `f`, which must panic, and returns its panic message.
-#[track_caller]
-fn panic_message(f: impl FnOnce()) -> String {
-    let panic = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    match panic.downcast::<String>() {
-        Ok(message) => *message,
-        Err(panic) => panic
-            .downcast::<&'static str>()
-            .map(|message| message.to_string())
-            .unwrap_or_default(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------

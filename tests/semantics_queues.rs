@@ -11,7 +11,7 @@ use std::time::Duration;
 use toro::{Empty, JoinableQueue, LifoQueue, PriorityQueue, Queue, TooManyTaskDone};
 
 mod support;
-use support::{poll, poll_by, wake_counter, MockClock, Probe, WakeLog};
+use support::{panic_message, poll, poll_by, wake_counter, MockClock, Probe, WakeLog};
 
 // ----------------------------------------------------------------------------------------
 // Harness: polling by hand, wakers that count or log and a mock clock (in `support`).
@@ -825,17 +825,6 @@ fn debug_shows_tasks_only_for_joinable_queues() {
 
 // ----------------------------------------------------------------------------------------
 // Shutdown (asyncio 3.13 `Queue.shutdown`, DESIGN §2b), streams and sinks, for every queue.
-
-/// The panic message of `f`, which must panic.
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 macro_rules! shutdown_rules {
     ($m:ident, $Q:ident, order: $order:expr) => {

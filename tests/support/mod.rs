@@ -6,6 +6,7 @@
 //!   hook inside them; [`WakeCount`], a plain counting waker.
 //! - Clocks: [`MockClock`], moved by hand, counting its calls; [`expired_clock`], on which
 //!   every deadline has already passed.
+//! - Panics: [`panic_message`], the message of a call that must panic.
 //!
 //! Each test binary uses a subset, hence `dead_code` is allowed here.
 
@@ -19,6 +20,20 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use toro::{Clock, LoopHandle, Sleep};
+
+/// Runs `f`, which must panic, and returns its panic message.
+#[track_caller]
+pub fn panic_message(f: impl FnOnce()) -> String {
+    let panic =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => panic
+            .downcast::<&'static str>()
+            .map(|message| message.to_string())
+            .unwrap_or_default(),
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // Polling by hand.
