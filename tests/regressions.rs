@@ -965,6 +965,9 @@ fn bounded_semaphore_acquire_many_above_its_bound_panics_at_the_call() {
 // Issue 11: primitives stay compact. Every `Lock` and `Semaphore` carried two waiter lists
 // (184 bytes); a lock now carries one line and makes a semaphore's `wait()` line only when
 // first needed (104 bytes, of which 8 count the grants handed over without the mutex).
+// Every line has 8 bytes for the table of waiters a compaction moved (Event 72,
+// Condition 64); a queue also keeps the items handed to getters beside its lines, so
+// that a getter's place in line has no room for an item (272).
 // These bounds catch a field added without thought; raise them on purpose.
 
 #[test]
@@ -987,13 +990,13 @@ fn primitives_stay_compact() {
     );
     assert!(size_of::<BoundedSemaphore>() <= 104);
     assert!(
-        size_of::<toro::Event>() <= 64,
+        size_of::<toro::Event>() <= 72,
         "Event: {}",
         size_of::<toro::Event>()
     );
-    assert!(size_of::<toro::Condition>() <= 56);
+    assert!(size_of::<toro::Condition>() <= 64);
     assert!(
-        size_of::<toro::Queue<u64>>() <= 216,
+        size_of::<toro::Queue<u64>>() <= 272,
         "{}",
         size_of::<toro::Queue<u64>>()
     );

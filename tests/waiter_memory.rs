@@ -124,3 +124,98 @@ fn a_small_line_keeps_its_storage() {
     // Only the `Vec`s of futures come and go; the slab stays.
     assert_eq!(live(), before);
 }
+
+/// A line short again after a burst is compacted: the few waiters left keep their place
+/// and are served in order, and the slab shrinks to fit them.
+#[test]
+fn a_line_short_again_gives_its_storage_back() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    let sem = Semaphore::new(0);
+    let before = live();
+    let mut acquirers: Vec<_> = (0..BURST).map(|_| Box::pin(sem.acquire())).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    for acquire in &mut acquirers {
+        assert!(acquire.as_mut().poll(&mut cx).is_pending());
+    }
+    // All but the first and the last two leave (their futures' boxes go too).
+    let last = acquirers.split_off(BURST - 2);
+    let first = acquirers.swap_remove(0);
+    drop(acquirers);
+    let mut kept = vec![first];
+    kept.extend(last);
+    let held = live() - before;
+    let futures = kept.len() * std::mem::size_of_val(&*kept[0]) + 64;
+    assert!(
+        held - futures as isize <= LIMIT,
+        "three waiters left keep {held} bytes"
+    );
+    // They are still in line, in order: one token per release (guards held).
+    let mut guards = Vec::new();
+    for i in 0..kept.len() {
+        sem.release();
+        for (j, acquire) in kept.iter_mut().enumerate().skip(i) {
+            let poll = acquire.as_mut().poll(&mut cx);
+            assert_eq!(poll.is_ready(), j == i, "release {i}: waiter {j}");
+            if let Poll::Ready(guard) = poll {
+                guards.push(guard);
+            }
+        }
+    }
+
+    let queue = Queue::<[u8; 1024]>::new(0);
+    let before = live();
+    let mut getters: Vec<_> = (0..BURST).map(|_| queue.get()).collect();
+    let mut last = getters.pop().unwrap();
+    drop(getters);
+    let kept = live() - before;
+    assert!(kept <= LIMIT, "one getter left keeps {kept} bytes");
+    queue.put_nowait([7; 1024]).unwrap();
+    let Poll::Ready(item) = Pin::new(&mut last).poll(&mut cx) else {
+        panic!("the getter left in line was not handed the item")
+    };
+    assert_eq!(item, [7; 1024]);
+}
+
+/// A getter waits for an item it does not hold yet: its place in line has no room for one
+/// (a `[u8; 1024]` getter's entry is a few words), and items handed to getters that have
+/// not taken them yet are given back as they are taken.
+#[test]
+fn getters_hold_no_room_for_items_they_wait_for() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    let queue = Queue::<[u8; 1024]>::new(0);
+    let before = live();
+    let mut getters: Vec<_> = (0..BURST).map(|_| queue.get()).collect();
+    let per_getter = (live() - before) as usize / BURST - std::mem::size_of_val(&getters[0]);
+    assert!(
+        per_getter <= 128,
+        "a waiting getter of a 1 KiB item takes {per_getter} bytes of line"
+    );
+    // Every getter is handed its item; all but the last two take theirs.
+    for i in 0..BURST {
+        queue.put_nowait([(i % 251) as u8; 1024]).unwrap();
+    }
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut last = getters.split_off(BURST - 2);
+    for (i, get) in getters.iter_mut().enumerate() {
+        assert_eq!(
+            Pin::new(get).poll(&mut cx),
+            Poll::Ready([(i % 251) as u8; 1024])
+        );
+    }
+    drop(getters);
+    let kept = live() - before - (2 * std::mem::size_of_val(&last[0])) as isize;
+    assert!(
+        kept <= LIMIT + 2 * 1024,
+        "two items handed and not taken keep {kept} bytes"
+    );
+    for (i, get) in last.iter_mut().enumerate() {
+        let item = [((BURST - 2 + i) % 251) as u8; 1024];
+        assert_eq!(Pin::new(get).poll(&mut cx), Poll::Ready(item));
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
 use crate::sync::{lock, Mutex};
-use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{grants_are_data, Line, Stage, Waiter, WaiterList, WakeList};
 
 /// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
 /// waiters, each with its own deadline.
@@ -33,6 +33,7 @@ impl<T> Line for Readers<T> {
     type Target = AsyncResult<T>;
     type State = WaiterList<()>;
     type Data = ();
+    grants_are_data!();
 
     fn state(result: &AsyncResult<T>) -> &Mutex<WaiterList<()>> {
         &result.waiters

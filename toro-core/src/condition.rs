@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, Mutex};
-use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{grants_are_data, Line, Stage, Waiter, WaiterList, WakeList};
 
 /// A condition variable for coroutines: [`wait`](Self::wait) until [`notify`](Self::notify)
 /// wakes you.
@@ -44,6 +44,7 @@ impl Line for Waiters {
     type Target = Condition;
     type State = WaiterList<Notice>;
     type Data = Notice;
+    grants_are_data!();
     const RETURNS_GRANTS: bool = true;
 
     fn state(cond: &Condition) -> &Mutex<WaiterList<Notice>> {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, AtomicBool, Mutex, Ordering};
-use crate::waiters::{HandedOver, Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{grants_are_data, HandedOver, Line, Stage, Waiter, WaiterList, WakeList};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
 /// while the flag is set.
@@ -44,6 +44,7 @@ impl Line for Waiters {
     type Target = Event;
     type State = WaiterList<()>;
     type Data = ();
+    grants_are_data!();
 
     fn state(event: &Event) -> &Mutex<WaiterList<()>> {
         &event.waiters

@@ -19,7 +19,9 @@
 //! it is whole, so nobody behind it is served first.
 
 use crate::sync::{lock, AtomicUsize, Mutex, Ordering};
-use crate::waiters::{Anchor, HandedOver, Line, Stage, StageOf, Waiter, WaiterList, WakeList};
+use crate::waiters::{
+    grants_are_data, Anchor, HandedOver, Line, Stage, StageOf, Waiter, WaiterList, WakeList,
+};
 
 /// The `QUEUED` bit of [`TokenPool::state`]; the free tokens are the bits above it.
 const QUEUED: usize = 1;
@@ -54,13 +56,40 @@ pub(crate) struct TokenPool {
 
 pub(crate) struct Lines {
     acquirers: WaiterList<Request>,
-    /// `Semaphore::wait()`ers, made at the first such wait: a `Lock` or `RwLock` never
-    /// has any, so it does not carry an empty line for them.
-    watchers: Option<Box<WaiterList<()>>>,
+    /// What only a `Semaphore` uses, made at its first `wait()` or `close()`: a `Lock` or
+    /// `RwLock` does not carry it.
+    more: Option<Box<SemaphoreLines>>,
+}
+
+pub(crate) struct SemaphoreLines {
+    /// `Semaphore::wait()`ers.
+    watchers: WaiterList<()>,
     /// `Semaphore::close()` was called: acquirers are refused, and `QUEUED` stays set for
     /// good so that every acquire and release comes here (the word then shows the free
     /// tokens beside `QUEUED`).
     closed: bool,
+}
+
+impl Lines {
+    #[inline]
+    fn closed(&self) -> bool {
+        self.more.as_ref().is_some_and(|more| more.closed)
+    }
+
+    /// The `wait()`ers' line, if there ever was one.
+    #[inline]
+    fn watchers(&mut self) -> Option<&mut WaiterList<()>> {
+        self.more.as_mut().map(|more| &mut more.watchers)
+    }
+
+    fn more(&mut self) -> &mut SemaphoreLines {
+        self.more.get_or_insert_with(|| {
+            Box::new(SemaphoreLines {
+                watchers: WaiterList::new(),
+                closed: false,
+            })
+        })
+    }
 }
 
 /// An acquirer's place in line: how many tokens it still misses and how many it holds.
@@ -191,8 +220,7 @@ impl TokenPool {
             handed: HandedOver::new(),
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
-                watchers: None,
-                closed: false,
+                more: None,
             }),
         }
     }
@@ -207,8 +235,7 @@ impl TokenPool {
             handed: HandedOver::new(),
             lines: Mutex::new(Lines {
                 acquirers: WaiterList::new(),
-                watchers: None,
-                closed: false,
+                more: None,
             }),
         }
     }
@@ -231,7 +258,7 @@ impl TokenPool {
         let lines = lock(&self.lines);
         (
             lines.acquirers.len(),
-            lines.watchers.as_ref().map_or(0, |w| w.len()),
+            lines.more.as_ref().map_or(0, |more| more.watchers.len()),
         )
     }
 
@@ -285,7 +312,7 @@ impl TokenPool {
     fn acquire_slow<R: Anchor<TokenPool>>(owner: R, n: usize) -> StageOf<R, Acquirers> {
         let pool = owner.anchor();
         let mut lines = lock(&pool.lines);
-        if lines.closed {
+        if lines.closed() {
             drop(lines);
             return StageOf::granted(owner, Request::refused());
         }
@@ -444,7 +471,7 @@ impl TokenPool {
         }
         // QUEUED is set and we hold the mutex: the word is ours, and no token is free
         // (unless the pool is closed, when it shows the free tokens).
-        let free = if lines.closed { self.free() } else { 0 };
+        let free = if lines.closed() { self.free() } else { 0 };
         if free + n > bound {
             return Err(());
         }
@@ -459,8 +486,8 @@ impl TokenPool {
         let mut wakes = WakeList::new();
         {
             let mut lines = lock(&self.lines);
-            if !lines.closed {
-                lines.closed = true;
+            if !lines.closed() {
+                lines.more().closed = true;
                 let mut returned = 0;
                 while let Some(key) = lines.acquirers.front() {
                     let request = lines.acquirers.data_mut(key);
@@ -479,18 +506,18 @@ impl TokenPool {
 
     /// Whether [`close`](Self::close) was called.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.lines).closed
+        lock(&self.lines).closed()
     }
 
     /// Hands `n` tokens to the line, oldest first, then settles the word. Mutex held and
     /// `QUEUED` set.
     fn hand_out(&self, lines: &mut Lines, mut n: usize, wakes: &mut WakeList) {
-        if lines.closed {
+        if lines.closed() {
             // Nobody is in the acquirers' line: the tokens go to the counter, and the
             // watchers see them.
             let free = self.free() + n;
             if free > 0 {
-                if let Some(watchers) = &mut lines.watchers {
+                if let Some(watchers) = lines.watchers() {
                     watchers.grant_all(wakes);
                 }
             }
@@ -514,11 +541,11 @@ impl TokenPool {
         if n > 0 {
             // Tokens are left over, so the acquirers' line is empty: the watchers see a
             // free token.
-            if let Some(watchers) = &mut lines.watchers {
+            if let Some(watchers) = lines.watchers() {
                 watchers.grant_all(wakes);
             }
         }
-        let watching = matches!(&lines.watchers, Some(w) if !w.is_empty());
+        let watching = matches!(&lines.more, Some(more) if !more.watchers.is_empty());
         let queued = if lines.acquirers.is_empty() && !watching {
             0
         } else {
@@ -532,6 +559,7 @@ impl Line for Acquirers {
     type Target = TokenPool;
     type State = Lines;
     type Data = Request;
+    grants_are_data!();
     const RETURNS_GRANTS: bool = true;
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
@@ -568,15 +596,14 @@ impl Line for Watchers {
     type Target = TokenPool;
     type State = Lines;
     type Data = ();
+    grants_are_data!();
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
         &pool.lines
     }
 
     fn list(lines: &mut Lines) -> &mut WaiterList<()> {
-        lines
-            .watchers
-            .get_or_insert_with(|| Box::new(WaiterList::new()))
+        &mut lines.more().watchers
     }
 
     fn left_line(pool: &TokenPool, lines: &mut Lines, _: &mut (), wakes: &mut WakeList) {

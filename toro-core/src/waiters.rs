@@ -16,6 +16,16 @@
 //! from anywhere in the line and being granted are all O(1) and, once the slab has grown to
 //! the largest line seen, allocate nothing.
 //!
+//! # Memory after a burst
+//!
+//! A slab above 4 KiB that empties is freed; one that is at most a quarter full is
+//! compacted (its waiters moved to the front, the rest given back) at the removal that
+//! makes it so: amortised O(1), since a compaction that moves n waiters follows at least
+//! 3n removals. A future keeps the key it joined at, so a moved waiter finds its entry by
+//! its ticket in a table the compaction leaves ([`WaiterList::locate`]), dropped once all
+//! it lists have left. Entries hold only what a waiter carries: a queue's getter waits
+//! with an index into the queue's slab of handed items, not with room for an item.
+//!
 //! # Two kinds of grant
 //!
 //! A grant that carries something (an item, a refusal) stays in the waiter's entry until
@@ -75,44 +85,211 @@ struct Node<W> {
     data: W,
     waker: Option<Waker>,
     place: Place,
-    /// The waiter's number in its line's order (see [`HandedOver`]).
+    /// The waiter's number in its line's order (see [`HandedOver`]); it also finds the
+    /// waiter again after a compaction moved it ([`WaiterList::locate`]).
     ticket: Ticket,
 }
 
-enum Entry<W> {
-    Occupied(Node<W>),
+enum Entry<V> {
+    Occupied(V),
     Vacant { next_free: Link },
 }
 
-/// Above this many bytes of slab, a line that empties gives its memory back: a burst of
-/// waiters does not keep its peak allocation for good, and small lines (most of them)
-/// never reallocate.
+/// Above this many bytes of slab, a slab that empties gives its memory back, and one that
+/// is mostly vacant is compacted: a burst of waiters does not keep its peak allocation for
+/// good, and small slabs (most of them) never reallocate.
 const KEEP_BYTES: usize = 4096;
 
-/// A FIFO line of waiters, each with its own data (what it asks for and what it was given).
-pub(crate) struct WaiterList<W> {
-    entries: Vec<Entry<W>>,
+/// A slab of values addressed by [`Key`]: a `Vec` with a free list, so inserting and
+/// removing are O(1) and, once it has grown to the most values held at once, allocate
+/// nothing. It gives its memory back when it empties (above [`KEEP_BYTES`]).
+pub(crate) struct Slab<V> {
+    entries: Vec<Entry<V>>,
     free: Link,
+    /// Occupied entries.
+    occupied: u32,
+}
+
+impl<V> Slab<V> {
+    pub(crate) const fn new() -> Self {
+        Slab {
+            entries: Vec::new(),
+            free: NIL,
+            occupied: 0,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, value: V) -> Key {
+        self.occupied += 1;
+        match key_at(self.free) {
+            Some(key) => {
+                let Entry::Vacant { next_free } = self.entries[key] else {
+                    unreachable!("free list points at an occupied entry")
+                };
+                self.free = next_free;
+                self.entries[key] = Entry::Occupied(value);
+                key
+            }
+            None => {
+                // Checked before the push, so every key fits in a link.
+                let key = self.entries.len();
+                let _ = link_to(Some(key));
+                self.entries.push(Entry::Occupied(value));
+                key
+            }
+        }
+    }
+
+    /// Takes the value at `key` out; its key is free for the next insert.
+    pub(crate) fn remove(&mut self, key: Key) -> V {
+        let entry = std::mem::replace(
+            &mut self.entries[key],
+            Entry::Vacant {
+                next_free: self.free,
+            },
+        );
+        let Entry::Occupied(value) = entry else {
+            unreachable!("removed a vacant entry")
+        };
+        self.free = link_to(Some(key));
+        self.occupied -= 1;
+        if self.occupied == 0 && self.bytes() > KEEP_BYTES {
+            // Every entry is vacant (nothing of the user's left to drop): give it back.
+            self.entries = Vec::new();
+            self.free = NIL;
+        }
+        value
+    }
+
+    fn bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry<V>>()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: Key) -> Option<&V> {
+        match self.entries.get(key) {
+            Some(Entry::Occupied(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn at(&self, key: Key) -> &V {
+        self.get(key)
+            .unwrap_or_else(|| unreachable!("key points at a vacant entry"))
+    }
+
+    #[inline]
+    fn at_mut(&mut self, key: Key) -> &mut V {
+        match &mut self.entries[key] {
+            Entry::Occupied(value) => value,
+            Entry::Vacant { .. } => unreachable!("key points at a vacant entry"),
+        }
+    }
+
+    /// Whether at most a quarter of a large slab is occupied: then
+    /// [`compact`](Self::compact) pays for itself. After a compaction the slab is full,
+    /// so the next one comes only after at least three removals per value it moved: no
+    /// thrash.
+    pub(crate) fn is_sparse(&self) -> bool {
+        self.occupied as usize * 4 <= self.entries.len() && self.bytes() > KEEP_BYTES
+    }
+
+    /// Moves every value to the front, in key order, and gives the rest of the memory
+    /// back (keeping room to grow to twice as many values). Returns where each old key
+    /// went. Moves only: no value is dropped, so no user code runs.
+    pub(crate) fn compact(&mut self) -> Remap {
+        let old = std::mem::take(&mut self.entries);
+        let mut new_link = vec![NIL; old.len()];
+        let mut entries = Vec::with_capacity(self.occupied as usize * 2);
+        for (key, entry) in old.into_iter().enumerate() {
+            if let Entry::Occupied(value) = entry {
+                new_link[key] = link_to(Some(entries.len()));
+                entries.push(Entry::Occupied(value));
+            }
+        }
+        self.entries = entries;
+        self.free = NIL;
+        Remap(new_link)
+    }
+
+    /// Every value with its key.
+    fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut V)> {
+        self.entries
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(key, entry)| match entry {
+                Entry::Occupied(value) => Some((key, value)),
+                Entry::Vacant { .. } => None,
+            })
+    }
+}
+
+/// Where [`Slab::compact`] moved each value: the new link by old key ([`NIL`] for a
+/// vacant one).
+pub(crate) struct Remap(Vec<Link>);
+
+impl Remap {
+    fn link(&self, old: Link) -> Link {
+        key_at(old).map_or(NIL, |key| self.0[key])
+    }
+
+    /// The new key of the value that was at `old`.
+    pub(crate) fn key(&self, old: Key) -> Key {
+        key_at(self.0[old]).expect("toro: remapped a vacant key")
+    }
+}
+
+/// Where the waiters of a compacted line stand now, found by ticket: a waiter whose
+/// entry is no longer at its key looks itself up here ([`WaiterList::locate`]). Kept
+/// until every waiter it lists has left the line.
+struct Moved {
+    /// Tickets are stored as their age at the compaction: `base - ticket`, which sorts
+    /// them oldest first whatever the wrap-around.
+    base: Ticket,
+    /// `(age, key)`, sorted by age.
+    by_age: Vec<(Ticket, Link)>,
+    /// How many of the listed waiters are still in the slab.
+    live: u32,
+}
+
+impl Moved {
+    fn find(&self, ticket: Ticket) -> Option<Link> {
+        let age = self.base.wrapping_sub(ticket);
+        self.by_age
+            .binary_search_by_key(&age, |&(age, _)| age)
+            .ok()
+            .map(|at| self.by_age[at].1)
+    }
+}
+
+/// A FIFO line of waiters, each with its own data (what it asks for and what it was given).
+///
+/// Waiters stand in a [`Slab`] linked into a doubly linked list, so joining, leaving from
+/// anywhere in the line and being granted are all O(1). When the line is short again
+/// after a burst, the slab is compacted and shrunk; the waiters it moved find their new
+/// keys by ticket.
+pub(crate) struct WaiterList<W> {
+    slab: Slab<Node<W>>,
     head: Link,
     tail: Link,
     /// Waiters in line.
     queued: u32,
-    /// Occupied entries: in line or granted and not yet removed.
-    occupied: u32,
     /// The ticket of the next waiter to join.
     next_ticket: Ticket,
+    /// After a compaction, until every waiter it moved has left: where they went.
+    moved: Option<Box<Moved>>,
 }
 
 impl<W> WaiterList<W> {
     pub(crate) const fn new() -> Self {
         WaiterList {
-            entries: Vec::new(),
-            free: NIL,
+            slab: Slab::new(),
             head: NIL,
             tail: NIL,
             queued: 0,
-            occupied: 0,
             next_ticket: 0,
+            moved: None,
         }
     }
 
@@ -125,16 +302,11 @@ impl<W> WaiterList<W> {
         self.queued == 0
     }
 
-    /// Joins the line at the back.
-    pub(crate) fn push_back(&mut self, data: W) -> Key {
-        self.join(data).key
-    }
-
     /// Joins the line at the back: where the waiter stands, and its ticket.
     pub(crate) fn join(&mut self, data: W) -> Spot {
         let ticket = self.next_ticket;
         self.next_ticket = ticket.wrapping_add(1);
-        let node = Node {
+        let key = self.slab.insert(Node {
             data,
             waker: None,
             place: Place::Queued {
@@ -142,32 +314,36 @@ impl<W> WaiterList<W> {
                 next: NIL,
             },
             ticket,
-        };
-        let key = match key_at(self.free) {
-            Some(key) => {
-                let Entry::Vacant { next_free } = self.entries[key] else {
-                    unreachable!("free list points at an occupied entry")
-                };
-                self.free = next_free;
-                self.entries[key] = Entry::Occupied(node);
-                key
-            }
-            None => {
-                // Checked before the push, so the link of every entry fits.
-                let key = self.entries.len();
-                let _ = link_to(Some(key));
-                self.entries.push(Entry::Occupied(node));
-                key
-            }
-        };
+        });
         match key_at(self.tail) {
             Some(tail) => self.set_next(tail, link_to(Some(key))),
             None => self.head = link_to(Some(key)),
         }
         self.tail = link_to(Some(key));
         self.queued += 1;
-        self.occupied += 1;
         Spot { key, ticket }
+    }
+
+    /// Where the waiter that joined at `spot` stands now: its key, unless a compaction
+    /// moved it since. Every use of a key held outside the list (by a future) goes
+    /// through here first, under the mutex.
+    #[inline]
+    pub(crate) fn locate(&self, spot: Spot) -> Key {
+        match &self.moved {
+            None => spot.key,
+            Some(moved) => self.relocate(moved, spot),
+        }
+    }
+
+    #[cold]
+    fn relocate(&self, moved: &Moved, spot: Spot) -> Key {
+        match self.slab.get(spot.key) {
+            Some(node) if node.ticket == spot.ticket => spot.key,
+            _ => moved
+                .find(spot.ticket)
+                .and_then(key_at)
+                .expect("toro: a waiter is neither at its key nor among the moved ones"),
+        }
     }
 
     /// The oldest waiter still in line.
@@ -178,25 +354,30 @@ impl<W> WaiterList<W> {
     /// The waiter behind `key` in line (`key` must be queued).
     #[cfg(test)]
     pub(crate) fn next(&self, key: Key) -> Option<Key> {
-        match self.node(key).place {
+        match self.slab.at(key).place {
             Place::Queued { next, .. } => key_at(next),
             Place::Granted => None,
         }
     }
 
+    /// Every waiter's data, in line or granted, in no particular order.
+    pub(crate) fn data_iter_mut(&mut self) -> impl Iterator<Item = &mut W> {
+        self.slab.iter_mut().map(|(_, node)| &mut node.data)
+    }
+
     pub(crate) fn data_mut(&mut self, key: Key) -> &mut W {
-        &mut self.node_mut(key).data
+        &mut self.slab.at_mut(key).data
     }
 
     pub(crate) fn is_granted(&self, key: Key) -> bool {
-        matches!(self.node(key).place, Place::Granted)
+        matches!(self.slab.at(key).place, Place::Granted)
     }
 
     /// Takes `key` out of line as granted: its future will find the grant in its data.
     /// Returns the waker to wake once the state's mutex is released.
     pub(crate) fn grant(&mut self, key: Key) -> Option<Waker> {
         self.unlink(key);
-        let node = self.node_mut(key);
+        let node = self.slab.at_mut(key);
         node.place = Place::Granted;
         node.waker.take()
     }
@@ -209,7 +390,7 @@ impl<W> WaiterList<W> {
         let Some(key) = self.front() else {
             return false;
         };
-        let ticket = self.node(key).ticket;
+        let ticket = self.slab.at(key).ticket;
         // What it asked for is rebuilt by the waiter; nothing here is user code.
         let Removed { waker, .. } = self.remove(key);
         over.pass(ticket);
@@ -236,7 +417,7 @@ impl<W> WaiterList<W> {
 
     /// Whether the stored waker would wake the same task as `waker`.
     pub(crate) fn waker_will_wake(&self, key: Key, waker: &Waker) -> bool {
-        matches!(&self.node(key).waker, Some(old) if old.will_wake(waker))
+        matches!(&self.slab.at(key).waker, Some(old) if old.will_wake(waker))
     }
 
     /// Stores the waker to wake on grant. Returns the waker it replaced, to be dropped once
@@ -245,70 +426,79 @@ impl<W> WaiterList<W> {
     /// reason.
     #[must_use = "drop the replaced waker after the state's mutex is released"]
     pub(crate) fn store_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
-        self.node_mut(key).waker.replace(waker)
+        self.slab.at_mut(key).waker.replace(waker)
     }
 
     /// Removes `key` for good, from the line or from the granted set. Returns its data,
     /// whether it had been granted, and its stored waker, to be dropped once the state's
     /// mutex is released.
+    ///
+    /// May compact the slab: every other key held outside the list must be
+    /// [`locate`](Self::locate)d again before its next use.
     pub(crate) fn remove(&mut self, key: Key) -> Removed<W> {
         let granted = self.is_granted(key);
         if !granted {
             self.unlink(key);
         }
-        let entry = std::mem::replace(
-            &mut self.entries[key],
-            Entry::Vacant {
-                next_free: self.free,
-            },
-        );
-        self.free = link_to(Some(key));
-        self.occupied -= 1;
-        if self.occupied == 0
-            && self.entries.capacity() * std::mem::size_of::<Entry<W>>() > KEEP_BYTES
-        {
-            // Every entry is vacant (nothing of a waiter's left to drop): give the slab back.
-            self.entries = Vec::new();
-            self.free = NIL;
+        let node = self.slab.remove(key);
+        if let Some(moved) = &mut self.moved {
+            if moved.find(node.ticket).is_some() {
+                moved.live -= 1;
+                if moved.live == 0 {
+                    self.moved = None;
+                }
+            }
         }
-        match entry {
-            Entry::Occupied(node) => Removed {
-                data: node.data,
-                granted,
-                waker: node.waker,
-            },
-            Entry::Vacant { .. } => unreachable!("removed a vacant waiter"),
+        if self.slab.is_sparse() {
+            self.compact();
+        }
+        Removed {
+            data: node.data,
+            granted,
+            waker: node.waker,
         }
     }
 
-    fn node(&self, key: Key) -> &Node<W> {
-        match &self.entries[key] {
-            Entry::Occupied(node) => node,
-            Entry::Vacant { .. } => unreachable!("waiter key points at a vacant entry"),
+    /// Compacts the slab (see [`Slab::compact`]), keeping the line's links, and lists
+    /// where every waiter went.
+    #[cold]
+    #[inline(never)]
+    fn compact(&mut self) {
+        let remap = self.slab.compact();
+        let remap = |link: Link| remap.link(link);
+        let base = self.next_ticket;
+        let mut by_age = Vec::with_capacity(self.slab.occupied as usize);
+        for (key, node) in self.slab.iter_mut() {
+            if let Place::Queued { prev, next } = &mut node.place {
+                *prev = remap(*prev);
+                *next = remap(*next);
+            }
+            by_age.push((base.wrapping_sub(node.ticket), link_to(Some(key))));
         }
-    }
-
-    fn node_mut(&mut self, key: Key) -> &mut Node<W> {
-        match &mut self.entries[key] {
-            Entry::Occupied(node) => node,
-            Entry::Vacant { .. } => unreachable!("waiter key points at a vacant entry"),
-        }
+        self.head = remap(self.head);
+        self.tail = remap(self.tail);
+        by_age.sort_unstable_by_key(|&(age, _)| age);
+        self.moved = Some(Box::new(Moved {
+            base,
+            live: self.slab.occupied,
+            by_age,
+        }));
     }
 
     fn set_next(&mut self, key: Key, to: Link) {
-        if let Place::Queued { next, .. } = &mut self.node_mut(key).place {
+        if let Place::Queued { next, .. } = &mut self.slab.at_mut(key).place {
             *next = to;
         }
     }
 
     fn set_prev(&mut self, key: Key, to: Link) {
-        if let Place::Queued { prev, .. } = &mut self.node_mut(key).place {
+        if let Place::Queued { prev, .. } = &mut self.slab.at_mut(key).place {
             *prev = to;
         }
     }
 
     fn unlink(&mut self, key: Key) {
-        let Place::Queued { prev, next } = self.node(key).place else {
+        let Place::Queued { prev, next } = self.slab.at(key).place else {
             unreachable!("unlinked a waiter that is not in line")
         };
         match key_at(prev) {
@@ -331,7 +521,9 @@ pub(crate) struct Removed<W> {
     pub(crate) waker: Option<Waker>,
 }
 
-/// Where a waiter that just joined stands: its key, and its ticket.
+/// Where a waiter that just joined stands: its key, and its ticket (which finds it again
+/// should a compaction move it: [`WaiterList::locate`]).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Spot {
     pub(crate) key: Key,
     pub(crate) ticket: Ticket,
@@ -483,6 +675,14 @@ pub(crate) trait Line {
     type State;
     /// Each waiter's data: its request, and what it has been granted.
     type Data;
+    /// What a granted waiter's future takes away: its data itself in most lines
+    /// ([`grants_are_data!`]); a queue's getter keeps only where its item waits, so a
+    /// line's entries hold no room for items nobody carries.
+    type Grant;
+
+    /// Turns a granted waiter's data into its grant, under the mutex, as its future
+    /// collects it.
+    fn collect(state: &mut Self::State, data: Self::Data) -> Self::Grant;
 
     /// Whether a grant holds something to give back ([`return_grant`](Self::return_grant)
     /// does something): if not, dropping an unreturned grant touches no lock.
@@ -499,7 +699,7 @@ pub(crate) trait Line {
 
     /// What a waiter that asked for `asked` (its [`Waiter::queued`] argument) was given
     /// when its grant was handed over.
-    fn handed_grant(_asked: usize) -> Self::Data {
+    fn handed_grant(_asked: usize) -> Self::Grant {
         unreachable!("toro: a grant handed over in a line that keeps its grants")
     }
 
@@ -520,11 +720,27 @@ pub(crate) trait Line {
     fn return_grant(
         _target: &Self::Target,
         _state: &mut Self::State,
-        _data: Self::Data,
+        _grant: Self::Grant,
         _wakes: &mut WakeList,
     ) {
     }
 }
+
+/// The usual [`Line::Grant`]: a granted waiter's future takes its data as it is.
+macro_rules! grants_are_data {
+    () => {
+        type Grant = <Self as $crate::waiters::Line>::Data;
+
+        #[inline]
+        fn collect(
+            _: &mut <Self as $crate::waiters::Line>::State,
+            data: <Self as $crate::waiters::Line>::Data,
+        ) -> <Self as $crate::waiters::Line>::Data {
+            data
+        }
+    };
+}
+pub(crate) use grants_are_data;
 
 /// What a wait future holds on to its primitive by: a borrow (`&'a Lock`), or an `Arc` of
 /// the primitive for the owned forms (`Lock::acquire_owned`). It reaches the target of the
@@ -609,14 +825,22 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
             .expect("toro future used after it completed")
     }
 
+    /// Where it joined the line (its key may be stale: [`WaiterList::locate`]).
+    fn spot(&self) -> Spot {
+        Spot {
+            key: key_at(self.key).expect("toro future used after it completed"),
+            ticket: self.ticket,
+        }
+    }
+
     /// Whether the waiter is still in line or holds an unreturned grant.
     pub(crate) fn is_pending(&self) -> bool {
         self.key != NIL
     }
 
     /// The grant, and the owner handed on, once the waiter has been granted.
-    pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Data)> {
-        let key = key_at(self.key).expect("toro future polled after it completed");
+    pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Grant)> {
+        assert!(self.key != NIL, "toro future polled after it completed");
         if self.handed_over() {
             return Poll::Ready(self.take_handed());
         }
@@ -634,13 +858,15 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
                 return Poll::Ready(self.take_handed());
             }
             let list = L::list(&mut state);
+            let key = list.locate(self.spot());
             if list.is_granted(key) {
                 // A granted waiter's waker was taken by the grant: nothing to drop.
                 let data = list.remove(key).data;
+                let grant = L::collect(&mut state, data);
                 drop(state);
                 drop(fresh);
                 self.key = NIL;
-                return Poll::Ready((self.take_owner(), data));
+                return Poll::Ready((self.take_owner(), grant));
             }
             let replaced = match fresh.take() {
                 Some(waker) => list.store_waker(key, waker),
@@ -653,6 +879,8 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
             };
             drop(state);
             drop(replaced);
+            // Found again without the ticket next time.
+            self.key = link_to(Some(key));
             self.waker_stored = Flag::Yes;
             return Poll::Pending;
         }
@@ -661,9 +889,9 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// Leaves the line: `Ok(grant)` if a grant came first (it wins over the deadline),
     /// otherwise `Err(data)` with whatever the waiter carried, its partial progress undone.
     /// The owner stays with the waiter.
-    pub(crate) fn give_up(&mut self) -> Result<L::Data, L::Data> {
-        let key = key_at(std::mem::replace(&mut self.key, NIL))
-            .expect("toro future given up after it completed");
+    pub(crate) fn give_up(&mut self) -> Result<L::Grant, L::Data> {
+        let spot = self.spot();
+        self.key = NIL;
         if self.handed_over() {
             return Ok(L::handed_grant(self.asked));
         }
@@ -678,9 +906,12 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
                 mut data,
                 granted,
                 waker,
-            } = L::list(&mut state).remove(key);
+            } = {
+                let list = L::list(&mut state);
+                list.remove(list.locate(spot))
+            };
             if granted {
-                (Ok(data), waker)
+                (Ok(L::collect(&mut state, data)), waker)
             } else {
                 L::left_line(target, &mut state, &mut data, &mut wakes);
                 (Err(data), waker)
@@ -698,7 +929,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     }
 
     /// Completes a waiter whose grant was handed over.
-    fn take_handed(&mut self) -> (R, L::Data) {
+    fn take_handed(&mut self) -> (R, L::Grant) {
         self.key = NIL;
         (self.take_owner(), L::handed_grant(self.asked))
     }
@@ -731,7 +962,7 @@ pub(crate) enum StageOf<R: Anchor<L::Target>, L: Line> {
     Granted {
         /// Both `Some` until the grant is turned into the output.
         owner: Option<R>,
-        data: Option<L::Data>,
+        data: Option<L::Grant>,
     },
     Waiting(Waiter<R, L>),
 }
@@ -742,7 +973,7 @@ pub(crate) type Stage<'a, L> = StageOf<&'a <L as Line>::Target, L>;
 impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     /// A grant made at the call: the wait never stood in line.
     #[inline]
-    pub(crate) fn granted(owner: R, data: L::Data) -> Self {
+    pub(crate) fn granted(owner: R, data: L::Grant) -> Self {
         StageOf::Granted {
             owner: Some(owner),
             data: Some(data),
@@ -753,7 +984,7 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     pub(crate) fn poll_with<T>(
         &mut self,
         cx: &mut Context<'_>,
-        finish: impl FnOnce(R, L::Data) -> T,
+        finish: impl FnOnce(R, L::Grant) -> T,
     ) -> Poll<T> {
         match self {
             StageOf::Granted { owner, data } => {
@@ -778,7 +1009,7 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     #[inline]
     pub(crate) fn give_up_with<T>(
         &mut self,
-        finish: impl FnOnce(R, L::Data) -> T,
+        finish: impl FnOnce(R, L::Grant) -> T,
     ) -> Result<T, L::Data> {
         match self {
             StageOf::Granted { owner, data } => {
@@ -832,7 +1063,7 @@ impl<R: Anchor<L::Target>, L: Line> Drop for StageOf<R, L> {
 
 #[cold]
 #[inline(never)]
-fn return_unreturned<L: Line>(target: &L::Target, data: L::Data) {
+fn return_unreturned<L: Line>(target: &L::Target, data: L::Grant) {
     let mut wakes = WakeList::new();
     L::return_grant(target, &mut lock(L::state(target)), data, &mut wakes);
     wakes.wake_all();
@@ -860,7 +1091,114 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert_eq!(list.front(), Some(c.key));
         // `b`'s entry is free again.
-        assert_eq!(list.push_back('d'), b.key);
+        assert_eq!(list.join('d').key, b.key);
+    }
+
+    /// Entries that fill more than [`KEEP_BYTES`] of slab.
+    const MANY: usize = 2 * KEEP_BYTES;
+
+    #[test]
+    fn a_line_short_again_is_compacted_and_its_waiters_found_by_ticket() {
+        let mut list = WaiterList::new();
+        let spots: Vec<Spot> = (0..MANY).map(|i| list.join(i)).collect();
+        let full = list.slab.bytes();
+        // Every waiter but every 16th leaves, from the front: survivors sit far apart.
+        for (i, spot) in spots.iter().enumerate() {
+            if i % 16 != 15 {
+                let key = list.locate(*spot);
+                assert_eq!(list.remove(key).data, i);
+            }
+        }
+        assert_eq!(list.len(), MANY / 16);
+        assert!(list.moved.is_some(), "a quarter full: compacted");
+        assert!(
+            list.slab.bytes() <= full / 4,
+            "{} bytes of {full}",
+            list.slab.bytes()
+        );
+        // Newcomers take the freed keys, which a moved waiter still holds.
+        let newcomers: Vec<Spot> = (0..8).map(|i| list.join(MANY + i)).collect();
+        // Each survivor finds its own entry; the line kept its order.
+        let mut wakes = WakeList::new();
+        let mut order = Vec::new();
+        while let Some(key) = list.grant_front(&mut wakes) {
+            order.push(*list.data_mut(key));
+        }
+        wakes.wake_all();
+        let expected: Vec<usize> = (0..MANY)
+            .filter(|i| i % 16 == 15)
+            .chain(MANY..MANY + 8)
+            .collect();
+        assert_eq!(order, expected);
+        for (i, spot) in spots.iter().enumerate().filter(|(i, _)| i % 16 == 15) {
+            let key = list.locate(*spot);
+            assert!(list.is_granted(key));
+            assert_eq!(list.remove(key).data, i);
+        }
+        for (i, spot) in newcomers.iter().enumerate() {
+            assert_eq!(list.remove(list.locate(*spot)).data, MANY + i);
+        }
+        assert!(
+            list.moved.is_none(),
+            "every moved waiter left: table dropped"
+        );
+        assert!(
+            list.slab.bytes() <= KEEP_BYTES,
+            "empty again: memory given back"
+        );
+    }
+
+    /// Random joins, leaves and grants against a model: after any number of compactions
+    /// every waiter finds its own data, and the line keeps its order.
+    #[test]
+    fn compactions_keep_every_waiter_and_the_order() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let mut list = WaiterList::new();
+        // (spot, value, granted), in the order they joined.
+        let mut model: Vec<(Spot, u32, bool)> = Vec::new();
+        let mut next = 0;
+        let mut compactions = 0;
+        for round in 0..40 {
+            // Bursts up, then down to a few.
+            let target = if round % 2 == 0 {
+                1 + random(3 * MANY)
+            } else {
+                random(8)
+            };
+            while model.len() < target {
+                model.push((list.join(next), next, false));
+                next += 1;
+            }
+            while model.len() > target {
+                let at = random(model.len());
+                if random(3) == 0 {
+                    // Grant the front, then let a random one leave.
+                    let mut wakes = WakeList::new();
+                    if let Some(key) = list.grant_front(&mut wakes) {
+                        let value = *list.data_mut(key);
+                        let front = model.iter_mut().find(|w| !w.2).unwrap();
+                        assert_eq!(front.1, value, "grants in joining order");
+                        front.2 = true;
+                    }
+                    wakes.wake_all();
+                }
+                let (spot, value, granted) = model.remove(at);
+                let had_table = list.moved.is_some();
+                let removed = list.remove(list.locate(spot));
+                assert_eq!((removed.data, removed.granted), (value, granted));
+                if list.moved.is_some() && !had_table {
+                    compactions += 1;
+                }
+            }
+            assert_eq!(list.len(), model.iter().filter(|w| !w.2).count());
+        }
+        assert!(compactions > 3, "only {compactions} compactions");
     }
 
     #[test]
@@ -883,9 +1221,9 @@ mod tests {
     #[test]
     fn fifo_order_and_removal_from_the_middle() {
         let mut list = WaiterList::new();
-        let a = list.push_back('a');
-        let b = list.push_back('b');
-        let c = list.push_back('c');
+        let a = list.join('a').key;
+        let b = list.join('b').key;
+        let c = list.join('c').key;
         assert_eq!(list.len(), 3);
         let _ = list.remove(b);
         assert_eq!(list.front(), Some(a));
@@ -898,7 +1236,7 @@ mod tests {
         let removed = list.remove(a);
         assert_eq!((removed.data, removed.granted), ('a', true));
         // The freed slot is reused.
-        let d = list.push_back('d');
+        let d = list.join('d').key;
         assert!(d == a || d == b);
         assert_eq!(list.next(c), Some(d));
     }

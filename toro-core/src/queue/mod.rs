@@ -117,7 +117,9 @@ use std::task::{Context, Poll, Waker};
 use crate::deadline::wait_future;
 use crate::error::{Empty, Full, Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
 use crate::sync::{lock, Mutex, MutexGuard};
-use crate::waiters::{Key, Line, Removed, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{
+    grants_are_data, Key, Line, Removed, Slab, Spot, Stage, Waiter, WaiterList, WakeList,
+};
 use order::{Fifo, Lifo, Order, Priority};
 
 /// The shared queue engine.
@@ -138,9 +140,12 @@ pub(crate) struct State<T, O> {
     buffer: O,
     /// Stamps arrivals, so a returned item goes back to its place in the order.
     next_stamp: u64,
-    /// Getters wait with an empty slot; a put fills it and grants them. A getter granted
-    /// with nothing was ended by a shutdown.
-    getters: WaiterList<Handed<T>>,
+    /// Getters wait with an empty slot; a put hands them an item (kept in `handed`, so a
+    /// getter's entry holds no room for one) and grants them. A getter granted with
+    /// nothing was ended by a shutdown.
+    getters: WaiterList<Option<Key>>,
+    /// Items handed to getters in line, until their futures collect them.
+    handed: Slab<(u64, T)>,
     /// Blocked putters wait holding their item; a get takes it and grants them. A putter
     /// granted with its item still there was refused by a shutdown.
     putters: WaiterList<Option<T>>,
@@ -156,6 +161,23 @@ impl<T, O> State<T, O> {
         let stamp = self.next_stamp;
         self.next_stamp += 1;
         stamp
+    }
+
+    /// Compacts the items handed and not yet collected, and points their getters at
+    /// where they went.
+    #[cold]
+    #[inline(never)]
+    fn compact_handed(&mut self) {
+        let remap = self.handed.compact();
+        for handed in self.getters.data_iter_mut().flatten() {
+            *handed = remap.key(*handed);
+        }
+    }
+
+    /// Hands `item` to the getter at `key` and grants it, adding its waker to `wakes`.
+    fn hand_to_getter(&mut self, key: Key, item: (u64, T), wakes: &mut WakeList) {
+        *self.getters.data_mut(key) = Some(self.handed.insert(item));
+        wakes.push(self.getters.grant(key));
     }
 }
 
@@ -264,14 +286,23 @@ pub(crate) struct Joiners<T, O>(PhantomData<fn() -> (T, O)>);
 impl<T, O: Order<T>> Line for Getters<T, O> {
     type Target = Engine<T, O>;
     type State = State<T, O>;
-    type Data = Handed<T>;
+    type Data = Option<Key>;
+    type Grant = Handed<T>;
     const RETURNS_GRANTS: bool = true;
+
+    fn collect(state: &mut State<T, O>, handed: Option<Key>) -> Handed<T> {
+        let item = state.handed.remove(handed?);
+        if state.handed.is_sparse() {
+            state.compact_handed();
+        }
+        Some(item)
+    }
 
     fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
         engine.checked_state()
     }
 
-    fn list(state: &mut State<T, O>) -> &mut WaiterList<Handed<T>> {
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<Key>> {
         &mut state.getters
     }
 
@@ -285,10 +316,7 @@ impl<T, O: Order<T>> Line for Getters<T, O> {
         // Already counted when it entered: pass it to the next getter, or put it back
         // where it stood in the queue's order.
         match state.getters.front() {
-            Some(key) => {
-                *state.getters.data_mut(key) = Some((stamp, item));
-                wakes.push(state.getters.grant(key));
-            }
+            Some(key) => state.hand_to_getter(key, (stamp, item), wakes),
             None => engine.in_ord(|| state.buffer.put_back(stamp, item)),
         }
     }
@@ -298,6 +326,7 @@ impl<T, O: Order<T>> Line for Putters<T, O> {
     type Target = Engine<T, O>;
     type State = State<T, O>;
     type Data = Option<T>;
+    grants_are_data!();
 
     fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
         engine.checked_state()
@@ -312,6 +341,7 @@ impl<T, O: Order<T>> Line for Joiners<T, O> {
     type Target = Engine<T, O>;
     type State = State<T, O>;
     type Data = ();
+    grants_are_data!();
 
     fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
         engine.checked_state()
@@ -330,6 +360,7 @@ impl<T, O: Order<T>> Engine<T, O> {
                 buffer: O::new(),
                 next_stamp: 0,
                 getters: WaiterList::new(),
+                handed: Slab::new(),
                 putters: WaiterList::new(),
                 unfinished: 0,
                 joiners: WaiterList::new(),
@@ -414,8 +445,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         } else if let Some(key) = state.getters.front() {
             state.unfinished += 1;
             let stamp = state.stamp();
-            *state.getters.data_mut(key) = Some((stamp, item));
-            wakes.list().push(state.getters.grant(key));
+            state.hand_to_getter(key, (stamp, item), wakes.list());
             Ok(())
         } else if self.maxsize != 0 && state.buffer.len() >= self.maxsize {
             Err(TrySendError::Full(item))
@@ -587,16 +617,18 @@ impl<T, O: Order<T>> Engine<T, O> {
     ///
     /// Like [`Waiter::poll_granted`], no waker is cloned or dropped under the mutex: a
     /// poll that must store one releases the mutex, clones it, and looks again.
-    fn poll_getter(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    fn poll_getter(&self, key: &mut Option<Spot>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut fresh: Option<Waker> = None;
         loop {
             let mut wakes = Wakes::new();
             let mut state = self.lock_state();
-            let replaced = match *key {
+            let located = key.map(|spot| state.getters.locate(spot));
+            let replaced = match located {
                 Some(k) if state.getters.is_granted(k) => {
                     *key = None;
                     // A granted waiter's waker was taken by the grant: nothing to drop.
-                    let handed = state.getters.remove(k).data;
+                    let data = state.getters.remove(k).data;
+                    let handed = <Getters<T, O>>::collect(&mut state, data);
                     drop(state);
                     return Poll::Ready(handed.map(|(_, item)| item));
                 }
@@ -619,9 +651,9 @@ impl<T, O: Order<T>> Engine<T, O> {
                     None if state.shutdown => return Poll::Ready(None),
                     None => match fresh.take() {
                         Some(waker) => {
-                            let k = state.getters.push_back(None);
-                            *key = Some(k);
-                            state.getters.store_waker(k, waker)
+                            let spot = state.getters.join(None);
+                            *key = Some(spot);
+                            state.getters.store_waker(spot.key, waker)
                         }
                         None => {
                             drop(state);
@@ -638,18 +670,20 @@ impl<T, O: Order<T>> Engine<T, O> {
     }
 
     /// A stream's getter leaves the line, giving back an item it had been handed.
-    fn leave_getter(&self, key: Key) {
+    fn leave_getter(&self, spot: Spot) {
         let mut wakes = Wakes::new();
         let mut state = self.lock_state();
+        let key = state.getters.locate(spot);
         let Removed { data, waker, .. } = state.getters.remove(key);
-        <Getters<T, O>>::return_grant(self, &mut state, data, wakes.list());
+        let handed = <Getters<T, O>>::collect(&mut state, data);
+        <Getters<T, O>>::return_grant(self, &mut state, handed, wakes.list());
         drop(state);
         drop(waker);
     }
 
     /// A sink's put: delivered, or in line by `key` holding its item (with no waker until
     /// the sink is polled).
-    fn start_putter(&self, key: &mut Option<Key>, item: T) -> Result<(), Shutdown<T>> {
+    fn start_putter(&self, key: &mut Option<Spot>, item: T) -> Result<(), Shutdown<T>> {
         assert!(
             key.is_none(),
             "Sink::start_send without Sink::poll_ready returning Ready(Ok(()))"
@@ -660,7 +694,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             Ok(()) => Ok(()),
             Err(TrySendError::Shutdown(item)) => Err(Shutdown(item)),
             Err(TrySendError::Full(item)) => {
-                *key = Some(state.putters.push_back(Some(item)));
+                *key = Some(state.putters.join(Some(item)));
                 Ok(())
             }
         }
@@ -670,15 +704,16 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// Wakers are cloned and dropped outside the mutex, as in [`poll_getter`](Self::poll_getter).
     fn poll_putter(
         &self,
-        key: &mut Option<Key>,
+        key: &mut Option<Spot>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), Shutdown<T>>> {
-        let Some(k) = *key else {
+        let Some(spot) = *key else {
             return Poll::Ready(Ok(()));
         };
         let mut fresh: Option<Waker> = None;
         loop {
             let mut state = self.lock_state();
+            let k = state.putters.locate(spot);
             if state.putters.is_granted(k) {
                 *key = None;
                 let refused = state.putters.remove(k).data;
@@ -702,8 +737,10 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
     /// after the mutex is released.
-    fn leave_putter(&self, key: Key) -> LeftPutter<T> {
-        let Removed { data, waker, .. } = self.lock_state().putters.remove(key);
+    fn leave_putter(&self, spot: Spot) -> LeftPutter<T> {
+        let mut state = self.lock_state();
+        let key = state.putters.locate(spot);
+        let Removed { data, waker, .. } = state.putters.remove(key);
         (data, waker)
     }
 
@@ -1599,7 +1636,7 @@ wait_future! {
 /// Polls a stream's getter: `done` once the queue ended it, for good.
 fn poll_stream<T, O: Order<T>>(
     engine: &Engine<T, O>,
-    key: &mut Option<Key>,
+    key: &mut Option<Spot>,
     done: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<Option<T>> {
@@ -1645,7 +1682,7 @@ fn poll_stream<T, O: Order<T>>(
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<'a, T, O: Order<T>> {
     engine: &'a Engine<T, O>,
-    key: Option<Key>,
+    key: Option<Spot>,
     done: bool,
 }
 
@@ -1707,9 +1744,9 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
 #[must_use = "streams do nothing unless polled"]
 pub struct OwnedQueueStream<Q> {
     queue: Arc<Q>,
-    key: Option<Key>,
+    key: Option<Spot>,
     done: bool,
-    leave: fn(&Q, Key),
+    leave: fn(&Q, Spot),
 }
 
 impl<Q> Drop for OwnedQueueStream<Q> {
@@ -1762,7 +1799,7 @@ impl<Q> fmt::Debug for OwnedQueueStream<Q> {
 #[must_use = "sinks do nothing unless used"]
 pub struct QueueSink<'a, T, O: Order<T>> {
     engine: &'a Engine<T, O>,
-    key: Option<Key>,
+    key: Option<Spot>,
 }
 
 impl<T, O: Order<T>> futures_sink::Sink<T> for QueueSink<'_, T, O> {
@@ -1834,8 +1871,8 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<'_, T, O> {
 #[must_use = "sinks do nothing unless used"]
 pub struct OwnedQueueSink<Q: QueueItem> {
     queue: Arc<Q>,
-    key: Option<Key>,
-    leave: fn(&Q, Key) -> LeftPutter<Q::Item>,
+    key: Option<Spot>,
+    leave: fn(&Q, Spot) -> LeftPutter<Q::Item>,
 }
 
 impl<Q: QueueItem> Drop for OwnedQueueSink<Q> {
