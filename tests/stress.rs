@@ -1033,3 +1033,127 @@ fn joinable_queue_join_completes_only_at_zero() {
         );
     });
 }
+
+// ----------------------------------------------------------------------------------------
+// Compaction under contention: lines long enough (512 waiters) that a burst leaving makes
+// their slab compact (see waiters.rs), while the waiters that stay are polled, granted and
+// dropped from other workers.
+
+/// Waiters in each burst; one in [`PATIENT`] waits for good, the rest time out.
+const BURST: usize = 512;
+const PATIENT: usize = 8;
+
+/// Holds `hold` while a burst of `BURST` waiters lines up behind it; all but one in
+/// [`PATIENT`] time out (so the line becomes short and is compacted), then `hold` is
+/// dropped and the patient ones must each get in exactly once.
+#[test]
+fn compacted_lines_lose_no_waiter_on_tokio() {
+    watchdog("compaction", || {
+        let lock = Arc::new(Lock::new());
+        let sem = Arc::new(Semaphore::new(4));
+        let section = Arc::new(Section::default());
+        let sem_section = Arc::new(Section::default());
+        multi_thread(4).block_on(async {
+            for burst in 1..=6 {
+                let held = lock.acquire().await;
+                let all_four = sem.acquire_many(4).await;
+                let patience = |i: usize| {
+                    if i % PATIENT == 0 {
+                        Duration::from_secs(30)
+                    } else {
+                        Duration::from_micros(20 + 3 * i as u64)
+                    }
+                };
+                let mut tasks = Vec::new();
+                for i in 0..BURST {
+                    let (lock, section) = (lock.clone(), section.clone());
+                    tasks.push(tokio::spawn(async move {
+                        match lock.acquire().deadline(patience(i)).await {
+                            Ok(_guard) => section.exclusive().await,
+                            Err(_) => section.skip(),
+                        }
+                    }));
+                    // A semaphore waiter asks for 1 or 2 tokens: partial grants move
+                    // with their entries.
+                    let (sem, sem_section) = (sem.clone(), sem_section.clone());
+                    tasks.push(tokio::spawn(async move {
+                        match sem.acquire_many(1 + i % 2).deadline(patience(i)).await {
+                            Ok(_permits) => sem_section.shared(4).await,
+                            Err(_) => sem_section.skip(),
+                        }
+                    }));
+                }
+                let impatient = burst * (BURST - BURST / PATIENT);
+                while section.skipped() < impatient || sem_section.skipped() < impatient {
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+                drop(held);
+                drop(all_four);
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                assert_eq!(section.entries(), burst * BURST / PATIENT);
+                assert_eq!(sem_section.entries(), burst * BURST / PATIENT);
+            }
+        });
+        assert!(!lock.locked());
+        assert_eq!(sem.counter(), 4);
+        section.assert_no_lost_update();
+    });
+}
+
+/// Getters in bursts of [`BURST`], most timing out so the line compacts, while items are
+/// handed to the patient ones from OS threads: every item is received exactly once.
+#[test]
+fn compacted_getter_lines_lose_no_item_on_tokio() {
+    watchdog("getter-compaction", || {
+        let q = Arc::new(Queue::new(0));
+        let timeouts = Arc::new(AtomicUsize::new(0));
+        let rt = multi_thread(4);
+        let mut received = Vec::new();
+        for burst in 1..=6u64 {
+            let getters: Vec<_> = (0..BURST)
+                .map(|i| {
+                    let (q, timeouts) = (q.clone(), timeouts.clone());
+                    rt.spawn(async move {
+                        let patience = if i % PATIENT == 0 {
+                            Duration::from_secs(30)
+                        } else {
+                            Duration::from_micros(20 + 3 * i as u64)
+                        };
+                        match q.get().deadline(patience).await {
+                            Ok(item) => Some(item),
+                            Err(_) => {
+                                timeouts.fetch_add(1, SeqCst);
+                                None
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let impatient = burst as usize * (BURST - BURST / PATIENT);
+            while timeouts.load(SeqCst) < impatient {
+                thread::sleep(Duration::from_micros(200));
+            }
+            let q2 = q.clone();
+            thread::spawn(move || {
+                for i in 0..(BURST / PATIENT) as u64 {
+                    q2.put_nowait(burst * 1000 + i).unwrap();
+                }
+            })
+            .join()
+            .unwrap();
+            rt.block_on(async {
+                for g in getters {
+                    received.extend(g.await.unwrap());
+                }
+            });
+        }
+        received.sort_unstable();
+        let expected: Vec<u64> = (1..=6u64)
+            .flat_map(|b| (0..(BURST / PATIENT) as u64).map(move |i| b * 1000 + i))
+            .collect();
+        assert_eq!(received, expected);
+        assert!(q.empty());
+    });
+}
