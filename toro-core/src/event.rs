@@ -4,7 +4,9 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, AtomicBool, Mutex, Ordering};
-use crate::waiters::{grants_are_data, HandedOver, Line, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{
+    grants_are_data, HandedOver, Line, Spot, Stage, Waiter, WaiterList, WakeList,
+};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
 /// while the flag is set.
@@ -189,17 +191,25 @@ impl Event {
     /// ```
     #[inline]
     pub fn wait(&self) -> EventWait<'_> {
-        if self.is_set() {
-            return EventWait {
-                stage: Stage::granted(self, ()),
-            };
+        // The slow path answers with where it joined the line, not the future, so that
+        // the ready future is built once, in place (see `TokenPool::acquire`).
+        let joined = if self.is_set() {
+            None
+        } else {
+            self.wait_slow()
+        };
+        EventWait {
+            stage: match joined {
+                None => Stage::granted(self, ()),
+                Some(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
+            },
         }
-        self.wait_slow()
     }
 
+    /// Joins the line (`Some`), unless the event was set meanwhile.
     #[cold]
     #[inline(never)]
-    fn wait_slow(&self) -> EventWait<'_> {
+    fn wait_slow(&self) -> Option<Spot> {
         let mut list = lock(&self.waiters);
         // Announce the waiter, then re-check: `set` stores the flag, then reads `waiting`.
         self.waiting.store(true, Ordering::SeqCst);
@@ -207,13 +217,9 @@ impl Event {
             if list.is_empty() {
                 self.waiting.store(false, Ordering::SeqCst);
             }
-            return EventWait {
-                stage: Stage::granted(self, ()),
-            };
+            return None;
         }
-        EventWait {
-            stage: Stage::Waiting(Waiter::enqueue(self, &mut *list, ())),
-        }
+        Some(list.join(()))
     }
 }
 

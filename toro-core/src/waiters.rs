@@ -315,13 +315,14 @@ impl<W> WaiterList<W> {
             },
             ticket,
         });
+        let link = link_to(Some(key));
         match key_at(self.tail) {
-            Some(tail) => self.set_next(tail, link_to(Some(key))),
-            None => self.head = link_to(Some(key)),
+            Some(tail) => self.set_next(tail, link),
+            None => self.head = link,
         }
-        self.tail = link_to(Some(key));
+        self.tail = link;
         self.queued += 1;
-        Spot { key, ticket }
+        Spot { link, ticket }
     }
 
     /// Where the waiter that joined at `spot` stands now: its key, unless a compaction
@@ -330,15 +331,15 @@ impl<W> WaiterList<W> {
     #[inline]
     pub(crate) fn locate(&self, spot: Spot) -> Key {
         match &self.moved {
-            None => spot.key,
+            None => spot.key(),
             Some(moved) => self.relocate(moved, spot),
         }
     }
 
     #[cold]
     fn relocate(&self, moved: &Moved, spot: Spot) -> Key {
-        match self.slab.get(spot.key) {
-            Some(node) if node.ticket == spot.ticket => spot.key,
+        match self.slab.get(spot.key()) {
+            Some(node) if node.ticket == spot.ticket => spot.key(),
             _ => moved
                 .find(spot.ticket)
                 .and_then(key_at)
@@ -522,11 +523,20 @@ pub(crate) struct Removed<W> {
 }
 
 /// Where a waiter that just joined stands: its key, and its ticket (which finds it again
-/// should a compaction move it: [`WaiterList::locate`]).
+/// should a compaction move it: [`WaiterList::locate`]). Two 32-bit words, so that it
+/// comes back from a function in one register.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spot {
-    pub(crate) key: Key,
+    link: Link,
     pub(crate) ticket: Ticket,
+}
+
+impl Spot {
+    /// Its key when it joined.
+    #[inline]
+    pub(crate) fn key(self) -> Key {
+        self.link as Key
+    }
 }
 
 /// A waiter's number in its line: tickets are handed out in the order waiters join, and
@@ -803,7 +813,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     pub(crate) fn queued(owner: R, spot: Spot, asked: usize) -> Self {
         Waiter {
             owner: Some(owner),
-            key: link_to(Some(spot.key)),
+            key: spot.link,
             ticket: spot.ticket,
             asked,
             waker_stored: Flag::No,
@@ -827,8 +837,9 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
 
     /// Where it joined the line (its key may be stale: [`WaiterList::locate`]).
     fn spot(&self) -> Spot {
+        assert!(self.key != NIL, "toro future used after it completed");
         Spot {
-            key: key_at(self.key).expect("toro future used after it completed"),
+            link: self.key,
             ticket: self.ticket,
         }
     }
@@ -1083,15 +1094,15 @@ mod tests {
         assert!(!over.covers(a.ticket));
         let mut wakes = WakeList::new();
         // `a` leaves; handing over the front now reaches `b`, and covers `a` too.
-        let _ = list.remove(a.key);
+        let _ = list.remove(a.key());
         assert!(list.hand_over_front(&over, &mut wakes));
         wakes.wake_all();
         assert!(over.covers(a.ticket) && over.covers(b.ticket));
         assert!(!over.covers(c.ticket));
         assert_eq!(list.len(), 1);
-        assert_eq!(list.front(), Some(c.key));
+        assert_eq!(list.front(), Some(c.key()));
         // `b`'s entry is free again.
-        assert_eq!(list.join('d').key, b.key);
+        assert_eq!(list.join('d').key(), b.key());
     }
 
     /// Entries that fill more than [`KEEP_BYTES`] of slab.
@@ -1221,9 +1232,9 @@ mod tests {
     #[test]
     fn fifo_order_and_removal_from_the_middle() {
         let mut list = WaiterList::new();
-        let a = list.join('a').key;
-        let b = list.join('b').key;
-        let c = list.join('c').key;
+        let a = list.join('a').key();
+        let b = list.join('b').key();
+        let c = list.join('c').key();
         assert_eq!(list.len(), 3);
         let _ = list.remove(b);
         assert_eq!(list.front(), Some(a));
@@ -1236,7 +1247,7 @@ mod tests {
         let removed = list.remove(a);
         assert_eq!((removed.data, removed.granted), ('a', true));
         // The freed slot is reused.
-        let d = list.join('d').key;
+        let d = list.join('d').key();
         assert!(d == a || d == b);
         assert_eq!(list.next(c), Some(d));
     }

@@ -136,6 +136,25 @@ type LeftPutter<T> = (Option<T>, Option<Waker>);
 /// the getter give it back.
 type Handed<T> = Option<(u64, T)>;
 
+/// What a put did under the queue's mutex ([`Engine::put_stage`] builds the future from it).
+enum Offered<T> {
+    Delivered,
+    /// The queue is shut down: the item comes back.
+    Refused(T),
+    /// The queue is full: the item waits in the putters' line, here.
+    Joined(Spot),
+}
+
+/// What a get did under the queue's mutex ([`Engine::get_stage`] builds the future from it).
+enum Took<T> {
+    /// An item, with its stamp.
+    Item((u64, T)),
+    /// The queue is shut down and drained.
+    Ended,
+    /// The queue is empty: the getter waits in line, here.
+    Joined(Spot),
+}
+
 pub(crate) struct State<T, O> {
     buffer: O,
     /// Stamps arrivals, so a returned item goes back to its place in the order.
@@ -490,15 +509,26 @@ impl<T, O: Order<T>> Engine<T, O> {
     }
 
     /// A put's stage: delivered (`None`), refused by a shutdown (`Some(item)`), or in line.
+    ///
+    /// Built here, in the caller, from the answer of [`offer_or_join`](Self::offer_or_join):
+    /// a stage returned through memory by an out-of-line call is copied into the task with
+    /// wide loads of narrow stores, which stalled every put and get awaited in a task.
+    #[inline]
     fn put_stage(&self, item: T) -> Stage<'_, Putters<T, O>> {
+        match self.offer_or_join(item) {
+            Offered::Delivered => Stage::granted(self, None),
+            Offered::Refused(item) => Stage::granted(self, Some(item)),
+            Offered::Joined(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
+        }
+    }
+
+    fn offer_or_join(&self, item: T) -> Offered<T> {
         let mut wakes = Wakes::new();
         let mut state = self.lock_state();
         match self.offer(&mut state, item, &mut wakes) {
-            Ok(()) => Stage::granted(self, None),
-            Err(TrySendError::Shutdown(item)) => Stage::granted(self, Some(item)),
-            Err(TrySendError::Full(item)) => {
-                Stage::Waiting(Waiter::enqueue(self, &mut *state, Some(item)))
-            }
+            Ok(()) => Offered::Delivered,
+            Err(TrySendError::Shutdown(item)) => Offered::Refused(item),
+            Err(TrySendError::Full(item)) => Offered::Joined(state.putters.join(Some(item))),
         }
     }
 
@@ -530,19 +560,29 @@ impl<T, O: Order<T>> Engine<T, O> {
         })
     }
 
-    /// A get's stage: an item (`Some`), the end of a shut-down queue (`None`), or in line.
+    /// A get's stage: an item (`Some`), the end of a shut-down queue (`None`), or in line;
+    /// built in the caller like [`put_stage`](Self::put_stage)'s.
+    #[inline]
     fn get_stage(&self) -> Stage<'_, Getters<T, O>> {
+        match self.take_or_join() {
+            Took::Item(handed) => Stage::granted(self, Some(handed)),
+            Took::Ended => Stage::granted(self, None),
+            Took::Joined(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
+        }
+    }
+
+    fn take_or_join(&self) -> Took<T> {
         let mut wakes = Wakes::new();
         let mut state = self.lock_state();
         match self.take(&mut state, &mut wakes) {
             // Nobody to wake: the usual case, whose return can carry the item at once.
-            Some(handed) if wakes.is_empty() => Stage::granted(self, Some(handed)),
+            Some(handed) if wakes.is_empty() => Took::Item(handed),
             Some(handed) => {
                 drop(state);
-                Stage::granted(self, Some(self.deliver_admitting(wakes, handed)))
+                Took::Item(self.deliver_admitting(wakes, handed))
             }
-            None if state.shutdown => Stage::granted(self, None),
-            None => Stage::Waiting(Waiter::enqueue(self, &mut *state, None)),
+            None if state.shutdown => Took::Ended,
+            None => Took::Joined(state.getters.join(None)),
         }
     }
 
@@ -653,7 +693,7 @@ impl<T, O: Order<T>> Engine<T, O> {
                         Some(waker) => {
                             let spot = state.getters.join(None);
                             *key = Some(spot);
-                            state.getters.store_waker(spot.key, waker)
+                            state.getters.store_waker(spot.key(), waker)
                         }
                         None => {
                             drop(state);
@@ -1923,3 +1963,15 @@ macro_rules! queue_item {
 }
 
 queue_item!(Queue, LifoQueue, PriorityQueue: Ord, JoinableQueue);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `put_stage` builds its stage from `offer_or_join`'s answer in place, which pays only
+    /// while that answer comes back in registers (two words at most) for a word-sized item.
+    #[test]
+    fn a_puts_answer_fits_in_two_words() {
+        assert!(std::mem::size_of::<Offered<u64>>() <= 2 * std::mem::size_of::<usize>());
+    }
+}
