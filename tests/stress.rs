@@ -560,6 +560,54 @@ fn events_set_from_another_thread_release_waiters_on_tokio() {
     });
 }
 
+/// Two tasks on two workers pass the turn back and forth through two events (set the
+/// other's, wait for your own, clear it): a `set` that released a waiter which joined
+/// after a later `clear` (the `set` still on its way to the line) let one side run ahead,
+/// and the other then waited forever. Each wait must find its event set. Fresh pairs of
+/// tasks, so that they start on either worker. (The race needs a narrow window: the
+/// `wakeup_pingpong/mt2` bench found it in release builds; the loom model
+/// `event_set_does_not_release_a_waiter_after_a_later_clear` is its deterministic test.)
+#[test]
+fn event_ping_pong_between_workers_never_runs_ahead() {
+    const PAIRS: usize = 1_000;
+    const ROUNDS: usize = 64;
+    watchdog("event-ping-pong", || {
+        let events = Arc::new((Event::new(), Event::new()));
+        let rt = multi_thread(2);
+        rt.block_on(async {
+            for _ in 0..PAIRS {
+                let (a, b) = (events.clone(), events.clone());
+                let ping = tokio::spawn(async move {
+                    let (ping, pong) = &*a;
+                    for _ in 0..ROUNDS {
+                        ping.set();
+                        pong.wait().await;
+                        assert!(
+                            pong.is_set(),
+                            "released by a set that came before the clear"
+                        );
+                        pong.clear();
+                    }
+                });
+                let pong = tokio::spawn(async move {
+                    let (ping, pong) = &*b;
+                    for _ in 0..ROUNDS {
+                        ping.wait().await;
+                        assert!(
+                            ping.is_set(),
+                            "released by a set that came before the clear"
+                        );
+                        ping.clear();
+                        pong.set();
+                    }
+                });
+                ping.await.unwrap();
+                pong.await.unwrap();
+            }
+        });
+    });
+}
+
 #[test]
 fn semaphore_releases_from_other_threads_reach_every_acquirer() {
     const ACQUIRERS: usize = 32;

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::deadline::wait_future;
-use crate::sync::{lock, AtomicBool, Mutex, Ordering};
+use crate::sync::{lock, AtomicU32, Mutex, Ordering};
 use crate::waiters::{
     grants_are_data, HandedOver, Line, Spot, Stage, Waiter, WaiterList, WakeList,
 };
@@ -28,31 +28,62 @@ use crate::waiters::{
 /// # });
 /// ```
 pub struct Event {
-    flag: AtomicBool,
-    /// Whether anyone is in line, so `set` with nobody waiting takes no lock. Set under
-    /// the lock before a waiter re-checks the flag, read by `set` after it stores the flag
-    /// (both `SeqCst`): either `set` sees the waiter, or the waiter sees the flag.
-    waiting: AtomicBool,
+    /// [`SET`], [`WAITING`] and the generation (the word shifted right by
+    /// [`GENERATION_SHIFT`]), in one word so that `set` learns all three in the
+    /// read-modify-write that sets the flag.
+    ///
+    /// `WAITING` says whether anyone is in line, so that `set` with nobody waiting takes
+    /// no lock; it changes only under the lock. Each `clear` of a set flag starts a new
+    /// generation, and a waiter joins the line stamped with the generation it saw: a `set`
+    /// hands over only the waiters of its own generation and older. A waiter that came
+    /// after a `clear` which followed the `set` (while that `set` was on its way to the
+    /// lock) is not released by it.
+    flag: AtomicU32,
     /// How far `set` has handed its wake-ups out: a released waiter learns it here,
     /// without the lock (a fan-out to many waiters on several threads does not queue
     /// them all on the mutex to collect their grant).
     handed: HandedOver,
-    waiters: Mutex<WaiterList<()>>,
+    waiters: Mutex<WaiterList<Generation>>,
+}
+
+/// [`Event::flag`]: the flag is set.
+const SET: u32 = 1;
+/// [`Event::flag`]: somebody is in line.
+const WAITING: u32 = 2;
+/// [`Event::flag`]: where the generation starts.
+const GENERATION_SHIFT: u32 = 2;
+
+/// Counts the `clear`s that cleared a set flag, in the 30 bits above the two flags; wraps
+/// (compared within half its range: a waiter is released by the first `set` after it
+/// joined, one generation later at most).
+type Generation = u32;
+
+/// The generation a state word is in.
+fn generation(flag: u32) -> Generation {
+    flag >> GENERATION_SHIFT
+}
+
+/// Whether a waiter that joined in generation `joined` was there before a `set` made in
+/// generation `set`.
+fn joined_by(joined: Generation, set: Generation) -> bool {
+    const MASK: Generation = Generation::MAX >> GENERATION_SHIFT;
+    set.wrapping_sub(joined) & MASK <= MASK / 2
 }
 
 enum Waiters {}
 
 impl Line for Waiters {
     type Target = Event;
-    type State = WaiterList<()>;
-    type Data = ();
+    type State = WaiterList<Generation>;
+    /// The generation the waiter saw when it joined.
+    type Data = Generation;
     grants_are_data!();
 
-    fn state(event: &Event) -> &Mutex<WaiterList<()>> {
+    fn state(event: &Event) -> &Mutex<WaiterList<Generation>> {
         &event.waiters
     }
 
-    fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
+    fn list(list: &mut WaiterList<Generation>) -> &mut WaiterList<Generation> {
         list
     }
 
@@ -60,11 +91,18 @@ impl Line for Waiters {
         Some(&event.handed)
     }
 
-    fn handed_grant(_: usize) {}
+    fn handed_grant(_: usize) -> Generation {
+        0
+    }
 
-    fn left_line(event: &Event, list: &mut WaiterList<()>, _: &mut (), _: &mut WakeList) {
+    fn left_line(
+        event: &Event,
+        list: &mut WaiterList<Generation>,
+        _: &mut Generation,
+        _: &mut WakeList,
+    ) {
         if list.is_empty() {
-            event.waiting.store(false, Ordering::SeqCst);
+            event.flag.fetch_and(!WAITING, Ordering::SeqCst);
         }
     }
 }
@@ -80,8 +118,7 @@ impl Event {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Event {
-            flag: AtomicBool::new(false),
-            waiting: AtomicBool::new(false),
+            flag: AtomicU32::new(0),
             handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
@@ -91,8 +128,7 @@ impl Event {
     #[allow(missing_docs)]
     pub fn new() -> Self {
         Event {
-            flag: AtomicBool::new(false),
-            waiting: AtomicBool::new(false),
+            flag: AtomicU32::new(0),
             handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
@@ -109,7 +145,7 @@ impl Event {
     /// ```
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.flag.load(Ordering::Acquire) & SET != 0
     }
 
     /// Sets the flag and releases every waiter, inside this call.
@@ -124,21 +160,25 @@ impl Event {
     /// # drop(w);
     /// ```
     pub fn set(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        if !self.waiting.load(Ordering::SeqCst) {
-            return;
+        let was = self.flag.fetch_or(SET, Ordering::SeqCst);
+        // Already set: whoever set it releases the waiters. Nobody in line: nothing to do
+        // (a waiter joining now sets `WAITING` after this, and sees `SET`).
+        if was & (SET | WAITING) == WAITING {
+            self.release_waiters(generation(was));
         }
-        self.release_waiters();
     }
 
+    /// Hands over every waiter of `set`'s generation or older.
     #[cold]
     #[inline(never)]
-    fn release_waiters(&self) {
+    fn release_waiters(&self, set: Generation) {
         let mut wakes = WakeList::new();
         {
             let mut list = lock(&self.waiters);
-            list.hand_over_all(&self.handed, &mut wakes);
-            self.waiting.store(false, Ordering::SeqCst);
+            list.hand_over_while(&self.handed, &mut wakes, |&joined| joined_by(joined, set));
+            if list.is_empty() {
+                self.flag.fetch_and(!WAITING, Ordering::SeqCst);
+            }
         }
         wakes.wake_all();
     }
@@ -155,7 +195,18 @@ impl Event {
     /// assert!(!e.is_set());
     /// ```
     pub fn clear(&self) {
-        self.flag.store(false, Ordering::Release);
+        let mut now = self.flag.load(Ordering::Relaxed);
+        while now & SET != 0 {
+            // Cleared, in the next generation (`WAITING` kept).
+            let next = (generation(now).wrapping_add(1) << GENERATION_SHIFT) | (now & WAITING);
+            match self
+                .flag
+                .compare_exchange_weak(now, next, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => now = actual,
+            }
+        }
     }
 
     /// How many tasks wait for the flag.
@@ -200,7 +251,7 @@ impl Event {
         };
         EventWait {
             stage: match joined {
-                None => Stage::granted(self, ()),
+                None => Stage::granted(self, 0),
                 Some(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
             },
         }
@@ -211,15 +262,16 @@ impl Event {
     #[inline(never)]
     fn wait_slow(&self) -> Option<Spot> {
         let mut list = lock(&self.waiters);
-        // Announce the waiter, then re-check: `set` stores the flag, then reads `waiting`.
-        self.waiting.store(true, Ordering::SeqCst);
-        if self.flag.load(Ordering::SeqCst) {
+        // Announce the waiter and look at the flag in one step: a `set` either came first
+        // (seen here) or sees `WAITING` and comes for the line.
+        let now = self.flag.fetch_or(WAITING, Ordering::SeqCst);
+        if now & SET != 0 {
             if list.is_empty() {
-                self.waiting.store(false, Ordering::SeqCst);
+                self.flag.fetch_and(!WAITING, Ordering::SeqCst);
             }
             return None;
         }
-        Some(list.join(()))
+        Some(list.join(generation(now)))
     }
 }
 
@@ -271,6 +323,6 @@ pub struct EventWait<'a> {
 
 wait_future! {
     EventWait<'a> -> (),
-    finish |_, ()| (),
-    carries () |()| (),
+    finish |_, _| (),
+    carries () |_| (),
 }

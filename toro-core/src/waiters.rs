@@ -399,9 +399,20 @@ impl<W> WaiterList<W> {
         true
     }
 
-    /// [`hand_over_front`](Self::hand_over_front) for every waiter in line, oldest first.
-    pub(crate) fn hand_over_all(&mut self, over: &HandedOver, wakes: &mut WakeList) {
-        while self.hand_over_front(over, wakes) {}
+    /// [`hand_over_front`](Self::hand_over_front) for the waiters in line, oldest first,
+    /// while `eligible` holds for the front one's data.
+    pub(crate) fn hand_over_while(
+        &mut self,
+        over: &HandedOver,
+        wakes: &mut WakeList,
+        eligible: impl Fn(&W) -> bool,
+    ) {
+        while self
+            .front()
+            .is_some_and(|key| eligible(&self.slab.at(key).data))
+        {
+            self.hand_over_front(over, wakes);
+        }
     }
 
     /// Grants the oldest waiter, if any, adding its waker to `wakes`.

@@ -543,6 +543,32 @@ fn event_pulse_releases_present_waiter() {
     });
 }
 
+/// A `set` releases only the waiters that came before it: one that joins after a later
+/// `clear` waits for the next `set`, even while the first `set` is still on its way to
+/// the line (it saw somebody waiting and has not taken the lock yet).
+#[test]
+fn event_set_does_not_release_a_waiter_after_a_later_clear() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let present = event.wait();
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        block_on(event.wait()); // after the set, by the flag or by a hand-over
+        event.clear();
+        let mut late = event.wait();
+        setter.join().unwrap();
+        block_on(present);
+        let (_, waker) = flag();
+        assert!(
+            poll_with(&mut late, &waker).is_pending(),
+            "released by the set before the clear"
+        );
+        assert_eq!(event.waiters(), 1);
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // AsyncResult
 // ---------------------------------------------------------------------------------------
