@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
 use crate::sync::{lock, Mutex};
-use crate::waiters::{grants_are_data, Line, Spot, Stage, Waiter, WaiterList, WakeList};
+use crate::waiters::{grants_are_data, Line, Spot, Stage, WaiterList, WakeList};
 
 /// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
 /// waiters, each with its own deadline.
@@ -147,14 +147,9 @@ impl<T> AsyncResult<T> {
     /// ```
     #[inline]
     pub fn get(&self) -> AsyncResultGet<'_, T> {
-        // The slow path answers with where it joined the line, and the future is built
-        // here, in place (see `TokenPool::acquire`).
         let joined = if self.ready() { None } else { self.get_slow() };
         AsyncResultGet {
-            stage: match joined {
-                None => Stage::granted(self, ()),
-                Some(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
-            },
+            stage: Stage::granted_or_queued(self, (), joined),
         }
     }
 

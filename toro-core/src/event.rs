@@ -4,9 +4,7 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::sync::{lock, AtomicU32, Mutex, Ordering};
-use crate::waiters::{
-    grants_are_data, HandedOver, Line, Spot, Stage, Waiter, WaiterList, WakeList,
-};
+use crate::waiters::{grants_are_data, HandedOver, Line, Spot, Stage, WaiterList, WakeList};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
 /// while the flag is set.
@@ -242,18 +240,13 @@ impl Event {
     /// ```
     #[inline]
     pub fn wait(&self) -> EventWait<'_> {
-        // The slow path answers with where it joined the line, not the future, so that
-        // the ready future is built once, in place (see `TokenPool::acquire`).
         let joined = if self.is_set() {
             None
         } else {
             self.wait_slow()
         };
         EventWait {
-            stage: match joined {
-                None => Stage::granted(self, 0),
-                Some(spot) => Stage::Waiting(Waiter::queued(self, spot, 0)),
-            },
+            stage: Stage::granted_or_queued(self, 0, joined),
         }
     }
 

@@ -1002,6 +1002,25 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
         }
     }
 
+    /// The stage of an eager wait, from what its out-of-line slow path answered:
+    /// `grant` at the call (`None`), or standing where it `joined` the line.
+    ///
+    /// # Why slow paths answer with a [`Spot`]
+    ///
+    /// An eager wait's inline fast path and its out-of-line slow path must not return
+    /// the stage through memory they share: the fast path would then write its grant
+    /// there with narrow stores, and the future's move into the task would read it back
+    /// with wide loads, a store-forwarding stall on every wait awaited in a task
+    /// (measured 5-10 ns per uncontended acquire). A slow path answers in registers (a
+    /// `Spot` is two 32-bit words) and the inline caller builds the stage, in place.
+    #[inline]
+    pub(crate) fn granted_or_queued(owner: R, grant: L::Grant, joined: Option<Spot>) -> Self {
+        match joined {
+            None => StageOf::granted(owner, grant),
+            Some(spot) => StageOf::Waiting(Waiter::queued(owner, spot, 0)),
+        }
+    }
+
     #[inline]
     pub(crate) fn poll_with<T>(
         &mut self,

@@ -510,9 +510,8 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// A put's stage: delivered (`None`), refused by a shutdown (`Some(item)`), or in line.
     ///
-    /// Built here, in the caller, from the answer of [`offer_or_join`](Self::offer_or_join):
-    /// a stage returned through memory by an out-of-line call is copied into the task with
-    /// wide loads of narrow stores, which stalled every put and get awaited in a task.
+    /// Built here, in the caller, from the answer of [`offer_or_join`](Self::offer_or_join)
+    /// (see `StageOf::granted_or_queued` for why).
     #[inline]
     fn put_stage(&self, item: T) -> Stage<'_, Putters<T, O>> {
         match self.offer_or_join(item) {
