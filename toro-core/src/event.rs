@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::deadline::wait_future;
-use crate::sync::{lock, AtomicU32, Mutex, Ordering};
+use crate::sync::{lock, AtomicU64, Mutex, Ordering};
 use crate::waiters::{grants_are_data, HandedOver, Line, Spot, Stage, WaiterList, WakeList};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
@@ -36,7 +36,7 @@ pub struct Event {
     /// hands over only the waiters of its own generation and older. A waiter that came
     /// after a `clear` which followed the `set` (while that `set` was on its way to the
     /// lock) is not released by it.
-    flag: AtomicU32,
+    flag: AtomicU64,
     /// How far `set` has handed its wake-ups out: a released waiter learns it here,
     /// without the lock (a fan-out to many waiters on several threads does not queue
     /// them all on the mutex to collect their grant).
@@ -45,27 +45,39 @@ pub struct Event {
 }
 
 /// [`Event::flag`]: the flag is set.
-const SET: u32 = 1;
+const SET: u64 = 1;
 /// [`Event::flag`]: somebody is in line.
-const WAITING: u32 = 2;
+const WAITING: u64 = 2;
 /// [`Event::flag`]: where the generation starts.
 const GENERATION_SHIFT: u32 = 2;
+/// The generations: 62 bits, counted modulo 2^62.
+const GENERATIONS: Generation = Generation::MAX >> GENERATION_SHIFT;
 
-/// Counts the `clear`s that cleared a set flag, in the 30 bits above the two flags; wraps
-/// (compared within half its range: a waiter is released by the first `set` after it
-/// joined, one generation later at most).
-type Generation = u32;
+/// Counts the `clear`s that cleared a set flag, in the 62 bits above the two flags,
+/// wrapping around; two generations are compared within half that range.
+///
+/// The distance that matters is between a waiter in line and a `set` on its way to the
+/// lock (it read the generation, then was delayed): every `set` that reaches the lock
+/// releases all the waiters before it, so a waiter is never more than that `set`'s delay
+/// behind. Misreading it takes 2^61 `clear`s during one such delay: 73 years at one per
+/// nanosecond. (With 30 bits, 2^29 cycles while one thread was descheduled, under a
+/// minute, let a delayed `set` release a waiter that came after a later `clear`.)
+type Generation = u64;
 
 /// The generation a state word is in.
-fn generation(flag: u32) -> Generation {
+fn generation(flag: u64) -> Generation {
     flag >> GENERATION_SHIFT
+}
+
+/// The generation after `g`.
+fn next_generation(g: Generation) -> Generation {
+    g.wrapping_add(1) & GENERATIONS
 }
 
 /// Whether a waiter that joined in generation `joined` was there before a `set` made in
 /// generation `set`.
 fn joined_by(joined: Generation, set: Generation) -> bool {
-    const MASK: Generation = Generation::MAX >> GENERATION_SHIFT;
-    set.wrapping_sub(joined) & MASK <= MASK / 2
+    set.wrapping_sub(joined) & GENERATIONS <= GENERATIONS / 2
 }
 
 enum Waiters {}
@@ -116,17 +128,37 @@ impl Event {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Event {
-            flag: AtomicU32::new(0),
+            flag: AtomicU64::new(0),
             handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
+    }
+
+    /// A clear event whose generation starts at `g`: lets a test (or a loom model) start
+    /// next to the wrap of the generation counter.
+    #[cfg(any(test, loom))]
+    #[doc(hidden)]
+    pub fn at_generation(g: u64) -> Self {
+        let event = Event::new();
+        event
+            .flag
+            .store((g & GENERATIONS) << GENERATION_SHIFT, Ordering::Relaxed);
+        event
+    }
+
+    /// Moves the line's ticket counter on, as if `n` waits had joined and left: starts a
+    /// loom model next to a boundary.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn skip_tickets(&self, n: u64) {
+        lock(&self.waiters).skip_tickets(n);
     }
 
     #[cfg(loom)]
     #[allow(missing_docs)]
     pub fn new() -> Self {
         Event {
-            flag: AtomicU32::new(0),
+            flag: AtomicU64::new(0),
             handed: HandedOver::new(),
             waiters: Mutex::new(WaiterList::new()),
         }
@@ -196,7 +228,7 @@ impl Event {
         let mut now = self.flag.load(Ordering::Relaxed);
         while now & SET != 0 {
             // Cleared, in the next generation (`WAITING` kept).
-            let next = (generation(now).wrapping_add(1) << GENERATION_SHIFT) | (now & WAITING);
+            let next = (next_generation(generation(now)) << GENERATION_SHIFT) | (now & WAITING);
             match self
                 .flag
                 .compare_exchange_weak(now, next, Ordering::Release, Ordering::Relaxed)
@@ -318,4 +350,70 @@ wait_future! {
     EventWait<'a> -> (),
     finish |_, _| (),
     carries () |_| (),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Waker};
+
+    fn ready(wait: &mut EventWait<'_>) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        Pin::new(wait).poll(&mut cx).is_ready()
+    }
+
+    /// Generations wrap at 2^62: across the wrap a `set` still releases exactly the
+    /// waiters that came before it, and a delayed `set` from before a `clear` releases
+    /// nobody who came after that `clear`.
+    #[test]
+    fn generations_compare_across_their_wrap() {
+        for start in [GENERATIONS - 2, GENERATIONS - 1, GENERATIONS, 0] {
+            let event = Event::at_generation(start);
+            for cycle in 0..4 {
+                let g = generation(event.flag.load(Ordering::Relaxed));
+                assert_eq!(g, start.wrapping_add(cycle) & GENERATIONS);
+                let mut before = event.wait();
+                assert!(!ready(&mut before));
+                event.set();
+                assert!(ready(&mut before), "released by the set of its generation");
+                event.clear();
+                // A waiter of the next generation, and a set delayed since generation `g`
+                // (it read the word before the clear): the waiter stays.
+                let mut after = event.wait();
+                event.release_waiters(g);
+                assert!(
+                    !ready(&mut after),
+                    "released by a set from before the clear"
+                );
+                event.release_waiters(next_generation(g));
+                assert!(ready(&mut after));
+            }
+        }
+    }
+
+    /// Past 2^31 waits dropped in line, a wait on an event never set still waits. (With
+    /// 32-bit tickets it completed: a `select!` loop over `wait()` spends one ticket per
+    /// turn.)
+    #[test]
+    fn a_wait_after_two_to_the_31_abandoned_waits_still_waits() {
+        let event = Event::new();
+        drop(event.wait());
+        lock(&event.waiters).skip_tickets((1 << 31) + 1);
+        let mut wait = event.wait();
+        assert!(!ready(&mut wait));
+        assert!(!event.is_set());
+        event.set();
+        assert!(ready(&mut wait));
+    }
+
+    #[test]
+    fn joined_by_is_a_half_range_comparison() {
+        assert!(joined_by(GENERATIONS, 0));
+        assert!(joined_by(GENERATIONS - 5, 3));
+        assert!(!joined_by(0, GENERATIONS));
+        assert!(!joined_by(4, GENERATIONS - 5));
+        assert!(joined_by(7, 7));
+    }
 }

@@ -43,7 +43,7 @@ use crate::waiters::{Anchor, StageOf};
 /// # });
 /// ```
 pub struct Lock<T = ()> {
-    inner: Guarded<T, Exclusive>,
+    pub(crate) inner: Guarded<T, Exclusive>,
 }
 
 const TOO_MANY: &str = too_many_tokens!("Lock");
@@ -96,6 +96,14 @@ impl<T> Lock<T> {
         Lock {
             inner: Guarded::new(value, 1, TOO_MANY),
         }
+    }
+
+    /// Moves the line's ticket counter on, as if `n` acquires had waited and left (or,
+    /// with `handed_over`, been handed the lock): starts a loom model next to a boundary.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn skip_tickets(&self, n: u64, handed_over: bool) {
+        self.inner.pool.skip_tickets(n, handed_over);
     }
 
     /// Whether the lock is held (or promised to a waiter).

@@ -44,7 +44,7 @@ use crate::waiters::{Anchor, StageOf};
 /// # });
 /// ```
 pub struct RwLock<T = ()> {
-    inner: Guarded<T, Shared>,
+    pub(crate) inner: Guarded<T, Shared>,
 }
 
 const TOO_MANY: &str = too_many_tokens!("RwLock: max_readers");

@@ -29,7 +29,7 @@ use crate::waiters::{Anchor, Stage, StageOf};
 /// # });
 /// ```
 pub struct Semaphore {
-    pool: TokenPool,
+    pub(crate) pool: TokenPool,
 }
 
 impl Semaphore {
@@ -58,6 +58,15 @@ impl Semaphore {
         Semaphore {
             pool: TokenPool::new(value, MAX_TOKENS, too_many_tokens!("Semaphore::new")),
         }
+    }
+
+    /// Moves the line's ticket counter on, as if `n` acquires had waited and left (or,
+    /// with `handed_over`, been handed their tokens): starts a loom model next to a
+    /// boundary.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn skip_tickets(&self, n: u64, handed_over: bool) {
+        self.pool.skip_tickets(n, handed_over);
     }
 
     /// The number of free tokens now. Waiting acquirers do not make it negative.

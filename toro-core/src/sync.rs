@@ -4,12 +4,16 @@
 //! model-checks the same code that ships.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
+#[cfg(all(not(loom), not(target_has_atomic = "64")))]
+pub(crate) use narrow::AtomicU64;
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use std::sync::atomic::AtomicU64;
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU32, AtomicUsize};
+pub(crate) use std::sync::atomic::AtomicUsize;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
@@ -28,5 +32,71 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         mutex
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// `AtomicU64` for targets without 64-bit atomics (some 32-bit ones): the same methods,
+/// over a mutex. toro's 64-bit counters (tickets, generations) must not wrap, so they stay
+/// 64 bits wide there too, at the cost of a lock per access.
+#[cfg(all(not(loom), not(target_has_atomic = "64")))]
+mod narrow {
+    use super::Ordering;
+
+    pub(crate) struct AtomicU64(std::sync::Mutex<u64>);
+
+    impl AtomicU64 {
+        pub(crate) const fn new(value: u64) -> Self {
+            AtomicU64(std::sync::Mutex::new(value))
+        }
+
+        fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+            f(&mut self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner))
+        }
+
+        pub(crate) fn load(&self, _: Ordering) -> u64 {
+            self.with(|v| *v)
+        }
+
+        pub(crate) fn store(&self, value: u64, _: Ordering) {
+            self.with(|v| *v = value)
+        }
+
+        pub(crate) fn fetch_or(&self, bits: u64, _: Ordering) -> u64 {
+            self.with(|v| std::mem::replace(v, *v | bits))
+        }
+
+        pub(crate) fn fetch_and(&self, bits: u64, _: Ordering) -> u64 {
+            self.with(|v| std::mem::replace(v, *v & bits))
+        }
+
+        pub(crate) fn compare_exchange(
+            &self,
+            current: u64,
+            new: u64,
+            _: Ordering,
+            _: Ordering,
+        ) -> Result<u64, u64> {
+            self.with(|v| {
+                if *v == current {
+                    *v = new;
+                    Ok(current)
+                } else {
+                    Err(*v)
+                }
+            })
+        }
+
+        pub(crate) fn compare_exchange_weak(
+            &self,
+            current: u64,
+            new: u64,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<u64, u64> {
+            self.compare_exchange(current, new, success, failure)
+        }
     }
 }

@@ -106,7 +106,7 @@ pub(crate) struct Request {
 /// [`Request::missing`] of an acquirer refused by `Semaphore::close` (nothing held).
 const REFUSED: usize = usize::MAX;
 
-/// What [`TokenPool::acquire`]'s slow path did: small enough to come back in registers.
+/// What [`TokenPool::acquire`]'s slow path did.
 enum Joined {
     /// Took every token asked for.
     Whole,
@@ -114,6 +114,26 @@ enum Joined {
     Refused,
     /// Took what was free and joined the line for the rest, here.
     Queued(Spot),
+}
+
+/// [`Joined`] in two words, so that it comes back from the slow path in registers: an
+/// enum of it would need a third (a [`Spot`] has one spare value, `None`, not two), so
+/// `Refused` is the one spot that is in no line ([`Spot::NOWHERE`]).
+#[derive(Clone, Copy)]
+struct JoinedWord(Option<Spot>);
+
+impl JoinedWord {
+    const WHOLE: Self = JoinedWord(None);
+    const REFUSED: Self = JoinedWord(Some(Spot::NOWHERE));
+
+    #[inline]
+    fn get(self) -> Joined {
+        match self.0 {
+            None => Joined::Whole,
+            Some(spot) if spot.is_nowhere() => Joined::Refused,
+            Some(spot) => Joined::Queued(spot),
+        }
+    }
 }
 
 impl Request {
@@ -315,7 +335,7 @@ impl TokenPool {
             return StageOf::granted(owner, Request::whole(n));
         }
         // A small answer, and the stage built here (see `StageOf::granted_or_queued`).
-        match owner.anchor().acquire_slow(n) {
+        match owner.anchor().acquire_slow(n).get() {
             Joined::Whole => StageOf::granted(owner, Request::whole(n)),
             Joined::Refused => StageOf::granted(owner, Request::refused()),
             Joined::Queued(spot) => StageOf::Waiting(Waiter::queued(owner, spot, n)),
@@ -324,10 +344,10 @@ impl TokenPool {
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self, n: usize) -> Joined {
+    fn acquire_slow(&self, n: usize) -> JoinedWord {
         let mut lines = lock(&self.lines);
         if lines.closed() {
-            return Joined::Refused;
+            return JoinedWord::REFUSED;
         }
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -339,7 +359,7 @@ impl TokenPool {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return Joined::Whole,
+                    Ok(_) => return JoinedWord::WHOLE,
                     Err(actual) => s = actual,
                 }
                 continue;
@@ -357,7 +377,7 @@ impl TokenPool {
                         missing: n - take,
                         held: take,
                     };
-                    return Joined::Queued(lines.acquirers.join(request));
+                    return JoinedWord(Some(lines.acquirers.join(request)));
                 }
                 Err(actual) => s = actual,
             }
@@ -522,6 +542,23 @@ impl TokenPool {
         wakes.wake_all();
     }
 
+    /// Moves the acquirers' ticket counter on by `n`, as if `n` acquires had joined the
+    /// line and left it without their tokens, or, with `handed_over`, as if `n` had been
+    /// handed their tokens (the line must be empty then): lets a test start a pool next to
+    /// a boundary of its counters.
+    #[cfg(any(test, loom))]
+    pub(crate) fn skip_tickets(&self, n: u64, handed_over: bool) {
+        let mut lines = lock(&self.lines);
+        lines.acquirers.skip_tickets(n);
+        if handed_over {
+            assert!(
+                lines.acquirers.is_empty(),
+                "hand-overs skipped past a waiter"
+            );
+            self.handed.skip(n);
+        }
+    }
+
     /// Whether [`close`](Self::close) was called.
     pub(crate) fn is_closed(&self) -> bool {
         lock(&self.lines).closed()
@@ -632,13 +669,94 @@ impl Line for Watchers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Lock, RwLock, Semaphore};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Past 2^31 acquires dropped in line (each took a ticket and left without a grant), a
+    /// new acquire of a held lock still waits: the lock is never held twice. (With 32-bit
+    /// tickets it read as granted, and both guards wrote the data.)
+    #[test]
+    fn a_held_lock_is_not_granted_after_two_to_the_31_abandoned_acquires() {
+        for abandoned in [(1 << 31) + 1, (1 << 32) + 2] {
+            let lock = Lock::with_value(0_u64);
+            let mut first = lock.try_acquire().unwrap();
+            lock.inner.pool.skip_tickets(abandoned, false);
+            let mut second = lock.acquire();
+            assert!(
+                poll(&mut second).is_pending(),
+                "after {abandoned} abandoned acquires"
+            );
+            *first += 1;
+            drop(first);
+            let Poll::Ready(mut second) = poll(&mut second) else {
+                panic!("the release hands the lock over");
+            };
+            *second += 1;
+            assert!(lock.try_acquire().is_none());
+            drop(second);
+            assert_eq!(*lock.try_acquire().unwrap(), 2);
+        }
+    }
+
+    /// The same for every pool: a semaphore, an rwlock writer.
+    #[test]
+    fn no_pool_grants_a_waiter_after_two_to_the_31_abandoned_waits() {
+        let sem = Semaphore::new(0);
+        sem.pool.skip_tickets((1 << 31) + 1, false);
+        let mut waiting = sem.acquire();
+        assert!(poll(&mut waiting).is_pending());
+        assert_eq!(sem.counter(), 0);
+        sem.release();
+        assert!(poll(&mut waiting).is_ready());
+
+        let rw = RwLock::new(2);
+        let reader = rw.try_acquire_read().unwrap();
+        rw.inner.pool.skip_tickets((1 << 31) + 1, false);
+        let mut writer = rw.acquire_write();
+        assert!(poll(&mut writer).is_pending());
+        drop(reader);
+        assert!(poll(&mut writer).is_ready());
+    }
+
+    /// A waiter handed its tokens and polled only after 2^31 later hand-overs still finds
+    /// its grant, and never touches the entry another waiter now holds at its old key.
+    /// (With 32-bit tickets it read "not granted", stored its waker in the other waiter's
+    /// entry, and dropping it removed that waiter and lost a permit.)
+    #[test]
+    fn a_grant_polled_after_two_to_the_31_later_hand_overs_is_kept() {
+        let sem = Semaphore::new(0);
+        let mut early = sem.acquire();
+        assert!(poll(&mut early).is_pending());
+        sem.release(); // handed to `early`, which is not polled yet
+        sem.pool.skip_tickets((1 << 31) + 1, true);
+        let mut now = sem.acquire(); // takes `early`'s freed key
+        assert!(poll(&mut now).is_pending());
+        let Poll::Ready(guard) = poll(&mut early) else {
+            panic!("`early` was handed its token");
+        };
+        assert_eq!(guard.tokens(), 1);
+        assert!(poll(&mut now).is_pending(), "`now` is still in line");
+        drop(guard); // handed to `now`
+        let Poll::Ready(guard) = poll(&mut now) else {
+            panic!("`now` was handed the token");
+        };
+        assert_eq!(sem.counter(), 0);
+        drop(guard);
+        assert_eq!(sem.counter(), 1, "no permit lost");
+    }
 
     /// `acquire` and `watch` build their stage from the slow path's answer in place, which
     /// pays only while that answer comes back in registers (two words at most; see
     /// `StageOf::granted_or_queued`).
     #[test]
     fn the_slow_paths_answer_fits_in_two_words() {
-        assert!(std::mem::size_of::<Joined>() <= 2 * std::mem::size_of::<usize>());
+        assert!(std::mem::size_of::<JoinedWord>() <= 2 * std::mem::size_of::<usize>());
         assert!(std::mem::size_of::<Option<Spot>>() <= 2 * std::mem::size_of::<usize>());
     }
 }

@@ -49,9 +49,10 @@
 //! under the mutex, before it would use its key (whose entry another waiter may now hold).
 
 use std::marker::PhantomData;
+use std::num::NonZeroU64;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{lock, AtomicU32, Mutex, Ordering};
+use crate::sync::{lock, AtomicU64, Mutex, Ordering};
 
 /// Where a waiter stands in its [`WaiterList`]'s slab.
 pub(crate) type Key = usize;
@@ -180,7 +181,7 @@ impl<V> Slab<V> {
     }
 
     #[inline]
-    fn at_mut(&mut self, key: Key) -> &mut V {
+    pub(crate) fn at_mut(&mut self, key: Key) -> &mut V {
         match &mut self.entries[key] {
             Entry::Occupied(value) => value,
             Entry::Vacant { .. } => unreachable!("key points at a vacant entry"),
@@ -244,8 +245,8 @@ impl Remap {
 /// entry is no longer at its key looks itself up here ([`WaiterList::locate`]). Kept
 /// until every waiter it lists has left the line.
 struct Moved {
-    /// Tickets are stored as their age at the compaction: `base - ticket`, which sorts
-    /// them oldest first whatever the wrap-around.
+    /// Tickets are stored as their age at the compaction, `base - ticket`: oldest first
+    /// when sorted (tickets never wrap, see [`Ticket`]).
     base: Ticket,
     /// `(age, key)`, sorted by age.
     by_age: Vec<(Ticket, Link)>,
@@ -255,7 +256,8 @@ struct Moved {
 
 impl Moved {
     fn find(&self, ticket: Ticket) -> Option<Link> {
-        let age = self.base.wrapping_sub(ticket);
+        // A waiter that joined after the compaction was not moved by it.
+        let age = self.base.checked_sub(ticket)?;
         self.by_age
             .binary_search_by_key(&age, |&(age, _)| age)
             .ok()
@@ -275,7 +277,7 @@ pub(crate) struct WaiterList<W> {
     tail: Link,
     /// Waiters in line.
     queued: u32,
-    /// The ticket of the next waiter to join.
+    /// The ticket of the next waiter to join (see [`Ticket`]: it never wraps).
     next_ticket: Ticket,
     /// After a compaction, until every waiter it moved has left: where they went.
     moved: Option<Box<Moved>>,
@@ -288,7 +290,7 @@ impl<W> WaiterList<W> {
             head: NIL,
             tail: NIL,
             queued: 0,
-            next_ticket: 0,
+            next_ticket: FIRST_TICKET,
             moved: None,
         }
     }
@@ -305,7 +307,7 @@ impl<W> WaiterList<W> {
     /// Joins the line at the back: where the waiter stands, and its ticket.
     pub(crate) fn join(&mut self, data: W) -> Spot {
         let ticket = self.next_ticket;
-        self.next_ticket = ticket.wrapping_add(1);
+        self.next_ticket = next_ticket(ticket);
         let key = self.slab.insert(Node {
             data,
             waker: None,
@@ -322,7 +324,14 @@ impl<W> WaiterList<W> {
         }
         self.tail = link;
         self.queued += 1;
-        Spot { link, ticket }
+        Spot::new(link, ticket)
+    }
+
+    /// Moves the ticket counter on by `n`, as if `n` waiters had joined and left without
+    /// a grant: lets a test start a line next to a boundary of its counter.
+    #[cfg(any(test, loom))]
+    pub(crate) fn skip_tickets(&mut self, n: Ticket) {
+        self.next_ticket += n;
     }
 
     /// Where the waiter that joined at `spot` stands now: its key, unless a compaction
@@ -339,9 +348,9 @@ impl<W> WaiterList<W> {
     #[cold]
     fn relocate(&self, moved: &Moved, spot: Spot) -> Key {
         match self.slab.get(spot.key()) {
-            Some(node) if node.ticket == spot.ticket => spot.key(),
+            Some(node) if node.ticket == spot.ticket() => spot.key(),
             _ => moved
-                .find(spot.ticket)
+                .find(spot.ticket())
                 .and_then(key_at)
                 .expect("toro: a waiter is neither at its key nor among the moved ones"),
         }
@@ -485,7 +494,7 @@ impl<W> WaiterList<W> {
                 *prev = remap(*prev);
                 *next = remap(*next);
             }
-            by_age.push((base.wrapping_sub(node.ticket), link_to(Some(key))));
+            by_age.push((base - node.ticket, link_to(Some(key))));
         }
         self.head = remap(self.head);
         self.tail = remap(self.tail);
@@ -534,26 +543,67 @@ pub(crate) struct Removed<W> {
 }
 
 /// Where a waiter that just joined stands: its key, and its ticket (which finds it again
-/// should a compaction move it: [`WaiterList::locate`]). Two 32-bit words, so that it
-/// comes back from a function in one register.
+/// should a compaction move it: [`WaiterList::locate`]). Two words, with a niche (a
+/// ticket is never 0), so that `Option<Spot>` comes back from a function in registers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spot {
     link: Link,
-    pub(crate) ticket: Ticket,
+    ticket: NonZeroU64,
 }
 
 impl Spot {
+    /// The spot of no waiter: a slow path answers with it where `None` already means
+    /// something else (two words hold an `Option<Spot>`, not a third state).
+    pub(crate) const NOWHERE: Spot = Spot {
+        link: NIL,
+        ticket: NonZeroU64::MAX,
+    };
+
+    /// Whether this is [`NOWHERE`](Self::NOWHERE).
+    #[inline]
+    pub(crate) fn is_nowhere(self) -> bool {
+        self.link == NIL
+    }
+
+    fn new(link: Link, ticket: Ticket) -> Self {
+        Spot {
+            link,
+            ticket: NonZeroU64::new(ticket).expect("toro: tickets start at 1"),
+        }
+    }
+
     /// Its key when it joined.
     #[inline]
     pub(crate) fn key(self) -> Key {
         self.link as Key
     }
+
+    /// Its ticket.
+    #[inline]
+    pub(crate) fn ticket(self) -> Ticket {
+        self.ticket.get()
+    }
 }
 
-/// A waiter's number in its line: tickets are handed out in the order waiters join, and
-/// wrap around (compared by [`HandedOver::covers`] within half their range: a line never
-/// holds 2^31 waiters).
-pub(crate) type Ticket = u32;
+/// A waiter's number in its line: tickets are handed out in the order waiters join,
+/// starting at [`FIRST_TICKET`], and are compared as plain numbers.
+///
+/// They never wrap in a real program: a line hands out one ticket per join, and 2^64
+/// joins at one per nanosecond take 584 years. (32-bit tickets, compared within half their
+/// range, did wrap: 2^31 waits abandoned without a grant made a new waiter's ticket read
+/// as granted.) Should a line ever get there, [`next_ticket`] panics rather than wrap.
+pub(crate) type Ticket = u64;
+
+/// The first ticket of a line; 0 is never a ticket, so a [`Spot`] has a niche.
+const FIRST_TICKET: Ticket = 1;
+
+/// The ticket after `ticket`.
+#[inline]
+fn next_ticket(ticket: Ticket) -> Ticket {
+    ticket
+        .checked_add(1)
+        .expect("toro: 2^64 waiters joined one line")
+}
 
 /// How far a line has handed grants over: every waiter whose ticket is below this one was
 /// granted and let go of by the line ([`WaiterList::hand_over_front`]), or has left it.
@@ -562,32 +612,45 @@ pub(crate) type Ticket = u32;
 /// waiter whether it was granted: its future reads it with one atomic load, without the
 /// primitive's mutex, where a waiter whose grant stays in its entry (an item, a refusal)
 /// must take the mutex to collect it. Written only under the primitive's mutex.
-pub(crate) struct HandedOver(AtomicU32);
+///
+/// It moves only when a grant is handed over, so a waiter that left the line without one
+/// leaves it behind: the distance from it to the newest ticket grows with every wait that
+/// ends without a grant, and the distance from an old ticket to it with every hand-over.
+/// Both are unbounded, which is why tickets and this counter are 64 bits wide and compared
+/// as plain numbers ([`Ticket`]).
+pub(crate) struct HandedOver(AtomicU64);
 
 impl HandedOver {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
-        HandedOver(AtomicU32::new(0))
+        HandedOver(AtomicU64::new(FIRST_TICKET))
     }
 
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
-        HandedOver(AtomicU32::new(0))
+        HandedOver(AtomicU64::new(FIRST_TICKET))
     }
 
     /// Every waiter up to `ticket` has been handed its grant. Mutex held.
     fn pass(&self, ticket: Ticket) {
         // Release: what the granter did (tokens moved, data written) is seen by the waiter
         // that sees its ticket covered.
-        self.0.store(ticket.wrapping_add(1), Ordering::Release);
+        self.0.store(next_ticket(ticket), Ordering::Release);
     }
 
     /// Whether the waiter holding `ticket` was handed its grant (or left the line).
     #[inline]
     pub(crate) fn covers(&self, ticket: Ticket) -> bool {
-        let below = self.0.load(Ordering::Acquire);
-        // Tickets wrap; the waiters in a line span far less than half their range.
-        below.wrapping_sub(ticket).wrapping_sub(1) < Ticket::MAX / 2
+        ticket < self.0.load(Ordering::Acquire)
+    }
+
+    /// Moves the counter on by `n`, as if `n` grants had been handed over: with
+    /// [`WaiterList::skip_tickets`], lets a test start a line next to a boundary of its
+    /// counters. Mutex held, nobody in line.
+    #[cfg(any(test, loom))]
+    pub(crate) fn skip(&self, n: Ticket) {
+        let now = self.0.load(Ordering::Relaxed);
+        self.0.store(now + n, Ordering::Release);
     }
 }
 
@@ -777,12 +840,12 @@ impl<T> Anchor<T> for &T {
     }
 }
 
-/// A yes/no field of a wait future, one word wide. A future is built by its primitive and
-/// then copied, word by word, into the task that awaits it; a `bool` beside the words is
-/// stored as a byte and read back by a wide load, which stalls on store forwarding
-/// (measured: 6 ns per uncontended acquire + release when `Request` had one).
+/// A yes/no field of a wait future, as wide as the 32-bit key it sits beside (the two fill
+/// one word). A future is built by its primitive and then copied, word by word, into the
+/// task that awaits it; a `bool` would be stored as a byte and read back by a wide load,
+/// which stalls on store forwarding.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(usize)]
+#[repr(u32)]
 enum Flag {
     No = 0,
     Yes = 1,
@@ -825,7 +888,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
         Waiter {
             owner: Some(owner),
             key: spot.link,
-            ticket: spot.ticket,
+            ticket: spot.ticket(),
             asked,
             waker_stored: Flag::No,
             _line: PhantomData,
@@ -849,10 +912,7 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     /// Where it joined the line (its key may be stale: [`WaiterList::locate`]).
     fn spot(&self) -> Spot {
         assert!(self.key != NIL, "toro future used after it completed");
-        Spot {
-            link: self.key,
-            ticket: self.ticket,
-        }
+        Spot::new(self.key, self.ticket)
     }
 
     /// Whether the waiter is still in line or holds an unreturned grant.
@@ -1121,14 +1181,14 @@ mod tests {
         let a = list.join('a');
         let b = list.join('b');
         let c = list.join('c');
-        assert!(!over.covers(a.ticket));
+        assert!(!over.covers(a.ticket()));
         let mut wakes = WakeList::new();
         // `a` leaves; handing over the front now reaches `b`, and covers `a` too.
         let _ = list.remove(a.key());
         assert!(list.hand_over_front(&over, &mut wakes));
         wakes.wake_all();
-        assert!(over.covers(a.ticket) && over.covers(b.ticket));
-        assert!(!over.covers(c.ticket));
+        assert!(over.covers(a.ticket()) && over.covers(b.ticket()));
+        assert!(!over.covers(c.ticket()));
         assert_eq!(list.len(), 1);
         assert_eq!(list.front(), Some(c.key()));
         // `b`'s entry is free again.
@@ -1242,21 +1302,91 @@ mod tests {
         assert!(compactions > 3, "only {compactions} compactions");
     }
 
+    /// 2^31 waits that ended without a grant (dropped, timed out) leave the handed-over
+    /// counter 2^31 tickets behind the next waiter: it is still not granted. (With 32-bit
+    /// tickets compared within half their range, it read as granted.)
     #[test]
-    fn tickets_wrap_around() {
+    fn a_waiter_after_two_to_the_31_abandoned_waits_is_not_granted() {
+        for abandoned in [1 << 31, (1 << 31) + 1, (1 << 32) + 2, 1 << 40] {
+            let over = HandedOver::new();
+            let mut list = WaiterList::new();
+            list.skip_tickets(abandoned);
+            let spot = list.join('w');
+            assert!(
+                !over.covers(spot.ticket()),
+                "after {abandoned} abandoned waits"
+            );
+            let mut wakes = WakeList::new();
+            assert!(list.hand_over_front(&over, &mut wakes));
+            wakes.wake_all();
+            assert!(over.covers(spot.ticket()));
+            assert!(!over.covers(list.join('x').ticket()));
+        }
+    }
+
+    /// A waiter handed its grant stays granted however many grants are handed over after
+    /// it, so it never goes back to a key that another waiter now holds. (With 32-bit
+    /// tickets, 2^31 later hand-overs made it read as not granted.)
+    #[test]
+    fn a_grant_stays_covered_after_two_to_the_31_later_hand_overs() {
+        for later in [(1 << 31) + 1, (1 << 32) - 1, 1 << 32, 1 << 40] {
+            let over = HandedOver::new();
+            let mut list = WaiterList::new();
+            let early = list.join('e');
+            let mut wakes = WakeList::new();
+            list.hand_over_front(&over, &mut wakes);
+            // `later` waiters join and are handed over (the counters moved by as much),
+            // and one more waits now, at `early`'s freed key.
+            list.skip_tickets(later);
+            over.skip(later);
+            let now = list.join('n');
+            assert_eq!(now.key(), early.key(), "the key was reused");
+            assert!(
+                over.covers(early.ticket()),
+                "after {later} later hand-overs"
+            );
+            assert!(!over.covers(now.ticket()));
+            list.hand_over_front(&over, &mut wakes);
+            wakes.wake_all();
+            assert!(over.covers(now.ticket()));
+        }
+    }
+
+    /// Tickets are plain 64-bit numbers: crossing 2^32 (where 32-bit tickets wrapped)
+    /// changes nothing, for hand-overs, compaction and the moved waiters' table alike.
+    #[test]
+    fn a_line_crossing_two_to_the_32_keeps_its_order() {
         let over = HandedOver::new();
-        over.pass(Ticket::MAX - 1);
-        assert!(over.covers(Ticket::MAX - 1));
-        assert!(!over.covers(Ticket::MAX));
-        assert!(
-            !over.covers(0),
-            "a ticket after the wrap is not covered yet"
-        );
-        over.pass(Ticket::MAX);
-        assert!(over.covers(Ticket::MAX));
-        over.pass(0);
-        assert!(over.covers(0) && over.covers(Ticket::MAX - 5));
-        assert!(!over.covers(1));
+        let mut list = WaiterList::new();
+        list.skip_tickets((1 << 32) - FIRST_TICKET - 10);
+        over.skip((1 << 32) - FIRST_TICKET - 10);
+        // MANY waiters join across the boundary; all but every 16th leave: compacted.
+        let spots: Vec<Spot> = (0..MANY).map(|i| list.join(i)).collect();
+        assert!(spots[0].ticket() < 1 << 32 && spots[MANY - 1].ticket() > 1 << 32);
+        for (i, spot) in spots.iter().enumerate() {
+            if i % 16 != 15 {
+                assert_eq!(list.remove(list.locate(*spot)).data, i);
+            }
+        }
+        assert!(list.moved.is_some(), "compacted");
+        let mut wakes = WakeList::new();
+        for (i, spot) in spots.iter().enumerate().filter(|(i, _)| i % 16 == 15) {
+            assert!(!over.covers(spot.ticket()));
+            assert_eq!(
+                list.front(),
+                Some(list.locate(*spot)),
+                "waiter {i} in order"
+            );
+            list.hand_over_front(&over, &mut wakes);
+            assert!(over.covers(spot.ticket()));
+        }
+        wakes.wake_all();
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn a_spot_fits_in_two_words() {
+        assert_eq!(std::mem::size_of::<Option<Spot>>(), 16);
     }
 
     #[test]

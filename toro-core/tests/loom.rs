@@ -570,6 +570,88 @@ fn event_set_does_not_release_a_waiter_after_a_later_clear() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Counters next to their boundaries: 64-bit tickets past 2^31 and 2^32 (where 32-bit ones
+// wrapped), and Event's 62-bit generation at its wrap.
+// ---------------------------------------------------------------------------------------
+
+/// After 2^31 + 1 acquires that waited and left (their tickets spent, no grant handed
+/// over), a release racing a new acquirer's joining: one holder at a time, and the
+/// acquirer gets the lock.
+#[test]
+fn lock_after_two_to_the_31_abandoned_waits_is_held_once() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        lock.skip_tickets((1 << 31) + 1, false);
+        let section = Arc::new(Section::new());
+        let guard = lock.try_acquire().unwrap();
+        let acquirer = {
+            let (lock, section) = (lock.clone(), section.clone());
+            thread::spawn(move || {
+                let guard = block_on(lock.acquire());
+                section.write();
+                drop(guard);
+            })
+        };
+        section.write();
+        drop(guard);
+        acquirer.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+/// A waiter handed its token, then 2^32 hand-overs later (counters moved on), a new
+/// waiter joins at its freed key while another thread releases: the old waiter keeps its
+/// token, the new one gets the released one, none is lost.
+#[test]
+fn semaphore_grant_across_two_to_the_32_hand_overs() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let early = sem.acquire();
+        sem.release(); // handed to `early`
+        sem.skip_tickets(1 << 32, true);
+        let now = sem.acquire();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let early = block_on(early);
+        let now = block_on(now);
+        releaser.join().unwrap();
+        assert_eq!(sem.counter(), 0);
+        drop((early, now));
+        assert_eq!(sem.counter(), 2, "no token lost");
+    });
+}
+
+/// The pulse model at the wrap of Event's generation: a `set` on its way to the line
+/// releases the waiters before it and none that came after a later `clear`, the
+/// generation wrapping from its last value to 0 in between.
+#[test]
+fn event_set_across_the_generation_wrap() {
+    loom::model(|| {
+        let event = Arc::new(Event::at_generation(u64::MAX >> 2));
+        event.skip_tickets((1 << 31) + 1);
+        let present = event.wait();
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        block_on(event.wait());
+        event.clear(); // the generation wraps to 0
+        let mut late = event.wait();
+        setter.join().unwrap();
+        block_on(present);
+        let (_, waker) = flag();
+        assert!(
+            poll_with(&mut late, &waker).is_pending(),
+            "released by the set before the clear"
+        );
+        event.set();
+        assert!(poll_with(&mut late, &waker).is_ready());
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // AsyncResult
 // ---------------------------------------------------------------------------------------
 

@@ -77,9 +77,19 @@ pub trait Order<T>: sealed::Sealed {
     /// Takes the next item by this order, with its stamp.
     #[doc(hidden)]
     fn pop(&mut self) -> Option<(u64, T)>;
-    /// Every item, next-out first. Runs `Ord` for [`Priority`]: call it with no lock held.
+    /// Puts the items in next-out order, in place, ready for
+    /// [`into_sorted`](Self::into_sorted). Runs `Ord` for [`Priority`]: call it with no
+    /// lock held. A panicking `Ord` leaves every item in the buffer (in some order).
+    #[doc(hidden)]
+    fn sort(&mut self);
+    /// Every item, next-out first; [`sort`](Self::sort) first.
     #[doc(hidden)]
     fn into_sorted(self) -> Vec<T>;
+    /// Takes every item of `other` back into this buffer, each to its place by its stamp.
+    /// The items are moved in before any `Ord` runs, so a panicking `Ord` loses none
+    /// (the heap may then be out of order around the items it could not compare).
+    #[doc(hidden)]
+    fn absorb(&mut self, other: Self);
 }
 
 /// First in, first out: [`Queue`](crate::Queue)'s order (and
@@ -164,8 +174,13 @@ impl<T> Order<T> for Fifo<T> {
     fn pop(&mut self) -> Option<(u64, T)> {
         self.0.pop_front()
     }
+    fn sort(&mut self) {}
     fn into_sorted(self) -> Vec<T> {
         self.0.into_iter().map(|(_, item)| item).collect()
+    }
+    fn absorb(&mut self, other: Self) {
+        self.0.extend(other.0);
+        self.0.make_contiguous().sort_by_key(|(stamp, _)| *stamp);
     }
 }
 
@@ -187,8 +202,13 @@ impl<T> Order<T> for Lifo<T> {
     fn pop(&mut self) -> Option<(u64, T)> {
         self.0.pop()
     }
+    fn sort(&mut self) {}
     fn into_sorted(self) -> Vec<T> {
         self.0.into_iter().rev().map(|(_, item)| item).collect()
+    }
+    fn absorb(&mut self, other: Self) {
+        self.0.extend(other.0);
+        self.0.sort_by_key(|(stamp, _)| *stamp);
     }
 }
 
@@ -254,10 +274,22 @@ impl<T: Ord> Order<T> for Priority<T> {
         self.sift_down(0, last);
         self.heap.pop().map(|ranked| (ranked.stamp, ranked.item))
     }
+    fn sort(&mut self) {
+        // A panicking comparison leaves the slice a permutation of its items (std's
+        // guarantee): none is lost. Sorted, it is still a heap.
+        self.heap
+            .sort_by(|a, b| a.item.cmp(&b.item).then(a.stamp.cmp(&b.stamp)));
+    }
     fn into_sorted(self) -> Vec<T> {
-        let mut items = self.heap;
-        items.sort_by(|a, b| a.item.cmp(&b.item).then(a.stamp.cmp(&b.stamp)));
-        items.into_iter().map(|ranked| ranked.item).collect()
+        self.heap.into_iter().map(|ranked| ranked.item).collect()
+    }
+    fn absorb(&mut self, other: Self) {
+        self.heap.extend(other.heap);
+        // Heapify: sift every parent down, last first. Swaps only.
+        let len = self.heap.len();
+        for i in (0..len / 2).rev() {
+            self.sift_down(i, len);
+        }
     }
 }
 
@@ -374,8 +406,8 @@ mod tests {
         assert!(catch_unwind(AssertUnwindSafe(|| p.push(9, Touchy(5)))).is_err());
         PANIC_ON.with(|c| c.set(None));
         // Nothing was dropped: the popped item and the pushed one are still in the heap.
-        let mut left: Vec<u32> = p.into_sorted().into_iter().map(|t| t.0).collect();
-        left.sort();
+        p.sort();
+        let left: Vec<u32> = p.into_sorted().into_iter().map(|t| t.0).collect();
         assert_eq!(left, [1, 2, 3, 4, 5, 5]);
     }
 }
