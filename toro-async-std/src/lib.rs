@@ -36,27 +36,11 @@
 #![deny(missing_docs)]
 
 use std::future::Future;
-use std::time::Instant;
 
 pub use toro_core::LoopHandle;
 
 #[doc(hidden)]
 pub use async_std;
-
-struct AsyncIoClock;
-
-impl toro_core::Clock for AsyncIoClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> toro_core::Sleep {
-        let timer = async_io::Timer::at(deadline);
-        Box::pin(async move {
-            timer.await;
-        })
-    }
-}
 
 /// The loop handle on async-io's timer, which async-std's reactor drives.
 ///
@@ -75,7 +59,7 @@ impl toro_core::Clock for AsyncIoClock {
 /// # });
 /// ```
 pub fn handle() -> LoopHandle {
-    LoopHandle::from_static("async-std", &AsyncIoClock)
+    toro_core::async_io_handle().with_name("async-std")
 }
 
 /// Runs `future` to completion with async-std, with this adapter's handle entered on this

@@ -52,7 +52,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::error::Timeout;
-use crate::rt::{LoopHandle, Sleep};
+use crate::rt::{ClockRef, LoopHandle, Timer};
 
 /// When a wait gives up: never, after a duration, or at an instant on the loop's clock.
 ///
@@ -142,12 +142,12 @@ impl Deadline {
         !matches!(self.0, When::Never)
     }
 
-    /// The instant this deadline falls at, measured on `handle`'s clock.
-    fn resolve(self, handle: &LoopHandle) -> Option<Instant> {
+    /// The instant this deadline falls at, measured on `clock`.
+    fn resolve(self, clock: &ClockRef) -> Option<Instant> {
         match self.0 {
             When::Never => None,
             // A duration too large for an `Instant` is as good as never.
-            When::After(duration) => handle.now().checked_add(duration),
+            When::After(duration) => clock.now().checked_add(duration),
             When::At(instant) => Some(instant),
         }
     }
@@ -181,67 +181,64 @@ impl<D: Into<Deadline>> From<Option<D>> for Deadline {
     }
 }
 
-/// The alarm clock of one timed wait: resolved when the deadline is set, armed (a timer
-/// made) only at the first poll that finds the wait still pending, and silenced (its timer
-/// dropped) once the wait has finished.
+/// The alarm clock of one timed wait: resolved when the deadline is set (its timer made
+/// then, inline: no allocation and no dynamic call on toro's own clocks), armed only at
+/// the first poll that finds the wait still pending, and silenced (its timer dropped)
+/// once the wait has finished.
 enum Alarm {
     /// No deadline, or one too far off for an `Instant`: it never rings.
     Never,
     /// The wait was complete when the deadline was set: no clock was read, none will be.
     Unneeded,
-    /// A deadline at `at` on `handle`'s clock.
+    /// A deadline at `at`, on `timer`'s clock.
     Set {
-        handle: LoopHandle,
         at: Instant,
         /// Whether the clock may already be past `at` when the wait first pends: true for
         /// an absolute deadline, and for a relative one of zero. A positive relative
-        /// deadline was just measured from `now()`, so its first pending poll makes the
+        /// deadline was just measured from `now()`, so its first pending poll arms the
         /// timer at once instead of reading the clock a second time.
         check_first: bool,
-        sleep: Option<Sleep>,
+        timer: Timer,
     },
     /// The wait has finished: it completed, or the deadline passed first.
     Finished { timed_out: bool },
 }
 
 impl Alarm {
+    #[inline]
     fn new(deadline: Deadline, handle: Option<&LoopHandle>) -> Self {
         if !deadline.is_set() {
             return Alarm::Never;
         }
-        let handle = handle.cloned().unwrap_or_else(LoopHandle::current);
-        let Some(at) = deadline.resolve(&handle) else {
+        Alarm::set(deadline, handle)
+    }
+
+    fn set(deadline: Deadline, handle: Option<&LoopHandle>) -> Self {
+        let (clock, tokio_here) = LoopHandle::clock_for(handle);
+        let Some(at) = deadline.resolve(&clock) else {
             return Alarm::Never;
         };
         let check_first = !matches!(deadline.0, When::After(d) if !d.is_zero());
         Alarm::Set {
-            handle,
             at,
             check_first,
-            sleep: None,
+            timer: clock.timer(at, tokio_here),
         }
     }
 
     fn poll_rang(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Alarm::Set {
-            handle,
             at,
             check_first,
-            sleep,
+            timer,
         } = self
         else {
             return Poll::Pending;
         };
-        let sleep = match sleep {
-            Some(sleep) => sleep,
-            None => {
-                if *check_first && handle.now() >= *at {
-                    return Poll::Ready(());
-                }
-                sleep.insert(handle.sleep_until(*at))
-            }
-        };
-        sleep.as_mut().poll(cx)
+        if std::mem::take(check_first) && timer.now() >= *at {
+            return Poll::Ready(());
+        }
+        timer.poll(*at, cx)
     }
 
     /// Records the end of the wait, dropping its timer (a finished future kept alive

@@ -63,10 +63,13 @@ pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
+#[cfg(feature = "async-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
+pub use rt::async_io_handle;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use rt::tokio_handle;
-pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, Sleep};
+pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, ManualClock, Sleep};
 pub use rwlock::{
     AcquireRead, AcquireWrite, OwnedAcquireRead, OwnedAcquireWrite, OwnedReadGuard,
     OwnedWriteGuard, ReadGuard, RwLock, WriteGuard,

@@ -59,6 +59,14 @@ use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
+mod free;
+mod heap;
+mod manual;
+#[cfg(feature = "tokio")]
+mod tokio;
+
+pub use manual::ManualClock;
+
 /// A timer future returned by [`Clock::sleep_until`].
 ///
 /// Boxed so that any runtime's timer fits behind one [`Clock`] trait object; `Send` and
@@ -196,21 +204,139 @@ pub struct LoopHandle {
     clock: ClockRef,
 }
 
-/// A handle's clock: a `static` one (toro's own clocks; cloning the handle is free) or a
-/// shared one (a clock built at run time).
+/// A handle's clock: one of toro's own, whose timer a wait keeps inline (no allocation,
+/// no dynamic call), or a user's [`Clock`], in a `static` or shared.
 #[derive(Clone)]
-enum ClockRef {
+pub(crate) enum ClockRef {
+    /// `std::time::Instant` and toro's timer thread.
+    RuntimeFree,
+    /// tokio's clock and the current runtime's timer.
+    #[cfg(feature = "tokio")]
+    Tokio,
+    /// `std::time::Instant` and async-io's timer.
+    #[cfg(feature = "async-io")]
+    AsyncIo,
+    Manual(ManualClock),
     Static(&'static dyn Clock),
     Shared(Arc<dyn Clock>),
 }
 
 impl ClockRef {
-    #[inline]
-    fn get(&self) -> &dyn Clock {
+    pub(crate) fn now(&self) -> Instant {
         match self {
-            ClockRef::Static(clock) => *clock,
-            ClockRef::Shared(clock) => &**clock,
+            ClockRef::RuntimeFree => Instant::now(),
+            #[cfg(feature = "tokio")]
+            ClockRef::Tokio => tokio::now(),
+            #[cfg(feature = "async-io")]
+            ClockRef::AsyncIo => Instant::now(),
+            ClockRef::Manual(clock) => clock.now(),
+            ClockRef::Static(clock) => clock.now(),
+            ClockRef::Shared(clock) => clock.now(),
         }
+    }
+
+    /// The timer of one wait, due at `at`, on this clock. For tokio's: made now, on the
+    /// current runtime's timer, if there is one (`tokio_here`: the caller knows there is);
+    /// outside a tokio runtime, on the runtime-free timer.
+    pub(crate) fn timer(self, at: Instant, tokio_here: bool) -> Timer {
+        let _ = (at, tokio_here);
+        match self {
+            ClockRef::RuntimeFree => Timer::Free(free::FreeAlarm::default()),
+            #[cfg(feature = "tokio")]
+            ClockRef::Tokio => Timer::tokio(at, tokio_here),
+            #[cfg(feature = "async-io")]
+            ClockRef::AsyncIo => Timer::AsyncIo(async_io::Timer::at(at)),
+            ClockRef::Manual(clock) => Timer::Manual(manual::ManualAlarm::new(clock)),
+            custom @ (ClockRef::Static(_) | ClockRef::Shared(_)) => Timer::Custom {
+                clock: custom,
+                sleep: None,
+            },
+        }
+    }
+}
+
+/// The timer of one wait with a deadline: made when the deadline is set, armed at the
+/// first poll that finds the wait still pending, and disarmed when dropped.
+pub(crate) enum Timer {
+    Free(free::FreeAlarm),
+    Manual(manual::ManualAlarm),
+    #[cfg(feature = "tokio")]
+    Tokio(tokio::TokioAlarm),
+    #[cfg(feature = "async-io")]
+    AsyncIo(async_io::Timer),
+    /// A user's clock: its sleep is made at the first pending poll, as [`Clock`] says.
+    Custom {
+        clock: ClockRef,
+        sleep: Option<Sleep>,
+    },
+}
+
+impl Timer {
+    #[cfg(feature = "tokio")]
+    fn tokio(at: Instant, tokio_here: bool) -> Timer {
+        if tokio_here || tokio::in_runtime_with_timer() {
+            Timer::Tokio(tokio::TokioAlarm::new(at))
+        } else {
+            Timer::Free(free::FreeAlarm::default())
+        }
+    }
+
+    /// The clock's instant now.
+    pub(crate) fn now(&self) -> Instant {
+        match self {
+            Timer::Free(_) => Instant::now(),
+            Timer::Manual(alarm) => alarm.now(),
+            #[cfg(feature = "tokio")]
+            Timer::Tokio(_) => tokio::now(),
+            #[cfg(feature = "async-io")]
+            Timer::AsyncIo(_) => Instant::now(),
+            Timer::Custom { clock, .. } => clock.now(),
+        }
+    }
+
+    /// Ready once `at` has passed on the clock.
+    pub(crate) fn poll(&mut self, at: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        match self {
+            Timer::Free(alarm) => alarm.poll(at, cx),
+            Timer::Manual(alarm) => alarm.poll(at, cx),
+            #[cfg(feature = "tokio")]
+            Timer::Tokio(alarm) => {
+                match alarm.poll(cx) {
+                    Ok(poll) => poll,
+                    Err(()) => {
+                        // tokio's runtime shut down: the deadline stays, on the
+                        // runtime-free timer.
+                        *self = Timer::Free(free::FreeAlarm::default());
+                        self.poll(at, cx)
+                    }
+                }
+            }
+            #[cfg(feature = "async-io")]
+            Timer::AsyncIo(timer) => Pin::new(timer).poll(cx).map(drop),
+            Timer::Custom { clock, sleep } => {
+                let sleep = sleep.get_or_insert_with(|| match clock {
+                    ClockRef::Static(clock) => clock.sleep_until(at),
+                    ClockRef::Shared(clock) => clock.sleep_until(at),
+                    _ => unreachable!("a custom timer on toro's own clock"),
+                });
+                sleep.as_mut().poll(cx)
+            }
+        }
+    }
+}
+
+/// A [`Timer`] as a future, for [`LoopHandle::sleep_until`].
+struct TimerSleep {
+    timer: Timer,
+    at: Instant,
+}
+
+impl Future for TimerSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.timer.poll(this.at, cx)
     }
 }
 
@@ -230,10 +356,23 @@ impl LoopHandle {
     /// assert!(h.now() <= Instant::now());
     /// ```
     pub fn new(name: &'static str, clock: impl Clock) -> Self {
-        LoopHandle {
-            name,
-            clock: ClockRef::Shared(Arc::new(clock)),
-        }
+        LoopHandle::with_clock(name, ClockRef::Shared(Arc::new(clock)))
+    }
+
+    pub(crate) const fn with_clock(name: &'static str, clock: ClockRef) -> Self {
+        LoopHandle { name, clock }
+    }
+
+    /// The same clock under another name (shown by [`name`](Self::name) and `Debug`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let handle = toro_core::LoopHandle::runtime_free().with_name("wall clock");
+    /// assert_eq!(handle.name(), "wall clock");
+    /// ```
+    pub fn with_name(&self, name: &'static str) -> Self {
+        LoopHandle::with_clock(name, self.clock.clone())
     }
 
     /// Wraps a clock that lives in a `static`: the handle is `const`, and cloning it (as
@@ -265,8 +404,8 @@ impl LoopHandle {
         }
     }
 
-    /// The runtime-free timer: `std::time::Instant` and a timer thread (futures-timer).
-    /// Works under any executor, or none.
+    /// The runtime-free timer: `std::time::Instant` and one timer thread per process,
+    /// started by the first deadline that waits on it. Works under any executor, or none.
     ///
     /// # Examples
     ///
@@ -275,7 +414,7 @@ impl LoopHandle {
     /// assert_eq!(h.name(), "runtime-free");
     /// ```
     pub fn runtime_free() -> Self {
-        LoopHandle::from_static("runtime-free", &RuntimeFreeClock)
+        LoopHandle::with_clock("runtime-free", ClockRef::RuntimeFree)
     }
 
     /// The handle a wait started here would use (see the [module docs](self) for the
@@ -297,27 +436,22 @@ impl LoopHandle {
     /// assert_eq!(toro_core::LoopHandle::current().name(), "runtime-free");
     /// ```
     pub fn current() -> Self {
-        // `try_with`: a wait may start in a thread-local's destructor, when this thread's
-        // entered handles are gone already.
-        let entered = ENTERED
-            .try_with(|entered| entered.borrow().last().map(|(_, handle)| handle.clone()))
-            .ok()
-            .flatten();
-        if let Some(handle) = entered {
-            return handle;
+        match chosen() {
+            Some(handle) => handle,
+            #[cfg(feature = "tokio")]
+            None if tokio::in_runtime_with_timer() => tokio_handle(),
+            None => LoopHandle::runtime_free(),
         }
-        if HAS_DEFAULT.load(Ordering::Acquire) {
-            if let Some(handle) = DEFAULT.read().unwrap_or_else(|e| e.into_inner()).clone() {
-                return handle;
-            }
+    }
+
+    /// The clock of `handle`, or of the current handle, for a wait's deadline; with
+    /// whether the current thread is known to be in a tokio runtime with a timer.
+    #[inline]
+    pub(crate) fn clock_for(handle: Option<&LoopHandle>) -> (ClockRef, bool) {
+        match handle {
+            Some(handle) => (handle.clock.clone(), false),
+            None => current_clock(),
         }
-        #[cfg(feature = "tokio")]
-        if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
-            if tokio_clock::has_timer(&runtime) {
-                return tokio_clock::handle();
-            }
-        }
-        LoopHandle::runtime_free()
     }
 
     /// Makes this the current handle on this thread until the guard is dropped.
@@ -395,7 +529,7 @@ impl LoopHandle {
     /// assert!(h.now() >= a);
     /// ```
     pub fn now(&self) -> Instant {
-        self.clock.get().now()
+        self.clock.now()
     }
 
     /// A future that completes at `deadline` on this loop's clock.
@@ -415,7 +549,14 @@ impl LoopHandle {
     /// # });
     /// ```
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
-        self.clock.get().sleep_until(deadline)
+        match &self.clock {
+            ClockRef::Static(clock) => clock.sleep_until(deadline),
+            ClockRef::Shared(clock) => clock.sleep_until(deadline),
+            own => Box::pin(TimerSleep {
+                timer: own.clone().timer(deadline, false),
+                at: deadline,
+            }),
+        }
     }
 }
 
@@ -509,6 +650,39 @@ static DEFAULT: RwLock<Option<LoopHandle>> = RwLock::new(None);
 /// call `set_default`.
 static HAS_DEFAULT: AtomicBool = AtomicBool::new(false);
 
+/// The handle entered on this thread, else the process default, if any.
+#[inline]
+fn chosen() -> Option<LoopHandle> {
+    // `try_with`: a wait may start in a thread-local's destructor, when this thread's
+    // entered handles are gone already.
+    let entered = ENTERED
+        .try_with(|entered| entered.borrow().last().map(|(_, handle)| handle.clone()))
+        .ok()
+        .flatten();
+    if entered.is_some() {
+        return entered;
+    }
+    if HAS_DEFAULT.load(Ordering::Acquire) {
+        return DEFAULT.read().unwrap_or_else(|e| e.into_inner()).clone();
+    }
+    None
+}
+
+/// [`LoopHandle::current`]'s clock, without building the handle; with whether this
+/// thread is known to be in a tokio runtime with a timer (so that a tokio sleep can be
+/// made without asking tokio again).
+#[inline]
+fn current_clock() -> (ClockRef, bool) {
+    if let Some(handle) = chosen() {
+        return (handle.clock, false);
+    }
+    #[cfg(feature = "tokio")]
+    if tokio::in_runtime_with_timer() {
+        return (ClockRef::Tokio, true);
+    }
+    (ClockRef::RuntimeFree, false)
+}
+
 /// The current instant on the current loop's clock ([`LoopHandle::current`]).
 ///
 /// Under tokio with a paused clock this is tokio's paused time.
@@ -523,126 +697,17 @@ pub fn now() -> Instant {
     LoopHandle::current().now()
 }
 
-struct RuntimeFreeClock;
-
-impl Clock for RuntimeFreeClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Sleep {
-        let delay = deadline.saturating_duration_since(Instant::now());
-        Box::pin(futures_timer::Delay::new(delay))
-    }
-}
-
-#[cfg(feature = "tokio")]
-mod tokio_clock {
-    use super::*;
-
-    /// tokio's clock and timer: `tokio::time::Instant::now()` follows
-    /// `tokio::time::pause`, and sleeps run on the current runtime's timer.
-    struct TokioClock;
-
-    impl Clock for TokioClock {
-        fn now(&self) -> Instant {
-            ::tokio::time::Instant::now().into_std()
-        }
-
-        fn sleep_until(&self, deadline: Instant) -> Sleep {
-            Box::pin(::tokio::time::sleep_until(
-                ::tokio::time::Instant::from_std(deadline),
-            ))
-        }
-    }
-
-    pub(super) fn handle() -> LoopHandle {
-        LoopHandle::from_static("tokio", &TokioClock)
-    }
-
-    /// Whether `runtime` has a time driver (`enable_time`), so that tokio's timer can be
-    /// used in it: without one, `tokio::time::sleep_until` panics ("timers are disabled").
-    ///
-    /// tokio has no public way to ask. The answer is found by making a sleep in
-    /// `catch_unwind` once per runtime (and thread), and kept: the last answer on this
-    /// thread, by runtime id, and every runtime found without a timer, process-wide, so
-    /// that the probe panics once per such runtime, not once per thread or wait.
-    pub(super) fn has_timer(runtime: &::tokio::runtime::Handle) -> bool {
-        thread_local! {
-            static LAST: Cell<Option<(::tokio::runtime::Id, bool)>> = const { Cell::new(None) };
-        }
-        let id = runtime.id();
-        if let Ok(Some((last, answer))) = LAST.try_with(Cell::get) {
-            if last == id {
-                return answer;
-            }
-        }
-        match probe(id) {
-            Some(answer) => {
-                let _ = LAST.try_with(|last| last.set(Some((id, answer))));
-                answer
-            }
-            // Unknown: no timer, for this wait only.
-            None => false,
-        }
-    }
-
-    /// How many timer-less runtimes are remembered; older ones are probed again.
-    const REMEMBERED: usize = 64;
-
-    /// Runtimes found without a time driver (ids are not reused while a runtime runs).
-    static WITHOUT_TIMER: std::sync::Mutex<Vec<::tokio::runtime::Id>> =
-        std::sync::Mutex::new(Vec::new());
-
-    /// Whether the runtime `id` has a timer; `None` if that cannot be found out now.
-    fn probe(id: ::tokio::runtime::Id) -> Option<bool> {
-        let without_timer = || WITHOUT_TIMER.lock().unwrap_or_else(|e| e.into_inner());
-        if without_timer().contains(&id) {
-            return Some(false);
-        }
-        let has_timer = sleep_can_be_made()?;
-        if !has_timer {
-            let mut known = without_timer();
-            if known.len() == REMEMBERED {
-                known.remove(0);
-            }
-            known.push(id);
-        }
-        Some(has_timer)
-    }
-
-    /// Makes (and drops) a tokio sleep, catching the panic of a runtime with no timer.
-    /// The panic hook still runs, so that panic's message is printed (once per such
-    /// runtime); with `panic = "abort"` nothing can be caught, and a timer is assumed.
-    #[cfg(panic = "unwind")]
-    fn sleep_can_be_made() -> Option<bool> {
-        // A second panic while this thread unwinds would abort the process: don't try
-        // (a timed wait started by a destructor during a panic, or by a panic hook).
-        if std::thread::panicking() {
-            return None;
-        }
-        let now = ::tokio::time::Instant::now();
-        Some(std::panic::catch_unwind(|| drop(::tokio::time::sleep_until(now))).is_ok())
-    }
-
-    #[cfg(not(panic = "unwind"))]
-    fn sleep_can_be_made() -> Option<bool> {
-        Some(true)
-    }
-}
-
 /// The tokio loop handle (tokio's timer and clock, paused time included).
 ///
-/// Must be used from inside a tokio runtime with the time driver enabled. Waits find it
-/// by themselves there ([`LoopHandle::current`]); where tokio's runtime has no time
-/// driver, they use the runtime-free clock instead, but a wait given this handle
-/// explicitly uses tokio's timer.
+/// Waits inside a tokio runtime with a time driver find it by themselves
+/// ([`LoopHandle::current`]). A wait's tokio sleep is made when its deadline is set, on
+/// that runtime's timer, so the wait may then be polled on any thread or executor while
+/// the runtime lives.
 ///
-/// # Panics
-///
-/// Making the handle never panics, but its timer is tokio's: a wait that has to sleep on
-/// it (a deadline not yet reached) panics outside a tokio runtime with the time driver
-/// enabled, as `tokio::time::sleep_until` does.
+/// Deadlines on it never panic: set outside a tokio runtime (or in one without a time
+/// driver), a wait's deadline goes to the runtime-free timer, at the same instant; a wait
+/// polled after its runtime shut down keeps its deadline there too (tokio's timer panics
+/// then: toro catches it, though the panic hook still prints tokio's message).
 ///
 /// # Examples
 ///
@@ -655,7 +720,31 @@ mod tokio_clock {
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub fn tokio_handle() -> LoopHandle {
-    tokio_clock::handle()
+    LoopHandle::with_clock("tokio", ClockRef::Tokio)
+}
+
+/// The loop handle on async-io's timer (the reactor smol runs on, and async-std's): a
+/// deadline's timer is an `async_io::Timer`, kept inline in the wait. Works under any
+/// executor: async-io drives its timers from its own thread when nobody else does.
+///
+/// `toro-smol` and `toro-async-std` hand it out (as `"async-io"` and, renamed,
+/// `"async-std"`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # toro_core::block_on(async {
+/// let handle = toro_core::async_io_handle();
+/// assert_eq!(handle.name(), "async-io");
+/// let never = toro_core::Condition::new();
+/// assert!(never.wait().deadline_on(&handle, Duration::from_millis(1)).await.is_err());
+/// # });
+/// ```
+#[cfg(feature = "async-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
+pub fn async_io_handle() -> LoopHandle {
+    LoopHandle::with_clock("async-io", ClockRef::AsyncIo)
 }
 
 /// Runs a future to completion on the current thread: toro's small built-in loop, like a
