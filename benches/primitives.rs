@@ -41,7 +41,7 @@ use tokio::time::timeout;
 
 #[macro_use]
 mod common;
-use common::{bench_tasks, config, poll_once, runtimes, until_registered, TOKIO_LOOP};
+use common::{bench_tasks, config, poll_once, runtimes, tokio_loop, until_registered};
 
 /// The floor of every uncontended row: a bare compare-and-swap to take, a store to give
 /// back.
@@ -624,7 +624,7 @@ fn task_locks(c: &mut Criterion) {
             "toro": toro::Lock::new(),
                 |lock| lock.acquire().deadline(LOCK_DEADLINE).await.unwrap();
             "toro_deadline_on": toro::Lock::new(),
-                |lock| lock.acquire().deadline_on(&TOKIO_LOOP, LOCK_DEADLINE).await.unwrap();
+                |lock| lock.acquire().deadline_on(&tokio_loop(), LOCK_DEADLINE).await.unwrap();
             "tokio": tokio::sync::Mutex::new(()),
                 |lock| timeout(LOCK_DEADLINE, lock.lock()).await.unwrap();
             "async_lock": async_lock::Mutex::new(()),

@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 
 mod common;
 use common::{
-    bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, TOKIO_LOOP,
+    bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, tokio_loop,
 };
 
 const CAPACITY: usize = 64;
@@ -327,7 +327,7 @@ fn timed(c: &mut Criterion) {
                 let q = q.clone();
                 vec![tokio::spawn(async move {
                     for i in 0..TIMED_GETS {
-                        let mut get = q.get().deadline_on(&TOKIO_LOOP, FAR);
+                        let mut get = q.get().deadline_on(&tokio_loop(), FAR);
                         assert!(pending_once(&mut get).await);
                         q.put_nowait(i).unwrap();
                         black_box(get.await.unwrap());

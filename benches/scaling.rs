@@ -46,7 +46,7 @@ use tokio::time::timeout;
 #[macro_use]
 mod common;
 use common::{
-    bench_tasks, channel_functions, config, pending_once, runtimes, until_registered, TOKIO_LOOP,
+    bench_tasks, channel_functions, config, pending_once, runtimes, tokio_loop, until_registered,
 };
 
 /// The task counts of the contention rows.
@@ -160,7 +160,7 @@ fn deadline_waiters(c: &mut Criterion) {
                     || event.clear(),
                     || {
                         let event = event.clone();
-                        async move { event.wait().deadline_on(&TOKIO_LOOP, FAR).await.unwrap() }
+                        async move { event.wait().deadline_on(&tokio_loop(), FAR).await.unwrap() }
                     },
                     || {
                         let event = event.clone();

@@ -137,24 +137,11 @@ pub async fn until_registered(registered: &AtomicUsize, n: usize) {
     }
 }
 
-/// toro's clock on tokio's timer: what the facade's `tokio` feature selects inside a tokio
-/// runtime, spelled out so that the deadline rows measure it without that feature.
-pub struct TokioClock;
-
-impl toro::Clock for TokioClock {
-    fn now(&self) -> Instant {
-        tokio::time::Instant::now().into_std()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> toro::Sleep {
-        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
-            deadline,
-        )))
-    }
+/// toro's tokio handle, named explicitly (`.deadline_on(&tokio_loop(), d)`): what the
+/// facade's `tokio` feature selects by itself inside a tokio runtime.
+pub fn tokio_loop() -> toro::LoopHandle {
+    toro::tokio::handle()
 }
-
-/// The loop handle of [`TokioClock`], for `.deadline_on(&TOKIO_LOOP, d)`.
-pub const TOKIO_LOOP: toro::LoopHandle = toro::LoopHandle::from_static("tokio", &TokioClock);
 
 /// Times rounds of `producers` tasks putting `items` items in all into a channel and
 /// `consumers` tasks getting them: `produce(n)` makes the body of a producer putting `n`

@@ -236,9 +236,9 @@ impl ClockRef {
     }
 
     /// The timer of one wait, due at `at`, on this clock. For tokio's: made now, on the
-    /// current runtime's timer, if there is one (`tokio_here`: the caller knows there is);
+    /// current runtime's timer, if there is one (`tokio_here`: the caller knows which);
     /// outside a tokio runtime, on the runtime-free timer.
-    pub(crate) fn timer(self, at: Instant, tokio_here: bool) -> Timer {
+    pub(crate) fn timer(self, at: Instant, tokio_here: TokioHere) -> Timer {
         let _ = (at, tokio_here);
         match self {
             ClockRef::RuntimeFree => Timer::Free(free::FreeAlarm::default()),
@@ -254,6 +254,13 @@ impl ClockRef {
         }
     }
 }
+
+/// The tokio runtime (with a timer) a thread is known to be in, where that was found out
+/// already; nothing without the `tokio` feature.
+#[cfg(feature = "tokio")]
+pub(crate) type TokioHere = Option<::tokio::runtime::Id>;
+#[cfg(not(feature = "tokio"))]
+pub(crate) type TokioHere = ();
 
 /// The timer of one wait with a deadline: made when the deadline is set, armed at the
 /// first poll that finds the wait still pending, and disarmed when dropped.
@@ -273,12 +280,13 @@ pub(crate) enum Timer {
 
 impl Timer {
     #[cfg(feature = "tokio")]
-    fn tokio(at: Instant, tokio_here: bool) -> Timer {
-        if tokio_here || tokio::in_runtime_with_timer() {
-            Timer::Tokio(tokio::TokioAlarm::new(at))
-        } else {
-            Timer::Free(free::FreeAlarm::default())
+    fn tokio(at: Instant, here: Option<::tokio::runtime::Id>) -> Timer {
+        if let Some(runtime) = here.or_else(tokio::runtime_with_timer) {
+            if let Some(alarm) = tokio::TokioAlarm::new(at, runtime) {
+                return Timer::Tokio(alarm);
+            }
         }
+        Timer::Free(free::FreeAlarm::default())
     }
 
     /// The clock's instant now.
@@ -439,17 +447,17 @@ impl LoopHandle {
         match chosen() {
             Some(handle) => handle,
             #[cfg(feature = "tokio")]
-            None if tokio::in_runtime_with_timer() => tokio_handle(),
+            None if tokio::runtime_with_timer().is_some() => tokio_handle(),
             None => LoopHandle::runtime_free(),
         }
     }
 
-    /// The clock of `handle`, or of the current handle, for a wait's deadline; with
-    /// whether the current thread is known to be in a tokio runtime with a timer.
+    /// The clock of `handle`, or of the current handle, for a wait's deadline; with the
+    /// tokio runtime the current thread is in, if that was found out on the way.
     #[inline]
-    pub(crate) fn clock_for(handle: Option<&LoopHandle>) -> (ClockRef, bool) {
+    pub(crate) fn clock_for(handle: Option<&LoopHandle>) -> (ClockRef, TokioHere) {
         match handle {
-            Some(handle) => (handle.clock.clone(), false),
+            Some(handle) => (handle.clock.clone(), TokioHere::default()),
             None => current_clock(),
         }
     }
@@ -553,7 +561,7 @@ impl LoopHandle {
             ClockRef::Static(clock) => clock.sleep_until(deadline),
             ClockRef::Shared(clock) => clock.sleep_until(deadline),
             own => Box::pin(TimerSleep {
-                timer: own.clone().timer(deadline, false),
+                timer: own.clone().timer(deadline, TokioHere::default()),
                 at: deadline,
             }),
         }
@@ -668,19 +676,19 @@ fn chosen() -> Option<LoopHandle> {
     None
 }
 
-/// [`LoopHandle::current`]'s clock, without building the handle; with whether this
-/// thread is known to be in a tokio runtime with a timer (so that a tokio sleep can be
-/// made without asking tokio again).
+/// [`LoopHandle::current`]'s clock, without building the handle; with the tokio runtime
+/// this thread is in, if it was found out (so that a tokio sleep can be made without
+/// asking tokio again).
 #[inline]
-fn current_clock() -> (ClockRef, bool) {
+fn current_clock() -> (ClockRef, TokioHere) {
     if let Some(handle) = chosen() {
-        return (handle.clock, false);
+        return (handle.clock, TokioHere::default());
     }
     #[cfg(feature = "tokio")]
-    if tokio::in_runtime_with_timer() {
-        return (ClockRef::Tokio, true);
+    if let Some(runtime) = tokio::runtime_with_timer() {
+        return (ClockRef::Tokio, Some(runtime));
     }
-    (ClockRef::RuntimeFree, false)
+    (ClockRef::RuntimeFree, TokioHere::default())
 }
 
 /// The current instant on the current loop's clock ([`LoopHandle::current`]).
