@@ -23,8 +23,8 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
 use toro_core::{
-    AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle, Queue,
-    RwLock, Semaphore, Sleep, TooManyReleases,
+    AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle,
+    ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases,
 };
 
 /// A clock frozen at one instant whose sleeps end at once: a zero deadline has passed.
@@ -130,6 +130,39 @@ fn lock_handoff_races_deadline() {
             thread::spawn(move || lock.release().unwrap())
         };
         let result = block_on(waiter.deadline_on(&mock, Duration::ZERO));
+        releaser.join().unwrap();
+        match result {
+            Ok(guard) => {
+                assert!(lock.locked());
+                drop(guard);
+            }
+            Err(timeout) => timeout.into_inner(),
+        }
+        assert!(!lock.locked(), "the token was lost at the deadline");
+    });
+}
+
+/// A timer firing on one thread (a `ManualClock` advanced past the deadline) while a
+/// release hands the lock over on another: the wait either has the lock (the grant came
+/// first) or timed out and took nothing, and the lock is free at the end either way.
+#[test]
+fn lock_timer_fires_while_a_grant_arrives() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let mut waiter = lock
+            .acquire()
+            .deadline_on(&clock.handle(), Duration::from_secs(1));
+        let (_, waker) = flag();
+        assert!(poll_with(&mut waiter, &waker).is_pending(), "armed");
+        let advancer = thread::spawn(move || clock.advance(Duration::from_secs(1)));
+        let releaser = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().unwrap())
+        };
+        let result = block_on(waiter);
+        advancer.join().unwrap();
         releaser.join().unwrap();
         match result {
             Ok(guard) => {

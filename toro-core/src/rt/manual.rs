@@ -1,12 +1,13 @@
 //! [`ManualClock`]: a virtual clock for deadline tests, moved by hand.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::heap::TimerHeap;
 use super::{ClockRef, LoopHandle};
+use crate::sync::{lock, Mutex, MutexGuard};
 use crate::waiters::Key;
 
 /// A virtual clock for deadline tests: time stands still until the test moves it, and
@@ -82,7 +83,7 @@ impl ManualClock {
 
     fn lock(&self) -> MutexGuard<'_, Manual> {
         // Nothing of the user's runs under this lock.
-        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shared)
     }
 
     /// The [`LoopHandle`] of this clock (named `"manual"`), for `.deadline_on`,
