@@ -352,7 +352,7 @@ wait_future! {
     carries () |_| (),
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::future::Future;

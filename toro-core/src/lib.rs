@@ -31,7 +31,9 @@
 //! });
 //! ```
 
-// `unsafe` lives in `cell.rs` alone (the data under `Lock<T>` and `RwLock<T>`).
+// `unsafe` lives in three small modules: `cell.rs` (the data under `Lock<T>` and
+// `RwLock<T>`), `queue/ring.rs` (a FIFO queue's lock-free ring) and `parcel.rs` (an item
+// carried by a future, inline or boxed).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -44,6 +46,7 @@ pub mod deadline;
 mod error;
 mod event;
 mod lock;
+mod parcel;
 pub mod queue;
 pub mod rt;
 mod rwlock;

@@ -19,6 +19,57 @@ pub(crate) use std::sync::{Mutex, MutexGuard};
 
 pub(crate) use std::sync::atomic::Ordering;
 
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `std::cell::UnsafeCell` with loom's interface (`with`, `with_mut`), so that the same
+/// code is modelled: loom's cell checks each access against the others.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// Waits a moment, more patiently each time, for another thread to finish a few
+/// instructions it has started (a ring slot being written or read): spins first, then
+/// yields the thread, in case that thread was descheduled in between.
+pub(crate) struct Backoff(u32);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff(0)
+    }
+
+    pub(crate) fn snooze(&mut self) {
+        #[cfg(loom)]
+        loom::thread::yield_now();
+        #[cfg(not(loom))]
+        if self.0 < 6 {
+            for _ in 0..1 << self.0 {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        self.0 = self.0.saturating_add(1);
+    }
+}
+
 /// Locks `mutex`, ignoring poisoning: toro never leaves its state half-updated across a
 /// user callback (wakers are woken after the lock is released), so a poisoned lock still
 /// guards consistent state.
@@ -66,6 +117,10 @@ mod narrow {
 
         pub(crate) fn fetch_or(&self, bits: u64, _: Ordering) -> u64 {
             self.with(|v| std::mem::replace(v, *v | bits))
+        }
+
+        pub(crate) fn fetch_add(&self, n: u64, _: Ordering) -> u64 {
+            self.with(|v| std::mem::replace(v, *v + n))
         }
 
         pub(crate) fn fetch_and(&self, bits: u64, _: Ordering) -> u64 {

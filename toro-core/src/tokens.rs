@@ -666,7 +666,7 @@ impl Line for Watchers {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::{Lock, RwLock, Semaphore};

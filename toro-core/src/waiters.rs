@@ -362,7 +362,7 @@ impl<W> WaiterList<W> {
     }
 
     /// The waiter behind `key` in line (`key` must be queued).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn next(&self, key: Key) -> Option<Key> {
         match self.slab.at(key).place {
             Place::Queued { next, .. } => key_at(next),
@@ -1170,7 +1170,7 @@ fn return_unreturned<L: Line>(target: &L::Target, data: L::Grant) {
     wakes.wake_all();
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

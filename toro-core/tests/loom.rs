@@ -730,6 +730,138 @@ fn async_result_set_races_deadline() {
 // Queues
 // ---------------------------------------------------------------------------------------
 
+/// A queue whose ring is open (made and opened by a first put and get).
+fn open_queue(maxsize: usize) -> Arc<Queue<u32>> {
+    let queue = Arc::new(Queue::new(maxsize));
+    queue.put_nowait(0).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(0));
+    queue
+}
+
+/// A put on the lock-free ring racing a getter that finds the queue empty and joins the
+/// line (closing the ring): the getter gets the item, from the ring or handed over.
+#[test]
+fn queue_fast_put_races_getter_joining() {
+    loom::model(|| {
+        let queue = open_queue(2);
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(1).unwrap())
+        };
+        assert_eq!(block_on(queue.get()), 1);
+        putter.join().unwrap();
+        assert!(queue.empty());
+        // The line is gone: the ring is open again, and FIFO.
+        queue.put_nowait(2).unwrap();
+        queue.put_nowait(3).unwrap();
+        assert_eq!(queue.get_nowait(), Ok(2));
+    });
+}
+
+/// A get on the lock-free ring racing a putter that finds the queue full and joins the
+/// line: the putter's item gets in (admitted by the get, or into the room it left), and
+/// the items leave in order.
+#[test]
+fn queue_fast_get_races_putter_joining() {
+    loom::model(|| {
+        let queue = open_queue(1);
+        queue.put_nowait(1).unwrap();
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.get_nowait())
+        };
+        block_on(queue.put(2));
+        let got = getter.join().unwrap();
+        assert_eq!(got, Ok(1), "the ring's oldest item first");
+        assert_eq!(queue.get_nowait(), Ok(2));
+        assert!(queue.empty());
+    });
+}
+
+/// Two threads through a capacity-1 ring, each side on its fast path with the mutex as
+/// fallback: every item once, in order (the ring's two slots never hand out one twice).
+#[test]
+fn queue_capacity_one_ring_passes_each_item_once() {
+    loom::model(|| {
+        let queue = open_queue(1);
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                for item in 1..=2 {
+                    block_on(queue.put(item));
+                }
+            })
+        };
+        assert_eq!(block_on(queue.get()), 1);
+        assert_eq!(block_on(queue.get()), 2);
+        producer.join().unwrap();
+        assert!(queue.empty());
+    });
+}
+
+/// An item taken on the fast path and given back (its getter dropped unpolled) racing a
+/// put on another thread: the given-back item still leaves first.
+#[test]
+fn queue_give_back_races_fast_put() {
+    loom::model(|| {
+        let queue = open_queue(0);
+        queue.put_nowait(1).unwrap();
+        let getter = queue.get(); // took 1 at the call
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(2).unwrap())
+        };
+        drop(getter); // 1 goes back in front
+        putter.join().unwrap();
+        assert_eq!(queue.get_nowait(), Ok(1));
+        assert_eq!(queue.get_nowait(), Ok(2));
+    });
+}
+
+/// A shutdown racing a put on the fast path: the item is either refused (handed back)
+/// or drained by `shutdown_immediate`, never lost.
+#[test]
+fn queue_shutdown_races_fast_put() {
+    loom::model(|| {
+        let queue = open_queue(0);
+        let sender = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_send(1))
+        };
+        let drained = queue.shutdown_immediate();
+        let sent = sender.join().unwrap();
+        match sent {
+            Ok(()) => assert_eq!(drained, [1], "accepted, so drained"),
+            Err(refused) => {
+                assert!(refused.is_shutdown());
+                assert_eq!(refused.into_inner(), 1);
+                assert!(drained.is_empty());
+            }
+        }
+        assert!(queue.empty());
+    });
+}
+
+/// A getter dropped while a put on another thread hands it an item: the item goes back
+/// into the queue (or was never handed), and the ring opens again.
+#[test]
+fn queue_getter_dropped_while_an_item_moves_to_it() {
+    loom::model(|| {
+        let queue = open_queue(0);
+        let getter = queue.get();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(1).unwrap())
+        };
+        drop(getter);
+        putter.join().unwrap();
+        assert_eq!(queue.qsize(), 1);
+        assert_eq!(queue.get_nowait(), Ok(1));
+        queue.put_nowait(2).unwrap();
+        assert_eq!(queue.get_nowait(), Ok(2));
+    });
+}
+
 /// A put racing the drop of the only getter: the item is never lost.
 #[test]
 fn queue_put_races_dropped_getter() {

@@ -31,6 +31,38 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// Where an item stands in its queue's arrival order: items given back by a dropped getter
+/// return to their place by it. Compared as `(pos, minor)`.
+///
+/// A FIFO queue's ring numbers its items by position; an item that never entered the ring
+/// (handed straight to a getter, or waiting behind a full ring) is stamped with the ring's
+/// position at that moment (every item in the ring is older, every later one newer) and a
+/// `minor` counter, and ring items have the largest `minor`. LIFO and priority queues use
+/// the counter alone. Neither part wraps: one per item, 2^64 of them take 584 years at
+/// one per nanosecond.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp {
+    pos: u64,
+    minor: u64,
+}
+
+impl Stamp {
+    /// The item at position `pos` of a FIFO queue's ring.
+    #[inline]
+    pub(crate) fn ring(pos: u64) -> Stamp {
+        Stamp {
+            pos,
+            minor: u64::MAX,
+        }
+    }
+
+    /// The `minor`-th item to arrive outside a ring, while the ring's back is at `pos`.
+    pub(crate) fn outside(pos: u64, minor: u64) -> Stamp {
+        Stamp { pos, minor }
+    }
+}
+
 /// The buffer discipline of a queue: which item a `get` takes next.
 ///
 /// Sealed; implemented by [`Fifo`], [`Lifo`] and [`Priority`]. Use it as a bound to write
@@ -59,24 +91,30 @@ mod sealed {
 /// ```
 #[allow(clippy::len_without_is_empty)] // internal hooks, not a collection API
 pub trait Order<T>: sealed::Sealed {
+    /// The queue type's name, for `Debug` and messages.
+    #[doc(hidden)]
+    const NAME: &'static str;
     /// Whether the order runs user code (`Ord`), so the queue must guard against a panic
     /// or a call back into itself from inside it.
     #[doc(hidden)]
     const RUNS_USER_CODE: bool;
+    /// Whether a lock-free ring fronts the buffer (first in, first out).
+    #[doc(hidden)]
+    const RING: bool;
     #[doc(hidden)]
     fn new() -> Self;
     #[doc(hidden)]
     fn len(&self) -> usize;
     /// Adds an item that enters the queue; `stamp` is newer than every stamp so far.
     #[doc(hidden)]
-    fn push(&mut self, stamp: u64, item: T);
+    fn push(&mut self, stamp: Stamp, item: T);
     /// Puts back an item that a dropped getter had been handed, where its `stamp` places
     /// it in this order.
     #[doc(hidden)]
-    fn put_back(&mut self, stamp: u64, item: T);
+    fn put_back(&mut self, stamp: Stamp, item: T);
     /// Takes the next item by this order, with its stamp.
     #[doc(hidden)]
-    fn pop(&mut self) -> Option<(u64, T)>;
+    fn pop(&mut self) -> Option<(Stamp, T)>;
     /// Puts the items in next-out order, in place, ready for
     /// [`into_sorted`](Self::into_sorted). Runs `Ord` for [`Priority`]: call it with no
     /// lock held. A panicking `Ord` leaves every item in the buffer (in some order).
@@ -85,6 +123,9 @@ pub trait Order<T>: sealed::Sealed {
     /// Every item, next-out first; [`sort`](Self::sort) first.
     #[doc(hidden)]
     fn into_sorted(self) -> Vec<T>;
+    /// Gives back memory a burst left, once the buffer holds a quarter of it or less.
+    #[doc(hidden)]
+    fn shrink(&mut self);
     /// Takes every item of `other` back into this buffer, each to its place by its stamp.
     /// The items are moved in before any `Ord` runs, so a panicking `Ord` loses none
     /// (the heap may then be out of order around the items it could not compare).
@@ -108,7 +149,7 @@ pub trait Order<T>: sealed::Sealed {
 /// # });
 /// ```
 #[derive(Debug)]
-pub struct Fifo<T>(VecDeque<(u64, T)>);
+pub struct Fifo<T>(VecDeque<(Stamp, T)>);
 
 /// Last in, first out: [`LifoQueue`](crate::LifoQueue)'s order.
 ///
@@ -156,25 +197,28 @@ impl<T> sealed::Sealed for Lifo<T> {}
 impl<T> sealed::Sealed for Priority<T> {}
 
 impl<T> Order<T> for Fifo<T> {
+    const NAME: &'static str = "Queue";
     const RUNS_USER_CODE: bool = false;
+    const RING: bool = true;
     fn new() -> Self {
         Fifo(VecDeque::new())
     }
     fn len(&self) -> usize {
         self.0.len()
     }
-    fn push(&mut self, stamp: u64, item: T) {
+    fn push(&mut self, stamp: Stamp, item: T) {
         self.0.push_back((stamp, item))
     }
-    fn put_back(&mut self, stamp: u64, item: T) {
+    fn put_back(&mut self, stamp: Stamp, item: T) {
         // The buffer is sorted by stamp; a returned item is usually near the front.
         let at = self.0.partition_point(|(s, _)| *s < stamp);
         self.0.insert(at, (stamp, item))
     }
-    fn pop(&mut self) -> Option<(u64, T)> {
+    fn pop(&mut self) -> Option<(Stamp, T)> {
         self.0.pop_front()
     }
     fn sort(&mut self) {}
+
     fn into_sorted(self) -> Vec<T> {
         self.0.into_iter().map(|(_, item)| item).collect()
     }
@@ -182,25 +226,47 @@ impl<T> Order<T> for Fifo<T> {
         self.0.extend(other.0);
         self.0.make_contiguous().sort_by_key(|(stamp, _)| *stamp);
     }
+    fn shrink(&mut self) {
+        shrink_deque(&mut self.0);
+    }
+}
+
+/// Gives back most of a deque's memory once it holds a quarter of it or less (and more
+/// than a page): a burst does not keep its peak for good.
+fn shrink_deque<V>(deque: &mut VecDeque<V>) {
+    if deque.capacity() * std::mem::size_of::<V>() > 4096 && deque.len() * 4 <= deque.capacity() {
+        deque.shrink_to(deque.len() * 2);
+    }
+}
+
+/// [`shrink_deque`] for a vector.
+fn shrink_vec<V>(vec: &mut Vec<V>) {
+    if vec.capacity() * std::mem::size_of::<V>() > 4096 && vec.len() * 4 <= vec.capacity() {
+        vec.shrink_to(vec.len() * 2);
+    }
 }
 
 impl<T> Order<T> for Lifo<T> {
+    const NAME: &'static str = "LifoQueue";
     const RUNS_USER_CODE: bool = false;
+    const RING: bool = false;
     fn new() -> Self {
         Lifo(Vec::new())
     }
     fn len(&self) -> usize {
         self.0.len()
     }
-    fn push(&mut self, stamp: u64, item: T) {
-        self.0.push((stamp, item))
+    fn push(&mut self, stamp: Stamp, item: T) {
+        self.0.push((stamp.minor, item))
     }
-    fn put_back(&mut self, stamp: u64, item: T) {
-        let at = self.0.partition_point(|(s, _)| *s < stamp);
-        self.0.insert(at, (stamp, item))
+    fn put_back(&mut self, stamp: Stamp, item: T) {
+        let at = self.0.partition_point(|(s, _)| *s < stamp.minor);
+        self.0.insert(at, (stamp.minor, item))
     }
-    fn pop(&mut self) -> Option<(u64, T)> {
-        self.0.pop()
+    fn pop(&mut self) -> Option<(Stamp, T)> {
+        self.0
+            .pop()
+            .map(|(minor, item)| (Stamp::outside(0, minor), item))
     }
     fn sort(&mut self) {}
     fn into_sorted(self) -> Vec<T> {
@@ -209,6 +275,9 @@ impl<T> Order<T> for Lifo<T> {
     fn absorb(&mut self, other: Self) {
         self.0.extend(other.0);
         self.0.sort_by_key(|(stamp, _)| *stamp);
+    }
+    fn shrink(&mut self) {
+        shrink_vec(&mut self.0);
     }
 }
 
@@ -250,29 +319,36 @@ impl<T: Ord> Priority<T> {
 }
 
 impl<T: Ord> Order<T> for Priority<T> {
+    const NAME: &'static str = "PriorityQueue";
     const RUNS_USER_CODE: bool = true;
+    const RING: bool = false;
     fn new() -> Self {
         Priority { heap: Vec::new() }
     }
     fn len(&self) -> usize {
         self.heap.len()
     }
-    fn push(&mut self, stamp: u64, item: T) {
+    fn push(&mut self, stamp: Stamp, item: T) {
         // In the heap before any `Ord` runs: a panic in it loses nothing.
-        self.heap.push(Ranked { item, stamp });
+        self.heap.push(Ranked {
+            item,
+            stamp: stamp.minor,
+        });
         self.sift_up(self.heap.len() - 1);
     }
-    fn put_back(&mut self, stamp: u64, item: T) {
+    fn put_back(&mut self, stamp: Stamp, item: T) {
         // Its own stamp brings it back to its place among equal items.
         self.push(stamp, item)
     }
-    fn pop(&mut self) -> Option<(u64, T)> {
+    fn pop(&mut self) -> Option<(Stamp, T)> {
         let last = self.heap.len().checked_sub(1)?;
         // The next item waits at the end, still in the heap, while `Ord` restores the
         // rest: a panic leaves it there.
         self.heap.swap(0, last);
         self.sift_down(0, last);
-        self.heap.pop().map(|ranked| (ranked.stamp, ranked.item))
+        self.heap
+            .pop()
+            .map(|ranked| (Stamp::outside(0, ranked.stamp), ranked.item))
     }
     fn sort(&mut self) {
         // A panicking comparison leaves the slice a permutation of its items (std's
@@ -291,12 +367,16 @@ impl<T: Ord> Order<T> for Priority<T> {
             self.sift_down(i, len);
         }
     }
+    fn shrink(&mut self) {
+        shrink_vec(&mut self.heap);
+    }
 }
 
 /// An item in the priority heap with its arrival stamp.
 #[derive(Debug)]
 struct Ranked<T> {
     item: T,
+    /// Its arrival number (the stamp's `minor`: a priority queue has no ring).
     stamp: u64,
 }
 
@@ -311,9 +391,13 @@ impl<T: Ord> Ranked<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    fn st(minor: u64) -> Stamp {
+        Stamp::outside(0, minor)
+    }
 
     fn drain<O: Order<u32>>(mut o: O) -> Vec<u32> {
         std::iter::from_fn(|| o.pop().map(|(_, item)| item)).collect()
@@ -325,9 +409,9 @@ mod tests {
         let mut l = Lifo::new();
         let mut p = Priority::new();
         for (stamp, x) in [111, 333, 222].into_iter().enumerate() {
-            f.push(stamp as u64, x);
-            l.push(stamp as u64, x);
-            p.push(stamp as u64, x);
+            f.push(st(stamp as u64), x);
+            l.push(st(stamp as u64), x);
+            p.push(st(stamp as u64), x);
         }
         assert_eq!(drain(f), [111, 333, 222]);
         assert_eq!(drain(l), [222, 333, 111]);
@@ -349,11 +433,11 @@ mod tests {
             }
         }
         let mut p = Priority::new();
-        p.push(1, Job(1, "a"));
-        p.push(3, Job(0, "c"));
-        p.push(4, Job(1, "d"));
+        p.push(st(1), Job(1, "a"));
+        p.push(st(3), Job(0, "c"));
+        p.push(st(4), Job(1, "d"));
         // "b" was taken by a getter that was dropped: it comes back between "a" and "d".
-        p.put_back(2, Job(1, "b"));
+        p.put_back(st(2), Job(1, "b"));
         let names: Vec<_> = std::iter::from_fn(|| p.pop()).map(|(_, j)| j.1).collect();
         assert_eq!(names, ["c", "a", "b", "d"]);
     }
@@ -363,13 +447,13 @@ mod tests {
         let mut f = Fifo::new();
         let mut l = Lifo::new();
         for stamp in [1, 3, 4] {
-            f.push(stamp, stamp as u32);
-            l.push(stamp, stamp as u32);
+            f.push(st(stamp), stamp as u32);
+            l.push(st(stamp), stamp as u32);
         }
-        f.put_back(2, 2);
-        f.put_back(0, 0);
-        l.put_back(2, 2);
-        l.put_back(0, 0);
+        f.put_back(st(2), 2);
+        f.put_back(st(0), 0);
+        l.put_back(st(2), 2);
+        l.put_back(st(0), 0);
         assert_eq!(drain(f), [0, 1, 2, 3, 4]);
         assert_eq!(drain(l), [4, 3, 2, 1, 0]);
     }
@@ -399,11 +483,11 @@ mod tests {
         }
         let mut p = Priority::new();
         for (stamp, x) in [5, 1, 4, 2, 3].into_iter().enumerate() {
-            p.push(stamp as u64, Touchy(x));
+            p.push(st(stamp as u64), Touchy(x));
         }
         PANIC_ON.with(|c| c.set(Some(5)));
         assert!(catch_unwind(AssertUnwindSafe(|| p.pop())).is_err());
-        assert!(catch_unwind(AssertUnwindSafe(|| p.push(9, Touchy(5)))).is_err());
+        assert!(catch_unwind(AssertUnwindSafe(|| p.push(st(9), Touchy(5)))).is_err());
         PANIC_ON.with(|c| c.set(None));
         // Nothing was dropped: the popped item and the pushed one are still in the heap.
         p.sort();

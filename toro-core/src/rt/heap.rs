@@ -181,7 +181,7 @@ impl TimerHeap {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};

@@ -556,6 +556,8 @@ impl LoopHandle {
     /// assert!(h.now() >= at);
     /// # });
     /// ```
+    // `TokioHere` is `()` without the `tokio` feature.
+    #[allow(clippy::unit_arg)]
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
         match &self.clock {
             ClockRef::Static(clock) => clock.sleep_until(deadline),

@@ -1,0 +1,1055 @@
+//! The queue engine: one state machine under the four queue types.
+//!
+//! # Two paths
+//!
+//! A FIFO queue keeps its items in a lock-free [`Ring`] while nobody waits: a `put` or a
+//! `get` is then one compare-and-swap on the ring, no mutex. Everything else goes through
+//! the queue's mutex, which first closes the ring (no fast put or get succeeds until it
+//! opens again), then works on a stable view:
+//!
+//! - a `put` with getters waiting hands its item to the oldest getter (it never enters
+//!   the buffer);
+//! - a `get` with putters waiting (the queue is full) takes the next item and admits the
+//!   oldest putter's item in the same call;
+//! - an item given back by a dropped getter goes to the next getter, or into a stash in
+//!   front of the ring, by its [`Stamp`];
+//! - items beyond what the ring holds (a large or unbounded queue in a burst) wait behind
+//!   it, in the order's buffer.
+//!
+//! The ring opens again once the mutex holder leaves nothing of that behind: no line of
+//! getters or putters, no stashed item, no item behind the ring, not shut down. So while a
+//! line stands, every put and get takes the mutex and serves it in order (no barging),
+//! and while none stands, none takes the mutex.
+//!
+//! LIFO and priority queues have no ring: their every operation takes the mutex.
+//!
+//! # Counts
+//!
+//! `qsize()` is the ring's count plus the items outside it ([`Engine::outside`]), both
+//! updated before an operation returns. A `JoinableQueue` counts its unfinished tasks in
+//! an atomic; the count reaches zero, and releases `join()`ers, only under the mutex.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::task::{Context, Poll, Waker};
+
+use super::order::{Fifo, Order, Stamp};
+use super::ring::Ring;
+use crate::error::{Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
+use crate::parcel::Parcel;
+use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::waiters::{Key, Line, Removed, Slab, Spot, WaiterList, WakeList};
+
+/// An item handed to a getter (or taken at the call), with the stamp that places it in
+/// the queue's order should the getter give it back; `None` for a getter ended by a
+/// shutdown.
+pub(crate) type Handed<T> = Option<(Stamp, Parcel<T>)>;
+
+/// What a sink's putter leaving the line gives back (its item, its waker), to be dropped
+/// after the queue's mutex is released.
+pub(crate) type LeftPutter<T> = (Option<T>, Option<Waker>);
+
+pub(crate) struct Engine<T, O> {
+    pub(crate) maxsize: usize,
+    /// Whether it counts unfinished tasks (a `JoinableQueue`).
+    joinable: bool,
+    ring: Ring<T>,
+    /// Items in the queue outside the ring: stashed, behind the ring, or (no ring) all.
+    outside: AtomicUsize,
+    /// `JoinableQueue`: items that entered and were not marked done.
+    unfinished: AtomicUsize,
+    state: Mutex<State<T, O>>,
+}
+
+pub(crate) struct State<T, O> {
+    /// The order's buffer: for a FIFO queue, the items behind its ring.
+    buffer: O,
+    /// A FIFO queue's items given back by dropped getters, in front of its ring.
+    stash: Fifo<T>,
+    /// Stamps the items that arrive outside a ring (see [`Stamp`]).
+    next_minor: u64,
+    /// Getters wait with an empty slot; a put hands them an item (kept in `handed`, so a
+    /// getter's entry holds no room for one) and grants them. A getter granted with
+    /// nothing was ended by a shutdown.
+    getters: WaiterList<Option<Key>>,
+    /// Items handed to getters in line, until their futures collect them.
+    handed: Slab<(Stamp, T)>,
+    /// Blocked putters wait holding their item; a get takes it and grants them. A putter
+    /// granted with its item still there was refused by a shutdown.
+    putters: WaiterList<Option<T>>,
+    joiners: WaiterList<()>,
+    shutdown: bool,
+}
+
+/// What a put did under the queue's mutex (the caller builds the future from it).
+pub(crate) enum Offered<T> {
+    Delivered,
+    /// The queue is shut down: the item comes back.
+    Refused(T),
+    /// The queue is full: the item waits in the putters' line, here.
+    Joined(Spot),
+}
+
+/// What a get did under the queue's mutex (the caller builds the future from it).
+pub(crate) enum Took<T> {
+    /// An item, with its stamp.
+    Item((Stamp, T)),
+    /// The queue is shut down and drained.
+    Ended,
+    /// The queue is empty: the getter waits in line, here.
+    Joined(Spot),
+}
+
+impl<T, O> State<T, O> {
+    /// Compacts the items handed and not yet collected, and points their getters at
+    /// where they went.
+    #[cold]
+    #[inline(never)]
+    fn compact_handed(&mut self) {
+        let remap = self.handed.compact();
+        for handed in self.getters.data_iter_mut().flatten() {
+            *handed = remap.key(*handed);
+        }
+    }
+
+    /// Hands `item` to the getter at `key` and grants it, adding its waker to `wakes`.
+    fn hand_to_getter(&mut self, key: Key, item: (Stamp, T), wakes: &mut WakeList) {
+        *self.getters.data_mut(key) = Some(self.handed.insert(item));
+        wakes.push(self.getters.grant(key));
+    }
+}
+
+/// Wakers collected under the queue's mutex, woken when this is dropped: after the mutex
+/// guard (declared later, dropped first), and also when user code (an `Ord`) panics
+/// midway, so a waiter granted before the panic is never left asleep.
+pub(crate) struct Wakes(Option<WakeList>);
+
+impl Wakes {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Wakes(Some(WakeList::new()))
+    }
+
+    #[inline]
+    fn list(&mut self) -> &mut WakeList {
+        self.0.as_mut().expect("wake list already woken")
+    }
+
+    /// Whether nobody is to be woken.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(WakeList::is_empty)
+    }
+
+    /// Wakes now, keeping `value` (what the call is about to return: items) safe: if a
+    /// waker panics, `restore` takes the value back before the panic goes on. A value
+    /// already moved into a return is lost, neither dropped nor returned, when a
+    /// destructor panics on the way out (rust-lang/rust#47949), so a call that returns
+    /// items never leaves its wake-ups to `Drop`.
+    fn wake_keeping<V>(self, value: V, restore: impl FnOnce(V)) -> V {
+        /// Gives the value to `restore` if dropped while still holding it (unwinding).
+        struct Keep<V, F: FnOnce(V)>(Option<(V, F)>);
+
+        impl<V, F: FnOnce(V)> Drop for Keep<V, F> {
+            fn drop(&mut self) {
+                if let Some((value, restore)) = self.0.take() {
+                    restore(value);
+                }
+            }
+        }
+
+        if self.is_empty() {
+            return value;
+        }
+        let mut keep = Keep(Some((value, restore)));
+        drop(self);
+        let (value, _) = keep.0.take().expect("kept until the wake-ups are done");
+        value
+    }
+}
+
+/// Wakes `wakes` while a panic unwinds: one more panic would abort the process, so it is
+/// caught (and the rest are still woken, see [`WakeList::wake_all`]).
+fn wake_unwinding(wakes: WakeList) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wakes.wake_all()));
+}
+
+impl Drop for Wakes {
+    #[inline]
+    fn drop(&mut self) {
+        // Most calls wake nobody: that case costs one test, inline.
+        if !self.is_empty() {
+            self.wake_now();
+        }
+    }
+}
+
+impl Wakes {
+    #[cold]
+    #[inline(never)]
+    fn wake_now(&mut self) {
+        if let Some(wakes) = self.0.take() {
+            wakes.wake_all();
+        }
+    }
+}
+
+thread_local! {
+    /// The engines whose `Ord` this thread is running, under their mutex.
+    static IN_ORD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks this thread as running `engine`'s `Ord` (under its mutex) until dropped.
+struct OrdScope;
+
+impl OrdScope {
+    fn enter(engine: usize) -> Self {
+        // `try_with`: a queue used from a thread-local destructor runs unguarded rather
+        // than panicking.
+        let _ = IN_ORD.try_with(|running| running.borrow_mut().push(engine));
+        OrdScope
+    }
+}
+
+impl Drop for OrdScope {
+    fn drop(&mut self) {
+        let _ = IN_ORD.try_with(|running| running.borrow_mut().pop());
+    }
+}
+
+pub(crate) struct Getters<T, O>(PhantomData<fn() -> (T, O)>);
+pub(crate) struct Putters<T, O>(PhantomData<fn() -> (T, O)>);
+pub(crate) struct Joiners<T, O>(PhantomData<fn() -> (T, O)>);
+
+impl<T, O: Order<T>> Line for Getters<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = Option<Key>;
+    type Grant = Handed<T>;
+    const RETURNS_GRANTS: bool = true;
+
+    fn collect(state: &mut State<T, O>, handed: Option<Key>) -> Handed<T> {
+        let (stamp, item) = state.handed.remove(handed?);
+        if state.handed.is_sparse() {
+            state.compact_handed();
+        }
+        Some((stamp, Parcel::new(item)))
+    }
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<Key>> {
+        &mut state.getters
+    }
+
+    fn left_line(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        _: &mut Option<Key>,
+        _: &mut WakeList,
+    ) {
+        engine.settle(state);
+    }
+
+    fn return_grant(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        handed: Handed<T>,
+        wakes: &mut WakeList,
+    ) {
+        let Some((stamp, item)) = handed else { return };
+        engine.give_back(state, (stamp, item.take()), wakes);
+    }
+}
+
+impl<T, O: Order<T>> Line for Putters<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = Option<T>;
+    type Grant = Option<Parcel<T>>;
+
+    fn collect(_: &mut State<T, O>, refused: Option<T>) -> Option<Parcel<T>> {
+        refused.map(Parcel::new)
+    }
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<T>> {
+        &mut state.putters
+    }
+
+    fn left_line(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        _: &mut Option<T>,
+        _: &mut WakeList,
+    ) {
+        engine.settle(state);
+    }
+}
+
+impl<T, O: Order<T>> Line for Joiners<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = ();
+    crate::waiters::grants_are_data!();
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<()> {
+        &mut state.joiners
+    }
+}
+
+pub(crate) const PUT_AFTER_SHUTDOWN: &str =
+    "put on a shut-down queue: use send() or try_send() where the queue may be shut down";
+pub(crate) const GET_AFTER_SHUTDOWN: &str =
+    "get on a shut-down, drained queue: use recv() or try_recv() where the queue may be shut down";
+
+impl<T, O: Order<T>> Engine<T, O> {
+    pub(crate) fn new(maxsize: usize, joinable: bool) -> Self {
+        Engine {
+            maxsize,
+            joinable,
+            ring: Ring::new(O::RING.then_some(maxsize)),
+            outside: AtomicUsize::new(0),
+            unfinished: AtomicUsize::new(0),
+            state: Mutex::new(State {
+                buffer: O::new(),
+                stash: Fifo::new(),
+                next_minor: 0,
+                getters: WaiterList::new(),
+                handed: Slab::new(),
+                putters: WaiterList::new(),
+                joiners: WaiterList::new(),
+                shutdown: false,
+            }),
+        }
+    }
+
+    pub(crate) fn with_items(
+        maxsize: usize,
+        joinable: bool,
+        name: &str,
+        items: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let engine: Engine<T, O> = Engine::new(maxsize, joinable);
+        {
+            let mut state = engine.begin();
+            for item in items {
+                engine.count_task();
+                engine.enter(&mut state, item);
+            }
+            let n = engine.len_locked(&state);
+            assert!(
+                maxsize == 0 || n <= maxsize,
+                "{name}::with_items: {n} items do not fit in maxsize {maxsize}"
+            );
+            engine.settle(&state);
+        }
+        engine
+    }
+
+    /// The state's mutex, refusing a call back from this queue's own `Ord` (which runs
+    /// under that mutex: locking it again would deadlock).
+    #[inline]
+    fn checked_state(&self) -> &Mutex<State<T, O>> {
+        if O::RUNS_USER_CODE {
+            let me = self as *const Self as usize;
+            if IN_ORD
+                .try_with(|running| running.borrow().contains(&me))
+                .unwrap_or(false)
+            {
+                panic!("PriorityQueue: Ord called back into the queue");
+            }
+        }
+        &self.state
+    }
+
+    #[inline]
+    fn lock_state(&self) -> MutexGuard<'_, State<T, O>> {
+        lock(self.checked_state())
+    }
+
+    /// Takes the mutex for an operation that may move items: closes the ring first (and
+    /// makes its slots the first time), so that the view of the queue stays still.
+    fn begin(&self) -> MutexGuard<'_, State<T, O>> {
+        let state = self.lock_state();
+        self.ring.make_slots();
+        self.ring.close();
+        state
+    }
+
+    /// Opens the ring again if nothing needs the mutex any more (see the module docs).
+    /// Mutex held.
+    fn settle(&self, state: &State<T, O>) {
+        if O::RING
+            && !state.shutdown
+            && state.getters.is_empty()
+            && state.putters.is_empty()
+            && state.stash.len() == 0
+            && state.buffer.len() == 0
+        {
+            self.ring.open();
+        }
+    }
+
+    /// Runs a buffer operation, marked as this queue's `Ord` if the order has one.
+    #[inline]
+    fn in_ord<R>(&self, op: impl FnOnce() -> R) -> R {
+        let _scope = O::RUNS_USER_CODE.then(|| OrdScope::enter(self as *const Self as usize));
+        op()
+    }
+
+    /// The stamp of an item arriving outside the ring now. Mutex held, ring closed.
+    fn stamp_outside(&self, state: &mut State<T, O>) -> Stamp {
+        let minor = state.next_minor;
+        state.next_minor += 1;
+        Stamp::outside(self.ring.back(), minor)
+    }
+
+    /// Counts an item entering a `JoinableQueue`.
+    #[inline]
+    fn count_task(&self) {
+        if self.joinable {
+            self.unfinished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// An item enters the buffer, behind every item in it: into the ring if nothing
+    /// waits behind it and it has room, else behind it. Mutex held, ring closed.
+    fn enter(&self, state: &mut State<T, O>, item: T) {
+        let item = if O::RING && state.buffer.len() == 0 {
+            match self.ring.push_locked(item) {
+                Ok(()) => return,
+                Err(item) => item,
+            }
+        } else {
+            item
+        };
+        let stamp = self.stamp_outside(state);
+        self.outside.fetch_add(1, Ordering::Relaxed);
+        // Counted first, so a panicking `Ord` leaves the counts and the buffer agreeing
+        // (the item is in the heap before `Ord` runs).
+        self.in_ord(|| state.buffer.push(stamp, item));
+    }
+
+    /// The items in the queue. Mutex held, ring closed.
+    fn len_locked(&self, state: &State<T, O>) -> usize {
+        self.ring.len() + state.stash.len() + state.buffer.len()
+    }
+
+    pub(crate) fn qsize(&self) -> usize {
+        // It takes no lock, but a call back from this queue's own `Ord` is refused all the
+        // same: every method of a queue is, so an `Ord` that uses its queue learns at once.
+        let _ = self.checked_state();
+        self.ring.len() + self.outside.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn full(&self) -> bool {
+        self.maxsize != 0 && self.qsize() >= self.maxsize
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.lock_state().shutdown
+    }
+
+    /// `(getters, putters)` waiting now.
+    pub(crate) fn waiting(&self) -> (usize, usize) {
+        let state = self.lock_state();
+        (state.getters.len(), state.putters.len())
+    }
+
+    /// Gives `item` to the oldest getter, or to the buffer if it has room. Mutex held,
+    /// ring closed.
+    fn offer(
+        &self,
+        state: &mut State<T, O>,
+        item: T,
+        wakes: &mut Wakes,
+    ) -> Result<(), TrySendError<T>> {
+        if state.shutdown {
+            Err(TrySendError::Shutdown(item))
+        } else if let Some(key) = state.getters.front() {
+            self.count_task();
+            let stamp = self.stamp_outside(state);
+            state.hand_to_getter(key, (stamp, item), wakes.list());
+            Ok(())
+        } else if self.maxsize != 0 && self.len_locked(state) >= self.maxsize {
+            Err(TrySendError::Full(item))
+        } else {
+            self.count_task();
+            self.enter(state, item);
+            Ok(())
+        }
+    }
+
+    /// Takes the next item, admitting the oldest blocked putter into the slot it frees.
+    /// Mutex held, ring closed.
+    fn take(&self, state: &mut State<T, O>, wakes: &mut Wakes) -> Option<(Stamp, T)> {
+        // Over-full only after a dropped getter's item came back: no slot to free.
+        let admit = self.maxsize == 0 || self.len_locked(state) <= self.maxsize;
+        if O::RING {
+            // First in, first out: the oldest item goes, the putter's item comes in last.
+            let taken = self.take_fifo(state)?;
+            if admit {
+                self.admit_putter(state, wakes);
+            }
+            Some(taken)
+        } else {
+            // LIFO, priority: the putter's item comes in first, so that the get takes
+            // the next item by the order with it in (LIFO: the putter's own).
+            if admit {
+                self.admit_putter(state, wakes);
+            }
+            let taken = self.in_ord(|| state.buffer.pop());
+            if taken.is_some() {
+                self.outside.fetch_sub(1, Ordering::Relaxed);
+                state.buffer.shrink();
+            }
+            taken
+        }
+    }
+
+    /// The next item of a FIFO queue: stashed, in the ring, behind the ring.
+    fn take_fifo(&self, state: &mut State<T, O>) -> Option<(Stamp, T)> {
+        if let Some(stashed) = state.stash.pop() {
+            self.outside.fetch_sub(1, Ordering::Relaxed);
+            state.stash.shrink();
+            return Some(stashed);
+        }
+        if let Some((pos, item)) = self.ring.pop_locked() {
+            return Some((Stamp::ring(pos), item));
+        }
+        let behind = state.buffer.pop()?;
+        self.outside.fetch_sub(1, Ordering::Relaxed);
+        state.buffer.shrink();
+        Some(behind)
+    }
+
+    /// The oldest blocked putter's item enters the buffer; the putter is granted.
+    fn admit_putter(&self, state: &mut State<T, O>, wakes: &mut Wakes) {
+        if let Some(key) = state.putters.front() {
+            let item = state
+                .putters
+                .data_mut(key)
+                .take()
+                .expect("blocked putter without its item");
+            // Granted before `Ord` runs: if it panics, the putter is still woken (by
+            // `wakes`) and its item is in the buffer.
+            wakes.list().push(state.putters.grant(key));
+            self.count_task();
+            self.enter(state, item);
+        }
+    }
+
+    /// An item a getter was handed and gave back: to the next getter, or back to its
+    /// place in the queue's order. Mutex held.
+    fn give_back(&self, state: &mut State<T, O>, (stamp, item): (Stamp, T), wakes: &mut WakeList) {
+        // Already counted when it entered.
+        if let Some(key) = state.getters.front() {
+            state.hand_to_getter(key, (stamp, item), wakes);
+            return;
+        }
+        self.outside.fetch_add(1, Ordering::Relaxed);
+        if O::RING {
+            // In front of the ring: the ring stays closed until the stash is taken.
+            self.ring.close();
+            state.stash.put_back(stamp, item);
+        } else {
+            self.in_ord(|| state.buffer.put_back(stamp, item));
+        }
+    }
+
+    /// `put_nowait`'s and `try_send`'s body.
+    pub(crate) fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        if O::RING {
+            self.count_task();
+            match self.ring.try_push(item) {
+                Ok(()) => return Ok(()),
+                Err(item) => {
+                    self.uncount_task();
+                    return self.try_send_slow(item);
+                }
+            }
+        }
+        self.try_send_slow(item)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn try_send_slow(&self, item: T) -> Result<(), TrySendError<T>> {
+        let mut wakes = Wakes::new();
+        let result = {
+            let mut state = self.begin();
+            let result = self.offer(&mut state, item, &mut wakes);
+            self.settle(&state);
+            result
+        };
+        drop(wakes);
+        result
+    }
+
+    /// A put: delivered (`Ok`), or what its slow path did. The fast path is inline and
+    /// the caller builds the future's stage in place from the answer.
+    #[inline]
+    pub(crate) fn put(&self, item: T) -> Offered<T> {
+        if O::RING {
+            self.count_task();
+            match self.ring.try_push(item) {
+                Ok(()) => return Offered::Delivered,
+                Err(item) => {
+                    self.uncount_task();
+                    return self.put_slow(item);
+                }
+            }
+        }
+        self.put_slow(item)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_slow(&self, item: T) -> Offered<T> {
+        let mut wakes = Wakes::new();
+        let mut state = self.begin();
+        let offered = match self.offer(&mut state, item, &mut wakes) {
+            Ok(()) => Offered::Delivered,
+            Err(TrySendError::Shutdown(item)) => Offered::Refused(item),
+            Err(TrySendError::Full(item)) => Offered::Joined(state.putters.join(Some(item))),
+        };
+        self.settle(&state);
+        drop(state);
+        drop(wakes);
+        offered
+    }
+
+    /// `get_nowait`'s and `try_recv`'s body.
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        if O::RING {
+            if let Some((_, item)) = self.ring.try_pop() {
+                return Ok(item);
+            }
+        }
+        self.try_recv_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn try_recv_slow(&self) -> Result<T, TryRecvError> {
+        let mut wakes = Wakes::new();
+        let mut state = self.begin();
+        let taken = self.take(&mut state, &mut wakes);
+        self.settle(&state);
+        match taken {
+            Some((_, item)) if wakes.is_empty() => Ok(item),
+            Some(handed) => {
+                drop(state);
+                Ok(self.deliver_admitting(wakes, handed).1)
+            }
+            None if state.shutdown => Err(TryRecvError::Shutdown),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// A get: an item (with its stamp), or what its slow path did. The fast path is
+    /// inline and the caller builds the future's stage in place from the answer.
+    #[inline]
+    pub(crate) fn get(&self) -> Took<T> {
+        if O::RING {
+            if let Some((pos, item)) = self.ring.try_pop() {
+                return Took::Item((Stamp::ring(pos), item));
+            }
+        }
+        self.get_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_slow(&self) -> Took<T> {
+        let mut wakes = Wakes::new();
+        let mut state = self.begin();
+        let took = match self.take(&mut state, &mut wakes) {
+            Some(handed) => {
+                self.settle(&state);
+                drop(state);
+                // Nobody to wake: the usual case, whose return can carry the item at once.
+                if wakes.is_empty() {
+                    return Took::Item(handed);
+                }
+                return Took::Item(self.deliver_admitting(wakes, handed));
+            }
+            None if state.shutdown => Took::Ended,
+            None => Took::Joined(state.getters.join(None)),
+        };
+        drop(state);
+        drop(wakes);
+        took
+    }
+
+    /// Wakes the putter a get admitted before the get returns the item it took; if that
+    /// wake panics, the item goes back to its place first (see [`Wakes::wake_keeping`]).
+    /// Gets that admit nobody return their item directly: with no wake-up to come,
+    /// nothing can panic on the way out.
+    #[cold]
+    #[inline(never)]
+    fn deliver_admitting(&self, wakes: Wakes, handed: (Stamp, T)) -> (Stamp, T) {
+        wakes.wake_keeping(handed, |handed| {
+            let mut wakes = WakeList::new();
+            self.give_back(&mut self.lock_state(), handed, &mut wakes);
+            wake_unwinding(wakes);
+        })
+    }
+
+    /// Shuts the queue down: every waiting getter and putter is granted (the getters with
+    /// nothing, the putters with their own item). With `immediate`, the buffer is taken
+    /// too, next-out first, and its items no longer count as unfinished tasks.
+    fn shutdown(&self, immediate: bool) -> Option<Drained<T, O>> {
+        let mut wakes = Wakes::new();
+        let drained = {
+            let mut state = self.begin();
+            state.shutdown = true;
+            state.getters.grant_all(wakes.list());
+            state.putters.grant_all(wakes.list());
+            if !immediate {
+                return None;
+            }
+            let mut front = Fifo::new();
+            std::mem::swap(&mut front, &mut state.stash);
+            let mut ring = Vec::new();
+            while let Some((pos, item)) = self.ring.pop_locked() {
+                ring.push((Stamp::ring(pos), item));
+            }
+            let back = std::mem::replace(&mut state.buffer, O::new());
+            let drained = Drained { front, ring, back };
+            self.outside.store(0, Ordering::Release);
+            // Like asyncio, never below zero (`task_done` may have run ahead of the gets).
+            if self.joinable && self.uncount(drained.len()) == 0 {
+                state.joiners.grant_all(wakes.list());
+            }
+            drained
+        };
+        // If a waker panics, the drained items go back into the (shut down) queue, where
+        // gets can still drain them, and count as unfinished again; joiners woken already
+        // stay woken.
+        let drained = wakes.wake_keeping(drained, |drained| {
+            // Unwinding already: a second panic, from `Ord`, would abort.
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.take_back(drained)));
+        });
+        Some(drained)
+    }
+
+    /// Takes drained items back into a shut-down queue, where gets can still drain them,
+    /// counting them as unfinished again. They are in the buffer before `Ord` runs: a
+    /// panicking `Ord` loses none of them.
+    fn take_back(&self, drained: Drained<T, O>) {
+        let mut state = self.begin();
+        let n = drained.len();
+        if self.joinable {
+            self.unfinished.fetch_add(n, Ordering::Relaxed);
+        }
+        self.outside.fetch_add(n, Ordering::Relaxed);
+        let Drained { front, ring, back } = drained;
+        // The stash comes out first, then the ring, then the buffer: all stashed now.
+        state.stash.absorb(front);
+        for (stamp, item) in ring {
+            state.stash.put_back(stamp, item);
+        }
+        self.in_ord(|| state.buffer.absorb(back));
+    }
+
+    pub(crate) fn shutdown_soon(&self) {
+        self.shutdown(false);
+    }
+
+    pub(crate) fn shutdown_immediate(&self) -> Vec<T> {
+        let Some(mut drained) = self.shutdown(true) else {
+            return Vec::new();
+        };
+        // Sorted after the mutex is released: `Ord` runs with no lock held. If it panics,
+        // the items go back into the queue (shut down, where gets still drain them)
+        // before the panic goes on: nothing is dropped.
+        if let Err(panic) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drained.back.sort()))
+        {
+            self.take_back(drained);
+            std::panic::resume_unwind(panic);
+        }
+        drained.into_vec()
+    }
+
+    /// Takes `n` off the unfinished tasks, never below zero; returns what is left. Mutex
+    /// held (the count reaches zero only under it).
+    fn uncount(&self, n: usize) -> usize {
+        let mut now = self.unfinished.load(Ordering::Acquire);
+        loop {
+            let left = now.saturating_sub(n);
+            match self.unfinished.compare_exchange_weak(
+                now,
+                left,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return left,
+                Err(actual) => now = actual,
+            }
+        }
+    }
+
+    pub(crate) fn unfinished_tasks(&self) -> usize {
+        self.unfinished.load(Ordering::Acquire)
+    }
+
+    /// Takes back the count of an item that did not get in after all.
+    fn uncount_task(&self) {
+        if self.joinable {
+            let _ = self.task_done();
+        }
+    }
+
+    pub(crate) fn task_done(&self) -> Result<(), TooManyTaskDone> {
+        let mut n = self.unfinished.load(Ordering::Acquire);
+        loop {
+            match n {
+                0 => return Err(TooManyTaskDone),
+                // The last one: to zero under the mutex, which `join()` looks under.
+                1 => return self.last_task_done(),
+                _ => match self.unfinished.compare_exchange_weak(
+                    n,
+                    n - 1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(actual) => n = actual,
+                },
+            }
+        }
+    }
+
+    #[cold]
+    fn last_task_done(&self) -> Result<(), TooManyTaskDone> {
+        let mut wakes = Wakes::new();
+        let mut state = self.lock_state();
+        let mut n = self.unfinished.load(Ordering::Acquire);
+        loop {
+            if n == 0 {
+                return Err(TooManyTaskDone);
+            }
+            match self.unfinished.compare_exchange_weak(
+                n,
+                n - 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => n = actual,
+            }
+        }
+        if n == 1 {
+            state.joiners.grant_all(wakes.list());
+        }
+        drop(state);
+        drop(wakes);
+        Ok(())
+    }
+
+    /// Ready (`None`) if no task is unfinished; otherwise joins the line.
+    pub(crate) fn join(&self) -> Option<Spot> {
+        let mut state = self.lock_state();
+        if self.unfinished.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            Some(state.joiners.join(()))
+        }
+    }
+
+    /// Polls a getter that stands in line by `key` rather than inside a future (a
+    /// stream's): takes an item, or joins the line, or collects what it was granted.
+    /// `Ready(None)`: shut down and drained.
+    ///
+    /// Like [`Waiter::poll_granted`](crate::waiters::Waiter), no waker is cloned or
+    /// dropped under the mutex: a poll that must store one releases the mutex, clones it,
+    /// and looks again.
+    pub(crate) fn poll_getter(
+        &self,
+        key: &mut Option<Spot>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        if key.is_none() && O::RING {
+            if let Some((_, item)) = self.ring.try_pop() {
+                return Poll::Ready(Some(item));
+            }
+        }
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut wakes = Wakes::new();
+            let mut state = self.begin();
+            let located = key.map(|spot| state.getters.locate(spot));
+            let replaced = match located {
+                Some(k) if state.getters.is_granted(k) => {
+                    *key = None;
+                    // A granted waiter's waker was taken by the grant: nothing to drop.
+                    let data = state.getters.remove(k).data;
+                    let handed = <Getters<T, O>>::collect(&mut state, data);
+                    self.settle(&state);
+                    drop(state);
+                    return Poll::Ready(handed.map(|(_, item)| item.take()));
+                }
+                Some(k) => match fresh.take() {
+                    Some(waker) => state.getters.store_waker(k, waker),
+                    None if state.getters.waker_will_wake(k, cx.waker()) => None,
+                    None => {
+                        drop(state);
+                        fresh = Some(cx.waker().clone());
+                        continue;
+                    }
+                },
+                None => match self.take(&mut state, &mut wakes) {
+                    Some((_, item)) if wakes.is_empty() => {
+                        self.settle(&state);
+                        return Poll::Ready(Some(item));
+                    }
+                    Some(handed) => {
+                        self.settle(&state);
+                        drop(state);
+                        let (_, item) = self.deliver_admitting(wakes, handed);
+                        return Poll::Ready(Some(item));
+                    }
+                    None if state.shutdown => return Poll::Ready(None),
+                    None => match fresh.take() {
+                        Some(waker) => {
+                            let spot = state.getters.join(None);
+                            *key = Some(spot);
+                            state.getters.store_waker(spot.key(), waker)
+                        }
+                        None => {
+                            self.settle(&state);
+                            drop(state);
+                            fresh = Some(cx.waker().clone());
+                            continue;
+                        }
+                    },
+                },
+            };
+            drop(state);
+            drop(replaced);
+            return Poll::Pending;
+        }
+    }
+
+    /// A stream's getter leaves the line, giving back an item it had been handed.
+    pub(crate) fn leave_getter(&self, spot: Spot) {
+        let mut wakes = Wakes::new();
+        let mut state = self.lock_state();
+        let key = state.getters.locate(spot);
+        let Removed { data, waker, .. } = state.getters.remove(key);
+        let handed = <Getters<T, O>>::collect(&mut state, data);
+        <Getters<T, O>>::return_grant(self, &mut state, handed, wakes.list());
+        self.settle(&state);
+        drop(state);
+        drop(waker);
+    }
+
+    /// A sink's put: delivered, or in line by `key` holding its item (with no waker until
+    /// the sink is polled).
+    pub(crate) fn start_putter(&self, key: &mut Option<Spot>, item: T) -> Result<(), Shutdown<T>> {
+        assert!(
+            key.is_none(),
+            "Sink::start_send without Sink::poll_ready returning Ready(Ok(()))"
+        );
+        match self.put(item) {
+            Offered::Delivered => Ok(()),
+            Offered::Refused(item) => Err(Shutdown(item)),
+            Offered::Joined(spot) => {
+                *key = Some(spot);
+                Ok(())
+            }
+        }
+    }
+
+    /// Polls a sink's putter in line: `Ready(Ok)` once its item is in (or if none waits).
+    /// Wakers are cloned and dropped outside the mutex, as in
+    /// [`poll_getter`](Self::poll_getter).
+    pub(crate) fn poll_putter(
+        &self,
+        key: &mut Option<Spot>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Shutdown<T>>> {
+        let Some(spot) = *key else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut state = self.lock_state();
+            let k = state.putters.locate(spot);
+            if state.putters.is_granted(k) {
+                *key = None;
+                let refused = state.putters.remove(k).data;
+                drop(state);
+                return Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))));
+            }
+            let replaced = match fresh.take() {
+                Some(waker) => state.putters.store_waker(k, waker),
+                None if state.putters.waker_will_wake(k, cx.waker()) => None,
+                None => {
+                    drop(state);
+                    fresh = Some(cx.waker().clone());
+                    continue;
+                }
+            };
+            drop(state);
+            drop(replaced);
+            return Poll::Pending;
+        }
+    }
+
+    /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
+    /// after the mutex is released.
+    pub(crate) fn leave_putter(&self, spot: Spot) -> LeftPutter<T> {
+        let mut state = self.lock_state();
+        let key = state.putters.locate(spot);
+        let Removed { data, waker, .. } = state.putters.remove(key);
+        self.settle(&state);
+        (data, waker)
+    }
+
+    /// `(qsize, getters, putters, tasks, shutdown)`, read under the mutex.
+    pub(crate) fn snapshot(&self) -> (usize, usize, usize, usize, bool) {
+        let state = self.lock_state();
+        (
+            self.qsize(),
+            state.getters.len(),
+            state.putters.len(),
+            self.unfinished.load(Ordering::Acquire),
+            state.shutdown,
+        )
+    }
+}
+
+/// Items a `shutdown_immediate` took out, in their three places, next-out first within
+/// each: stashed, the ring's, the buffer's.
+struct Drained<T, O> {
+    front: Fifo<T>,
+    ring: Vec<(Stamp, T)>,
+    back: O,
+}
+
+impl<T, O: Order<T>> Drained<T, O> {
+    fn len(&self) -> usize {
+        self.front.len() + self.ring.len() + self.back.len()
+    }
+
+    fn into_vec(self) -> Vec<T> {
+        let mut items = self.front.into_sorted();
+        items.extend(self.ring.into_iter().map(|(_, item)| item));
+        items.extend(self.back.into_sorted());
+        items
+    }
+}
