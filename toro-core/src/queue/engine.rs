@@ -29,7 +29,7 @@
 //! updated before an operation returns. A `JoinableQueue` counts its unfinished tasks in
 //! an atomic; the count reaches zero, and releases `join()`ers, only under the mutex.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
 
@@ -194,26 +194,71 @@ impl Wakes {
     }
 }
 
+/// The engines whose `Ord` this thread is running, under their mutex: the innermost in a
+/// cell (what every check and nearly every scope touches), the outer ones, when one
+/// queue's `Ord` uses another queue, in a vector.
+struct InOrd {
+    innermost: Cell<usize>,
+    depth: Cell<usize>,
+    outer: RefCell<Vec<usize>>,
+}
+
 thread_local! {
-    /// The engines whose `Ord` this thread is running, under their mutex.
-    static IN_ORD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    static IN_ORD: InOrd = const {
+        InOrd {
+            innermost: Cell::new(0),
+            depth: Cell::new(0),
+            outer: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+impl InOrd {
+    /// Whether this thread is running `engine`'s `Ord`.
+    #[inline]
+    fn running(engine: usize) -> bool {
+        IN_ORD
+            .try_with(|in_ord| {
+                in_ord.innermost.get() == engine
+                    || (in_ord.depth.get() > 1 && in_ord.outer.borrow().contains(&engine))
+            })
+            .unwrap_or(false)
+    }
 }
 
 /// Marks this thread as running `engine`'s `Ord` (under its mutex) until dropped.
 struct OrdScope;
 
 impl OrdScope {
+    #[inline]
     fn enter(engine: usize) -> Self {
         // `try_with`: a queue used from a thread-local destructor runs unguarded rather
         // than panicking.
-        let _ = IN_ORD.try_with(|running| running.borrow_mut().push(engine));
+        let _ = IN_ORD.try_with(|in_ord| {
+            let depth = in_ord.depth.get();
+            if depth > 0 {
+                in_ord.outer.borrow_mut().push(in_ord.innermost.get());
+            }
+            in_ord.innermost.set(engine);
+            in_ord.depth.set(depth + 1);
+        });
         OrdScope
     }
 }
 
 impl Drop for OrdScope {
+    #[inline]
     fn drop(&mut self) {
-        let _ = IN_ORD.try_with(|running| running.borrow_mut().pop());
+        let _ = IN_ORD.try_with(|in_ord| {
+            let depth = in_ord.depth.get() - 1;
+            in_ord.depth.set(depth);
+            let outer = if depth > 0 {
+                in_ord.outer.borrow_mut().pop().unwrap_or(0)
+            } else {
+                0
+            };
+            in_ord.innermost.set(outer);
+        });
     }
 }
 
@@ -361,11 +406,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     #[inline]
     fn checked_state(&self) -> &Mutex<State<T, O>> {
         if O::RUNS_USER_CODE {
-            let me = self as *const Self as usize;
-            if IN_ORD
-                .try_with(|running| running.borrow().contains(&me))
-                .unwrap_or(false)
-            {
+            if InOrd::running(self as *const Self as usize) {
                 panic!("PriorityQueue: Ord called back into the queue");
             }
         }
@@ -381,8 +422,10 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// makes its slots the first time), so that the view of the queue stays still.
     fn begin(&self) -> MutexGuard<'_, State<T, O>> {
         let state = self.lock_state();
-        self.ring.make_slots();
-        self.ring.close();
+        if O::RING {
+            self.ring.make_slots();
+            self.ring.close();
+        }
         state
     }
 
@@ -434,10 +477,19 @@ impl<T, O: Order<T>> Engine<T, O> {
             item
         };
         let stamp = self.stamp_outside(state);
-        self.outside.fetch_add(1, Ordering::Relaxed);
+        self.count_outside(1);
         // Counted first, so a panicking `Ord` leaves the counts and the buffer agreeing
         // (the item is in the heap before `Ord` runs).
         self.in_ord(|| state.buffer.push(stamp, item));
+    }
+
+    /// Items came into (`n > 0`) or left (`n < 0`) the places outside the ring. Mutex held:
+    /// only its holder writes the count, so a load and a store do (no read-modify-write).
+    #[inline]
+    fn count_outside(&self, n: isize) {
+        let now = self.outside.load(Ordering::Relaxed);
+        self.outside
+            .store(now.wrapping_add_signed(n), Ordering::Release);
     }
 
     /// The items in the queue. Mutex held, ring closed.
@@ -510,7 +562,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             }
             let taken = self.in_ord(|| state.buffer.pop());
             if taken.is_some() {
-                self.outside.fetch_sub(1, Ordering::Relaxed);
+                self.count_outside(-1);
                 state.buffer.shrink();
             }
             taken
@@ -520,7 +572,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// The next item of a FIFO queue: stashed, in the ring, behind the ring.
     fn take_fifo(&self, state: &mut State<T, O>) -> Option<(Stamp, T)> {
         if let Some(stashed) = state.stash.pop() {
-            self.outside.fetch_sub(1, Ordering::Relaxed);
+            self.count_outside(-1);
             state.stash.shrink();
             return Some(stashed);
         }
@@ -528,7 +580,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             return Some((Stamp::ring(pos), item));
         }
         let behind = state.buffer.pop()?;
-        self.outside.fetch_sub(1, Ordering::Relaxed);
+        self.count_outside(-1);
         state.buffer.shrink();
         Some(behind)
     }
@@ -557,7 +609,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             state.hand_to_getter(key, (stamp, item), wakes);
             return;
         }
-        self.outside.fetch_add(1, Ordering::Relaxed);
+        self.count_outside(1);
         if O::RING {
             // In front of the ring: the ring stays closed until the stash is taken.
             self.ring.close();
@@ -754,7 +806,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         if self.joinable {
             self.unfinished.fetch_add(n, Ordering::Relaxed);
         }
-        self.outside.fetch_add(n, Ordering::Relaxed);
+        self.count_outside(n as isize);
         let Drained { front, ring, back } = drained;
         // The stash comes out first, then the ring, then the buffer: all stashed now.
         state.stash.absorb(front);

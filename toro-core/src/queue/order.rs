@@ -281,18 +281,23 @@ impl<T> Order<T> for Lifo<T> {
     }
 }
 
+/// Moves the item at `i` of `heap` up while it comes before its parent. Swaps only.
+fn sift_up<T: Ord>(heap: &mut [Ranked<T>], mut i: usize) {
+    while i > 0 && i < heap.len() {
+        let parent = (i - 1) / 2;
+        if heap[i].before(&heap[parent]) {
+            heap.swap(i, parent);
+            i = parent;
+        } else {
+            break;
+        }
+    }
+}
+
 impl<T: Ord> Priority<T> {
     /// Moves the item at `i` up while it comes before its parent.
-    fn sift_up(&mut self, mut i: usize) {
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            if self.heap[i].before(&self.heap[parent]) {
-                self.heap.swap(i, parent);
-                i = parent;
-            } else {
-                break;
-            }
-        }
+    fn sift_up(&mut self, i: usize) {
+        sift_up(&mut self.heap, i);
     }
 
     /// Moves the item at `i` down among `heap[..end]` while a child comes before it.
@@ -345,7 +350,26 @@ impl<T: Ord> Order<T> for Priority<T> {
         // The next item waits at the end, still in the heap, while `Ord` restores the
         // rest: a panic leaves it there.
         self.heap.swap(0, last);
-        self.sift_down(0, last);
+        // The item now at the root came from the bottom, and most likely belongs near
+        // it: move it down to the bottom along the smaller children (one comparison per
+        // level), then up to its place (std's `BinaryHeap::pop` does the same). The rest
+        // of the heap is a slice apart, so its indices need no checks against the item
+        // waiting at the end.
+        let rest = &mut self.heap[..last];
+        let mut at = 0;
+        loop {
+            let left = 2 * at + 1;
+            let Some(left_item) = rest.get(left) else {
+                break;
+            };
+            let child = match rest.get(left + 1) {
+                Some(right_item) if right_item.before(left_item) => left + 1,
+                _ => left,
+            };
+            rest.swap(at, child);
+            at = child;
+        }
+        sift_up(rest, at);
         self.heap
             .pop()
             .map(|ranked| (Stamp::outside(0, ranked.stamp), ranked.item))
