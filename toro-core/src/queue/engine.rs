@@ -405,10 +405,8 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// under that mutex: locking it again would deadlock).
     #[inline]
     fn checked_state(&self) -> &Mutex<State<T, O>> {
-        if O::RUNS_USER_CODE {
-            if InOrd::running(self as *const Self as usize) {
-                panic!("PriorityQueue: Ord called back into the queue");
-            }
+        if O::RUNS_USER_CODE && InOrd::running(self as *const Self as usize) {
+            panic!("PriorityQueue: Ord called back into the queue");
         }
         &self.state
     }
