@@ -219,3 +219,83 @@ fn getters_hold_no_room_for_items_they_wait_for() {
         assert_eq!(Pin::new(get).poll(&mut cx), Poll::Ready(item));
     }
 }
+
+/// A queue's buffer follows what it holds: after a burst of 100 000 items of 256 bytes
+/// is drained, an unbounded queue keeps at most 64 KiB (its ring, a few KiB, and what
+/// its buffers shrank to), whatever its order.
+#[test]
+fn a_drained_burst_leaves_its_memory_behind() {
+    use toro::{LifoQueue, PriorityQueue};
+    fn burst<Q>(put: impl Fn(&Q, [u8; 256]), get: impl Fn(&Q) -> [u8; 256], queue: &Q) {
+        for i in 0..BURST {
+            put(queue, [(i % 251) as u8; 256]);
+        }
+        for _ in 0..BURST {
+            get(queue);
+        }
+    }
+    let fifo = Queue::<[u8; 256]>::new(0);
+    let kept = kept_after(&fifo, |q| {
+        burst(
+            |q, i| q.put_nowait(i).unwrap(),
+            |q| q.get_nowait().unwrap(),
+            q,
+        )
+    });
+    assert!(
+        kept <= LIMIT,
+        "a FIFO queue keeps {kept} bytes after its burst"
+    );
+    assert!(fifo.is_empty());
+
+    let lifo = LifoQueue::<[u8; 256]>::new(0);
+    let kept = kept_after(&lifo, |q| {
+        burst(
+            |q, i| q.put_nowait(i).unwrap(),
+            |q| q.get_nowait().unwrap(),
+            q,
+        )
+    });
+    assert!(
+        kept <= LIMIT,
+        "a LIFO queue keeps {kept} bytes after its burst"
+    );
+
+    let priority = PriorityQueue::<[u8; 256]>::new(0);
+    let kept = kept_after(&priority, |q| {
+        burst(
+            |q, i| q.put_nowait(i).unwrap(),
+            |q| q.get_nowait().unwrap(),
+            q,
+        )
+    });
+    assert!(
+        kept <= LIMIT,
+        "a priority queue keeps {kept} bytes after its burst"
+    );
+}
+
+/// A bounded queue allocates for what it holds, not for its `maxsize`.
+#[test]
+fn a_large_bounded_queue_allocates_for_what_it_holds() {
+    let before = live();
+    let queue = Queue::<u64>::new(1_000_000);
+    queue.put_nowait(1).unwrap();
+    let held = live() - before;
+    assert!(
+        held <= 8 * 1024,
+        "one item in a queue of maxsize 1 000 000 takes {held} bytes"
+    );
+    // Filled past its ring, it still takes only what the items need.
+    for i in 0..10_000 {
+        queue.put_nowait(i).unwrap();
+    }
+    let held = live() - before;
+    assert!(
+        held <= 10_001 * 32 + 8 * 1024,
+        "10 001 items take {held} bytes"
+    );
+    assert_eq!(queue.len(), 10_001);
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(queue.get_nowait(), Ok(0));
+}

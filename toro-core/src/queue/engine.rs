@@ -30,10 +30,11 @@
 //! an atomic; the count reaches zero, and releases `join()`ers, only under the mutex.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
 
-use super::order::{Fifo, Order, Stamp};
+use super::order::{Order, Stamp};
 use super::ring::Ring;
 use crate::error::{Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
 use crate::parcel::Parcel;
@@ -65,7 +66,7 @@ pub(crate) struct State<T, O> {
     /// The order's buffer: for a FIFO queue, the items behind its ring.
     buffer: O,
     /// A FIFO queue's items given back by dropped getters, in front of its ring.
-    stash: Fifo<T>,
+    stash: Stash<T>,
     /// Stamps the items that arrive outside a ring (see [`Stamp`]).
     next_minor: u64,
     /// Getters wait with an empty slot; a put hands them an item (kept in `handed`, so a
@@ -367,7 +368,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             unfinished: AtomicUsize::new(0),
             state: Mutex::new(State {
                 buffer: O::new(),
-                stash: Fifo::new(),
+                stash: Stash::new(),
                 next_minor: 0,
                 getters: WaiterList::new(),
                 handed: Slab::new(),
@@ -571,16 +572,17 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn take_fifo(&self, state: &mut State<T, O>) -> Option<(Stamp, T)> {
         if let Some(stashed) = state.stash.pop() {
             self.count_outside(-1);
-            state.stash.shrink();
             return Some(stashed);
         }
         if let Some((pos, item)) = self.ring.pop_locked() {
             return Some((Stamp::ring(pos), item));
         }
-        let behind = state.buffer.pop()?;
+        let (_, behind) = state.buffer.pop()?;
         self.count_outside(-1);
         state.buffer.shrink();
-        Some(behind)
+        // Stamped as it leaves: items behind the ring leave in the order they came, after
+        // every item of the ring and before every later one.
+        Some((self.stamp_outside(state), behind))
     }
 
     /// The oldest blocked putter's item enters the buffer; the putter is granted.
@@ -769,8 +771,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             if !immediate {
                 return None;
             }
-            let mut front = Fifo::new();
-            std::mem::swap(&mut front, &mut state.stash);
+            let front = std::mem::replace(&mut state.stash, Stash::new());
             let mut ring = Vec::new();
             while let Some((pos, item)) = self.ring.pop_locked() {
                 ring.push((Stamp::ring(pos), item));
@@ -1083,10 +1084,48 @@ impl<T, O: Order<T>> Engine<T, O> {
     }
 }
 
+/// A FIFO queue's items given back by dropped getters, by stamp: they leave before every
+/// item in the ring, the oldest first.
+struct Stash<T>(VecDeque<(Stamp, T)>);
+
+impl<T> Stash<T> {
+    const fn new() -> Self {
+        Stash(VecDeque::new())
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Puts `item` back at its place by `stamp` (usually the front).
+    fn put_back(&mut self, stamp: Stamp, item: T) {
+        let at = self.0.partition_point(|(s, _)| *s < stamp);
+        self.0.insert(at, (stamp, item));
+    }
+
+    fn pop(&mut self) -> Option<(Stamp, T)> {
+        let next = self.0.pop_front();
+        if self.0.is_empty() && self.0.capacity() > 16 {
+            self.0 = VecDeque::new();
+        }
+        next
+    }
+
+    fn absorb(&mut self, other: Self) {
+        for (stamp, item) in other.0 {
+            self.put_back(stamp, item);
+        }
+    }
+
+    fn into_items(self) -> impl Iterator<Item = T> {
+        self.0.into_iter().map(|(_, item)| item)
+    }
+}
+
 /// Items a `shutdown_immediate` took out, in their three places, next-out first within
 /// each: stashed, the ring's, the buffer's.
 struct Drained<T, O> {
-    front: Fifo<T>,
+    front: Stash<T>,
     ring: Vec<(Stamp, T)>,
     back: O,
 }
@@ -1097,7 +1136,7 @@ impl<T, O: Order<T>> Drained<T, O> {
     }
 
     fn into_vec(self) -> Vec<T> {
-        let mut items = self.front.into_sorted();
+        let mut items: Vec<T> = self.front.into_items().collect();
         items.extend(self.ring.into_iter().map(|(_, item)| item));
         items.extend(self.back.into_sorted());
         items

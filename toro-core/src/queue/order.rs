@@ -149,7 +149,7 @@ pub trait Order<T>: sealed::Sealed {
 /// # });
 /// ```
 #[derive(Debug)]
-pub struct Fifo<T>(VecDeque<(Stamp, T)>);
+pub struct Fifo<T>(VecDeque<T>);
 
 /// Last in, first out: [`LifoQueue`](crate::LifoQueue)'s order.
 ///
@@ -206,25 +206,28 @@ impl<T> Order<T> for Fifo<T> {
     fn len(&self) -> usize {
         self.0.len()
     }
-    fn push(&mut self, stamp: Stamp, item: T) {
-        self.0.push_back((stamp, item))
+    // A FIFO queue's buffer holds the items behind its ring, in arrival order, and no
+    // stamps: an item is stamped as it is taken (items leave in the order they came), and
+    // one given back goes in front of the ring, never here.
+    fn push(&mut self, _: Stamp, item: T) {
+        self.0.push_back(item)
     }
-    fn put_back(&mut self, stamp: Stamp, item: T) {
-        // The buffer is sorted by stamp; a returned item is usually near the front.
-        let at = self.0.partition_point(|(s, _)| *s < stamp);
-        self.0.insert(at, (stamp, item))
+    fn put_back(&mut self, _: Stamp, item: T) {
+        self.0.push_front(item)
     }
     fn pop(&mut self) -> Option<(Stamp, T)> {
-        self.0.pop_front()
+        self.0.pop_front().map(|item| (Stamp::outside(0, 0), item))
     }
     fn sort(&mut self) {}
 
     fn into_sorted(self) -> Vec<T> {
-        self.0.into_iter().map(|(_, item)| item).collect()
+        self.0.into()
     }
     fn absorb(&mut self, other: Self) {
-        self.0.extend(other.0);
-        self.0.make_contiguous().sort_by_key(|(stamp, _)| *stamp);
+        // Only after a shutdown, into a buffer emptied by it: `other` came first.
+        let mut other = other.0;
+        other.append(&mut self.0);
+        self.0 = other;
     }
     fn shrink(&mut self) {
         shrink_deque(&mut self.0);
@@ -467,18 +470,13 @@ mod tests {
     }
 
     #[test]
-    fn fifo_and_lifo_put_back_by_stamp() {
-        let mut f = Fifo::new();
+    fn lifo_put_back_by_stamp() {
         let mut l = Lifo::new();
         for stamp in [1, 3, 4] {
-            f.push(st(stamp), stamp as u32);
             l.push(st(stamp), stamp as u32);
         }
-        f.put_back(st(2), 2);
-        f.put_back(st(0), 0);
         l.put_back(st(2), 2);
         l.put_back(st(0), 0);
-        assert_eq!(drain(f), [0, 1, 2, 3, 4]);
         assert_eq!(drain(l), [4, 3, 2, 1, 0]);
     }
 
