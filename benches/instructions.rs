@@ -1,0 +1,397 @@
+//! Instruction counts of the single-task rows, under callgrind (`gungraun`): the same
+//! count every run, whatever the machine is doing, where wall time on a shared 2-core
+//! machine swings by ±30%. Criterion (`primitives`, `queues`) stays for wall time.
+//!
+//! Each function does `OPS` operations (after the runtime and the primitive are made, in
+//! its setup, which is not counted): divide the instructions by `OPS` for one operation.
+//! Tasks run on a tokio current-thread runtime, so one thread does all the work and the
+//! count repeats exactly.
+//!
+//! Run: `cargo install gungraun-runner --version 0.17.2` once (the runner must match the
+//! `gungraun` crate), then `cargo bench --features tokio --bench instructions`.
+//!
+//! The tasks' bodies are functions of their own, outside the benchmark functions:
+//! callgrind toggles its counting on entry to anything named like the benchmark function,
+//! and an async block inside it would be named so, and switch the counting off.
+
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gungraun::{library_benchmark, library_benchmark_group, main};
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+mod common;
+use common::{pending_once, poll_once};
+
+/// Operations per benchmark function.
+const OPS: usize = 1000;
+const CAPACITY: usize = 64;
+/// A deadline that is never reached.
+const FAR: Duration = Duration::from_secs(60);
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime")
+}
+
+/// A runtime, with a flag for the function.
+fn runtime_and(flag: bool) -> (Runtime, bool) {
+    (runtime(), flag)
+}
+
+fn toro_queue() -> toro::Queue<u64> {
+    toro::Queue::new(CAPACITY)
+}
+
+fn flume_channel() -> (flume::Sender<u64>, flume::Receiver<u64>) {
+    flume::bounded(CAPACITY)
+}
+
+fn async_channel_channel() -> (async_channel::Sender<u64>, async_channel::Receiver<u64>) {
+    async_channel::bounded(CAPACITY)
+}
+
+type TokioChannel = (
+    tokio::sync::mpsc::Sender<u64>,
+    tokio::sync::mpsc::Receiver<u64>,
+);
+
+fn tokio_channel() -> TokioChannel {
+    tokio::sync::mpsc::channel(CAPACITY)
+}
+
+fn async_lock_mutex() -> async_lock::Mutex<()> {
+    async_lock::Mutex::new(())
+}
+
+fn tokio_mutex() -> tokio::sync::Mutex<()> {
+    tokio::sync::Mutex::new(())
+}
+
+/// Spawns the tasks `spawn` makes on `rt` (a current-thread runtime made by the setup)
+/// and runs them to their end.
+fn run(rt: &Runtime, spawn: impl FnOnce() -> Vec<JoinHandle<()>>) {
+    let _entered = rt.enter();
+    let tasks = spawn();
+    rt.block_on(join_all(tasks));
+}
+
+async fn join_all(tasks: Vec<JoinHandle<()>>) {
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One task: put then get, one poll each (queue_single_uncontended).
+
+#[library_benchmark]
+#[bench::cap64(setup = toro_queue)]
+fn single_toro(q: toro::Queue<u64>) {
+    for i in 0..OPS as u64 {
+        poll_once(q.put(black_box(i))).unwrap();
+        black_box(poll_once(q.get()).unwrap());
+    }
+}
+
+#[library_benchmark]
+#[bench::cap64(setup = flume_channel)]
+fn single_flume((tx, rx): (flume::Sender<u64>, flume::Receiver<u64>)) {
+    for i in 0..OPS as u64 {
+        poll_once(tx.send_async(black_box(i))).unwrap().unwrap();
+        black_box(poll_once(rx.recv_async()).unwrap().unwrap());
+    }
+}
+
+#[library_benchmark]
+#[bench::cap64(setup = async_channel_channel)]
+fn single_async_channel((tx, rx): (async_channel::Sender<u64>, async_channel::Receiver<u64>)) {
+    for i in 0..OPS as u64 {
+        poll_once(tx.send(black_box(i))).unwrap().unwrap();
+        black_box(poll_once(rx.recv()).unwrap().unwrap());
+    }
+}
+
+#[library_benchmark]
+#[bench::cap64(setup = tokio_channel)]
+fn single_tokio_mpsc((tx, mut rx): TokioChannel) {
+    for i in 0..OPS as u64 {
+        poll_once(tx.send(black_box(i))).unwrap().unwrap();
+        black_box(poll_once(rx.recv()).unwrap().unwrap());
+    }
+}
+
+library_benchmark_group!(
+    name = queue_single;
+    benchmarks = single_toro, single_flume, single_async_channel, single_tokio_mpsc
+);
+
+// ---------------------------------------------------------------------------------------
+// One producer task, one consumer task, capacity 64 (queue_spsc/ct).
+
+/// The producer and the consumer of a toro queue.
+fn spsc_toro_tasks() -> Vec<JoinHandle<()>> {
+    let q = Arc::new(toro::Queue::new(CAPACITY));
+    let (tx, rx) = (q.clone(), q);
+    vec![
+        tokio::spawn(async move {
+            for i in 0..OPS {
+                tx.put(i).await;
+            }
+        }),
+        tokio::spawn(async move {
+            for _ in 0..OPS {
+                black_box(rx.get().await);
+            }
+        }),
+    ]
+}
+
+fn spsc_flume_tasks() -> Vec<JoinHandle<()>> {
+    let (tx, rx) = flume::bounded(CAPACITY);
+    vec![
+        tokio::spawn(async move {
+            for i in 0..OPS {
+                tx.send_async(i).await.unwrap();
+            }
+        }),
+        tokio::spawn(async move {
+            for _ in 0..OPS {
+                black_box(rx.recv_async().await.unwrap());
+            }
+        }),
+    ]
+}
+
+fn spsc_async_channel_tasks() -> Vec<JoinHandle<()>> {
+    let (tx, rx) = async_channel::bounded(CAPACITY);
+    vec![
+        tokio::spawn(async move {
+            for i in 0..OPS {
+                tx.send(i).await.unwrap();
+            }
+        }),
+        tokio::spawn(async move {
+            for _ in 0..OPS {
+                black_box(rx.recv().await.unwrap());
+            }
+        }),
+    ]
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn spsc_toro(rt: Runtime) {
+    run(&rt, spsc_toro_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn spsc_flume(rt: Runtime) {
+    run(&rt, spsc_flume_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn spsc_async_channel(rt: Runtime) {
+    run(&rt, spsc_async_channel_tasks);
+}
+
+library_benchmark_group!(
+    name = queue_spsc;
+    benchmarks = spsc_toro, spsc_flume, spsc_async_channel
+);
+
+// ---------------------------------------------------------------------------------------
+// Two tasks ping-ponging through two capacity-1 queues (queue_pingpong/ct): OPS hops.
+
+fn pingpong_toro_tasks() -> Vec<JoinHandle<()>> {
+    let qs = Arc::new((toro::Queue::new(1), toro::Queue::new(1)));
+    let (a, b) = (qs.clone(), qs);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*a;
+            for i in 0..OPS / 2 {
+                ping.put(i).await;
+                black_box(pong.get().await);
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*b;
+            for _ in 0..OPS / 2 {
+                let i = ping.get().await;
+                pong.put(i).await;
+            }
+        }),
+    ]
+}
+
+fn pingpong_tokio_mpsc_tasks() -> Vec<JoinHandle<()>> {
+    let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel(1);
+    let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel(1);
+    vec![
+        tokio::spawn(async move {
+            for i in 0..OPS / 2 {
+                ping_tx.send(i).await.unwrap();
+                black_box(pong_rx.recv().await.unwrap());
+            }
+        }),
+        tokio::spawn(async move {
+            for _ in 0..OPS / 2 {
+                let i = ping_rx.recv().await.unwrap();
+                pong_tx.send(i).await.unwrap();
+            }
+        }),
+    ]
+}
+
+fn pingpong_flume_tasks() -> Vec<JoinHandle<()>> {
+    let (ping_tx, ping_rx) = flume::bounded(1);
+    let (pong_tx, pong_rx) = flume::bounded(1);
+    vec![
+        tokio::spawn(async move {
+            for i in 0..OPS / 2 {
+                ping_tx.send_async(i).await.unwrap();
+                black_box(pong_rx.recv_async().await.unwrap());
+            }
+        }),
+        tokio::spawn(async move {
+            for _ in 0..OPS / 2 {
+                let i = ping_rx.recv_async().await.unwrap();
+                pong_tx.send_async(i).await.unwrap();
+            }
+        }),
+    ]
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn pingpong_toro(rt: Runtime) {
+    run(&rt, pingpong_toro_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn pingpong_tokio_mpsc(rt: Runtime) {
+    run(&rt, pingpong_tokio_mpsc_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn pingpong_flume(rt: Runtime) {
+    run(&rt, pingpong_flume_tasks);
+}
+
+library_benchmark_group!(
+    name = queue_pingpong;
+    benchmarks = pingpong_toro, pingpong_tokio_mpsc, pingpong_flume
+);
+
+// ---------------------------------------------------------------------------------------
+// A wait with and without a deadline (timed_wait/ct): what the deadline adds, toro's
+// `.deadline(d)` beside tokio's `timeout`.
+
+/// `OPS` gets from a toro queue, each pending once (its timer armed, with a deadline),
+/// then satisfied.
+fn timed_toro_task(deadline: bool) -> Vec<JoinHandle<()>> {
+    let q = Arc::new(toro::Queue::new(CAPACITY));
+    vec![tokio::spawn(async move {
+        for i in 0..OPS {
+            if deadline {
+                let mut get = q.get().deadline(FAR);
+                assert!(pending_once(&mut get).await);
+                q.put_nowait(i).unwrap();
+                black_box(get.await.unwrap());
+            } else {
+                let mut get = q.get();
+                assert!(pending_once(&mut get).await);
+                q.put_nowait(i).unwrap();
+                black_box(get.await);
+            }
+        }
+    })]
+}
+
+/// The same with tokio's channel, and `tokio::time::timeout` for the deadline.
+fn timed_tokio_task(with_timeout: bool) -> Vec<JoinHandle<()>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
+    vec![tokio::spawn(async move {
+        for i in 0..OPS {
+            if with_timeout {
+                let mut recv = pin!(tokio::time::timeout(FAR, rx.recv()));
+                assert!(pending_once(&mut recv).await);
+                tx.try_send(i).unwrap();
+                black_box(recv.await.unwrap().unwrap());
+            } else {
+                let mut recv = pin!(rx.recv());
+                assert!(pending_once(&mut recv).await);
+                tx.try_send(i).unwrap();
+                black_box(recv.await.unwrap());
+            }
+        }
+    })]
+}
+
+#[library_benchmark]
+#[bench::with_deadline(args = (true), setup = runtime_and)]
+#[bench::without(args = (false), setup = runtime_and)]
+fn timed_toro((rt, deadline): (Runtime, bool)) {
+    run(&rt, || timed_toro_task(deadline));
+}
+
+#[library_benchmark]
+#[bench::with_timeout(args = (true), setup = runtime_and)]
+#[bench::without(args = (false), setup = runtime_and)]
+fn timed_tokio((rt, with_timeout): (Runtime, bool)) {
+    run(&rt, || timed_tokio_task(with_timeout));
+}
+
+library_benchmark_group!(
+    name = timed_wait;
+    benchmarks = timed_toro, timed_tokio
+);
+
+// ---------------------------------------------------------------------------------------
+// Uncontended lock: acquire + release, one poll (lock_uncontended).
+
+#[library_benchmark]
+#[bench::one_poll(setup = toro::Lock::new)]
+fn lock_toro(lock: toro::Lock) {
+    for _ in 0..OPS {
+        drop(black_box(poll_once(lock.acquire()).unwrap()));
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = async_lock_mutex)]
+fn lock_async_lock(lock: async_lock::Mutex<()>) {
+    for _ in 0..OPS {
+        drop(black_box(poll_once(lock.lock()).unwrap()));
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = tokio_mutex)]
+fn lock_tokio(lock: tokio::sync::Mutex<()>) {
+    for _ in 0..OPS {
+        drop(black_box(poll_once(lock.lock()).unwrap()));
+    }
+}
+
+library_benchmark_group!(
+    name = lock_uncontended;
+    benchmarks = lock_toro, lock_async_lock, lock_tokio
+);
+
+main!(
+    library_benchmark_groups = queue_single,
+    queue_spsc,
+    queue_pingpong,
+    timed_wait,
+    lock_uncontended
+);
