@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
-use crate::sync::{lock, Mutex};
+use crate::lazy::LazyBox;
+use crate::sync::{const_fn, lock, Mutex};
 use crate::waiters::{grants_are_data, Line, Spot, Stage, WaiterList, WakeList};
 
 /// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
@@ -24,7 +25,8 @@ use crate::waiters::{grants_are_data, Line, Spot, Stage, WaiterList, WakeList};
 /// ```
 pub struct AsyncResult<T> {
     value: OnceLock<T>,
-    waiters: Mutex<WaiterList<()>>,
+    /// The line, made when the first reader has to wait (or the value is set).
+    line: LazyBox<Mutex<WaiterList<()>>>,
 }
 
 struct Readers<T>(std::marker::PhantomData<T>);
@@ -36,7 +38,7 @@ impl<T> Line for Readers<T> {
     grants_are_data!();
 
     fn state(result: &AsyncResult<T>) -> &Mutex<WaiterList<()>> {
-        &result.waiters
+        result.line()
     }
 
     fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
@@ -45,29 +47,26 @@ impl<T> Line for Readers<T> {
 }
 
 impl<T> AsyncResult<T> {
-    /// An unset result.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let r = toro_core::AsyncResult::<i32>::new();
-    /// assert!(!r.ready());
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        AsyncResult {
-            value: OnceLock::new(),
-            waiters: Mutex::new(WaiterList::new()),
+    const_fn! {
+        /// An unset result.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let r = toro_core::AsyncResult::<i32>::new();
+        /// assert!(!r.ready());
+        /// ```
+        pub fn new() -> Self {
+            AsyncResult {
+                value: OnceLock::new(),
+                line: LazyBox::new(0),
+            }
         }
     }
 
-    #[cfg(loom)]
-    #[allow(missing_docs)]
-    pub fn new() -> Self {
-        AsyncResult {
-            value: OnceLock::new(),
-            waiters: Mutex::new(WaiterList::new()),
-        }
+    /// The line, made now if it was not.
+    fn line(&self) -> &Mutex<WaiterList<()>> {
+        self.line.get_or_make(|_| Mutex::new(WaiterList::new()))
     }
 
     /// Whether a value has been set.
@@ -101,7 +100,9 @@ impl<T> AsyncResult<T> {
     pub fn set(&self, value: T) -> Result<(), AlreadySet<T>> {
         let mut wakes = WakeList::new();
         {
-            let mut list = lock(&self.waiters);
+            // The value is stored under the line's lock, where a reader about to wait looks
+            // for it: a reader either sees it or is in line to be woken.
+            let mut list = lock(self.line());
             self.value.set(value).map_err(AlreadySet)?;
             list.grant_all(&mut wakes);
         }
@@ -157,7 +158,7 @@ impl<T> AsyncResult<T> {
     #[cold]
     #[inline(never)]
     fn get_slow(&self) -> Option<Spot> {
-        let mut list = lock(&self.waiters);
+        let mut list = lock(self.line());
         // `set` stores the value with the lock held: re-check under it.
         if self.ready() {
             return None;
@@ -175,7 +176,7 @@ impl<T> AsyncResult<T> {
     /// assert_eq!(r.waiters(), 1);
     /// ```
     pub fn waiters(&self) -> usize {
-        lock(&self.waiters).len()
+        self.line.get().map_or(0, |line| lock(line).len())
     }
 }
 

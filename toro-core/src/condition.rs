@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::deadline::wait_future;
-use crate::sync::{lock, Mutex};
+use crate::lazy::LazyBox;
+use crate::sync::{const_fn, lock, Mutex};
 use crate::waiters::{grants_are_data, Line, Stage, Waiter, WaiterList, WakeList};
 
 /// A condition variable for coroutines: [`wait`](Self::wait) until [`notify`](Self::notify)
@@ -29,7 +30,8 @@ use crate::waiters::{grants_are_data, Line, Stage, Waiter, WaiterList, WakeList}
 /// # });
 /// ```
 pub struct Condition {
-    waiters: Mutex<WaiterList<Notice>>,
+    /// The line, made when the first waiter joins.
+    line: LazyBox<Mutex<WaiterList<Notice>>>,
 }
 
 /// What a condition waiter was woken by: `notify(n)` hands out one wake-up each, passed on
@@ -48,7 +50,7 @@ impl Line for Waiters {
     const RETURNS_GRANTS: bool = true;
 
     fn state(cond: &Condition) -> &Mutex<WaiterList<Notice>> {
-        &cond.waiters
+        cond.line()
     }
 
     fn list(list: &mut WaiterList<Notice>) -> &mut WaiterList<Notice> {
@@ -68,26 +70,24 @@ impl Line for Waiters {
 }
 
 impl Condition {
-    /// A condition with nobody waiting.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(toro_core::Condition::new().waiters(), 0);
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        Condition {
-            waiters: Mutex::new(WaiterList::new()),
+    const_fn! {
+        /// A condition with nobody waiting.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// assert_eq!(toro_core::Condition::new().waiters(), 0);
+        /// ```
+        pub fn new() -> Self {
+            Condition {
+                line: LazyBox::new(0),
+            }
         }
     }
 
-    #[cfg(loom)]
-    #[allow(missing_docs)]
-    pub fn new() -> Self {
-        Condition {
-            waiters: Mutex::new(WaiterList::new()),
-        }
+    /// The line, made now if it was not.
+    fn line(&self) -> &Mutex<WaiterList<Notice>> {
+        self.line.get_or_make(|_| Mutex::new(WaiterList::new()))
     }
 
     /// How many waiters are waiting (timed-out and dropped ones are gone already).
@@ -100,7 +100,7 @@ impl Condition {
     /// assert_eq!(cond.waiters(), 1);
     /// ```
     pub fn waiters(&self) -> usize {
-        lock(&self.waiters).len()
+        self.line.get().map_or(0, |line| lock(line).len())
     }
 
     /// Waits for a notification. Always waits: a notification sent before the call is not
@@ -125,7 +125,7 @@ impl Condition {
     /// ```
     #[inline]
     pub fn wait(&self) -> ConditionWait<'_> {
-        let mut list = lock(&self.waiters);
+        let mut list = lock(self.line());
         ConditionWait {
             stage: Stage::Waiting(Waiter::enqueue(self, &mut *list, Notice { pass_on: false })),
         }
@@ -146,8 +146,10 @@ impl Condition {
     /// # drop((a, b));
     /// ```
     pub fn notify(&self, n: usize) {
+        // Nobody ever waited: nothing to remember.
+        let Some(line) = self.line.get() else { return };
         let mut wakes = WakeList::new();
-        Condition::notify_locked(&mut lock(&self.waiters), n, &mut wakes);
+        Condition::notify_locked(&mut lock(line), n, &mut wakes);
         wakes.wake_all();
     }
 
@@ -171,8 +173,9 @@ impl Condition {
     /// # drop((a, b));
     /// ```
     pub fn notify_all(&self) {
+        let Some(line) = self.line.get() else { return };
         let mut wakes = WakeList::new();
-        lock(&self.waiters).grant_all(&mut wakes);
+        lock(line).grant_all(&mut wakes);
         wakes.wake_all();
     }
 }

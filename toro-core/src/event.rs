@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::deadline::wait_future;
-use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+use crate::lazy::LazyBox;
+use crate::sync::{const_fn, lock, AtomicU64, Mutex, Ordering};
 use crate::waiters::{grants_are_data, HandedOver, Line, Spot, Stage, WaiterList, WakeList};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
@@ -37,11 +38,26 @@ pub struct Event {
     /// after a `clear` which followed the `set` (while that `set` was on its way to the
     /// lock) is not released by it.
     flag: AtomicU64,
+    /// The line, made when the first waiter has to wait.
+    line: LazyBox<EventLine>,
+}
+
+/// What an [`Event`] makes when its first waiter has to wait.
+struct EventLine {
     /// How far `set` has handed its wake-ups out: a released waiter learns it here,
     /// without the lock (a fan-out to many waiters on several threads does not queue
     /// them all on the mutex to collect their grant).
     handed: HandedOver,
     waiters: Mutex<WaiterList<Generation>>,
+}
+
+impl EventLine {
+    fn new(_: usize) -> Self {
+        EventLine {
+            handed: HandedOver::new(),
+            waiters: Mutex::new(WaiterList::new()),
+        }
+    }
 }
 
 /// [`Event::flag`]: the flag is set.
@@ -90,7 +106,7 @@ impl Line for Waiters {
     grants_are_data!();
 
     fn state(event: &Event) -> &Mutex<WaiterList<Generation>> {
-        &event.waiters
+        &event.line().waiters
     }
 
     fn list(list: &mut WaiterList<Generation>) -> &mut WaiterList<Generation> {
@@ -98,7 +114,7 @@ impl Line for Waiters {
     }
 
     fn handed_over(event: &Event) -> Option<&HandedOver> {
-        Some(&event.handed)
+        Some(&event.line().handed)
     }
 
     fn handed_grant(_: usize) -> Generation {
@@ -118,20 +134,25 @@ impl Line for Waiters {
 }
 
 impl Event {
-    /// A clear event.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!toro_core::Event::new().is_set());
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        Event {
-            flag: AtomicU64::new(0),
-            handed: HandedOver::new(),
-            waiters: Mutex::new(WaiterList::new()),
+    const_fn! {
+        /// A clear event.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// assert!(!toro_core::Event::new().is_set());
+        /// ```
+        pub fn new() -> Self {
+            Event {
+                flag: AtomicU64::new(0),
+                line: LazyBox::new(0),
+            }
         }
+    }
+
+    /// The line, made now if it was not.
+    fn line(&self) -> &EventLine {
+        self.line.get_or_make(EventLine::new)
     }
 
     /// A clear event whose generation starts at `g`: lets a test (or a loom model) start
@@ -151,17 +172,7 @@ impl Event {
     #[cfg(loom)]
     #[doc(hidden)]
     pub fn skip_tickets(&self, n: u64) {
-        lock(&self.waiters).skip_tickets(n);
-    }
-
-    #[cfg(loom)]
-    #[allow(missing_docs)]
-    pub fn new() -> Self {
-        Event {
-            flag: AtomicU64::new(0),
-            handed: HandedOver::new(),
-            waiters: Mutex::new(WaiterList::new()),
-        }
+        lock(&self.line().waiters).skip_tickets(n);
     }
 
     /// Whether the flag is set.
@@ -204,8 +215,9 @@ impl Event {
     fn release_waiters(&self, set: Generation) {
         let mut wakes = WakeList::new();
         {
-            let mut list = lock(&self.waiters);
-            list.hand_over_while(&self.handed, &mut wakes, |&joined| joined_by(joined, set));
+            let line = self.line();
+            let mut list = lock(&line.waiters);
+            list.hand_over_while(&line.handed, &mut wakes, |&joined| joined_by(joined, set));
             if list.is_empty() {
                 self.flag.fetch_and(!WAITING, Ordering::SeqCst);
             }
@@ -249,7 +261,7 @@ impl Event {
     /// assert_eq!(e.waiters(), 1);
     /// ```
     pub fn waiters(&self) -> usize {
-        lock(&self.waiters).len()
+        self.line.get().map_or(0, |line| lock(&line.waiters).len())
     }
 
     /// Waits until the flag is set; completes at once if it is set now (with no lock taken
@@ -286,7 +298,7 @@ impl Event {
     #[cold]
     #[inline(never)]
     fn wait_slow(&self) -> Option<Spot> {
-        let mut list = lock(&self.waiters);
+        let mut list = lock(&self.line().waiters);
         // Announce the waiter and look at the flag in one step: a `set` either came first
         // (seen here) or sees `WAITING` and comes for the line.
         let now = self.flag.fetch_or(WAITING, Ordering::SeqCst);
@@ -400,7 +412,7 @@ mod tests {
     fn a_wait_after_two_to_the_31_abandoned_waits_still_waits() {
         let event = Event::new();
         drop(event.wait());
-        lock(&event.waiters).skip_tickets((1 << 31) + 1);
+        lock(&event.line().waiters).skip_tickets((1 << 31) + 1);
         let mut wait = event.wait();
         assert!(!ready(&mut wait));
         assert!(!event.is_set());

@@ -31,9 +31,10 @@
 //! });
 //! ```
 
-// `unsafe` lives in three small modules: `cell.rs` (the data under `Lock<T>` and
-// `RwLock<T>`), `queue/ring.rs` (a FIFO queue's lock-free ring) and `parcel.rs` (an item
-// carried by a future, inline or boxed).
+// `unsafe` lives in four small modules: `cell.rs` (the data under `Lock<T>` and
+// `RwLock<T>`), `queue/ring.rs` (a FIFO queue's lock-free ring), `parcel.rs` (an item
+// carried by a future, inline or boxed) and `lazy.rs` (a waiter line made on first
+// contention).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -45,12 +46,13 @@ mod condition;
 pub mod deadline;
 mod error;
 mod event;
+mod lazy;
 mod lock;
 mod parcel;
 pub mod queue;
 pub mod rt;
 mod rwlock;
-mod semaphore;
+pub mod semaphore;
 mod sync;
 mod tokens;
 mod waiters;

@@ -4,7 +4,9 @@
 //! # State
 //!
 //! One atomic word holds the number of free tokens and a `QUEUED` bit; the lines of
-//! waiting acquirers (each asking for `n` tokens) and of `wait()`ers live under a mutex.
+//! waiting acquirers (each asking for `n` tokens) and of `wait()`ers live under a mutex,
+//! in a [`PoolLine`] made when the first acquirer has to wait ([`LazyBox`]: until then the
+//! pool is two words, its state and its bound).
 //!
 //! Invariant: `QUEUED` is set exactly while a line is non-empty, and then no token is
 //! free. Both are only changed with the mutex held, so:
@@ -18,7 +20,8 @@
 //! waits for the rest at one place in line; tokens are handed to the head of the line until
 //! it is whole, so nobody behind it is served first.
 
-use crate::sync::{lock, AtomicUsize, Mutex, Ordering};
+use crate::lazy::LazyBox;
+use crate::sync::{const_fn, lock, AtomicUsize, Mutex, Ordering};
 use crate::waiters::{
     grants_are_data, Anchor, HandedOver, Line, Spot, Stage, StageOf, Waiter, WaiterList, WakeList,
 };
@@ -42,16 +45,38 @@ pub(crate) use too_many_tokens;
 
 pub(crate) struct TokenPool {
     state: AtomicUsize,
+    /// Everything contention needs, made when an acquirer first has to wait (or a token is
+    /// forgotten, or the semaphore closed or resized); the pool's bound until then.
+    line: LazyBox<PoolLine>,
+}
+
+/// What a [`TokenPool`] makes on first contention.
+pub(crate) struct PoolLine {
+    /// Releasing past this many free tokens is refused. (Changed only by a bounded
+    /// semaphore's `add_permits` and `forget_permits`, under the mutex.)
+    bound: AtomicUsize,
     /// Tokens whose guards were given up with `forget()`: the only ones a manual
     /// `release()` may give back, so that it can never free a token a live guard holds.
     forgotten: AtomicUsize,
-    /// Releasing past this many free tokens is refused.
-    bound: usize,
     /// How far whole grants have been handed to the acquirers' line: a granted acquirer
     /// learns of its grant here, without the mutex (a refusal by `close` stays in its
     /// entry, collected under the mutex).
     handed: HandedOver,
     lines: Mutex<Lines>,
+}
+
+impl PoolLine {
+    fn new(bound: usize) -> Self {
+        PoolLine {
+            bound: AtomicUsize::new(bound),
+            forgotten: AtomicUsize::new(0),
+            handed: HandedOver::new(),
+            lines: Mutex::new(Lines {
+                acquirers: WaiterList::new(),
+                more: None,
+            }),
+        }
+    }
 }
 
 pub(crate) struct Lines {
@@ -240,41 +265,39 @@ pub(crate) enum Acquirers {}
 pub(crate) enum Watchers {}
 
 impl TokenPool {
-    #[cfg(not(loom))]
-    pub(crate) const fn new(tokens: usize, bound: usize, too_many: &'static str) -> Self {
-        assert!(tokens <= MAX_TOKENS, "{}", too_many);
-        TokenPool {
-            state: AtomicUsize::new(tokens * ONE),
-            forgotten: AtomicUsize::new(0),
-            bound,
-            handed: HandedOver::new(),
-            lines: Mutex::new(Lines {
-                acquirers: WaiterList::new(),
-                more: None,
-            }),
+    const_fn! {
+        pub(crate) fn new(tokens: usize, bound: usize, too_many: &'static str) -> Self {
+            assert!(tokens <= MAX_TOKENS, "{}", too_many);
+            TokenPool {
+                state: AtomicUsize::new(tokens * ONE),
+                line: LazyBox::new(bound),
+            }
         }
     }
 
-    #[cfg(loom)]
-    pub(crate) fn new(tokens: usize, bound: usize, too_many: &'static str) -> Self {
-        assert!(tokens <= MAX_TOKENS, "{}", too_many);
-        TokenPool {
-            state: AtomicUsize::new(tokens * ONE),
-            forgotten: AtomicUsize::new(0),
-            bound,
-            handed: HandedOver::new(),
-            lines: Mutex::new(Lines {
-                acquirers: WaiterList::new(),
-                more: None,
-            }),
-        }
+    /// The line, made now if it was not.
+    #[inline]
+    fn line(&self) -> &PoolLine {
+        self.line.get_or_make(PoolLine::new)
+    }
+
+    /// The line of a pool that has (or had) waiters: made already.
+    #[inline]
+    fn made_line(&self) -> &PoolLine {
+        self.line
+            .get()
+            .expect("toro: a pool with waiters has its line")
     }
 
     /// The most free tokens the pool may hold: its size, for `Lock`, `RwLock` and
     /// `BoundedSemaphore`.
     #[inline]
     pub(crate) fn bound(&self) -> usize {
-        self.bound
+        match self.line.seed() {
+            Some(bound) => bound,
+            // Acquire: a bound shrunk by `forget_free` is seen with the tokens it took.
+            None => self.made_line().bound.load(Ordering::Acquire),
+        }
     }
 
     /// Free tokens now (toro's `counter`).
@@ -285,7 +308,10 @@ impl TokenPool {
 
     /// `(acquirers, watchers)` in line, for `Debug`.
     pub(crate) fn waiting(&self) -> (usize, usize) {
-        let lines = lock(&self.lines);
+        let Some(line) = self.line.get() else {
+            return (0, 0);
+        };
+        let lines = lock(&line.lines);
         (
             lines.acquirers.len(),
             lines.more.as_ref().map_or(0, |more| more.watchers.len()),
@@ -299,10 +325,10 @@ impl TokenPool {
     /// returns the real value. A `Semaphore` has no such state, so it loads.
     #[inline]
     fn idle_guess(&self) -> usize {
-        if self.bound == MAX_TOKENS {
-            self.state.load(Ordering::Relaxed)
-        } else {
-            self.bound * ONE
+        match self.line.seed() {
+            // Never contended: the bound is still in the line's place.
+            Some(bound) if bound != MAX_TOKENS => bound * ONE,
+            _ => self.state.load(Ordering::Relaxed),
         }
     }
 
@@ -345,7 +371,7 @@ impl TokenPool {
     #[cold]
     #[inline(never)]
     fn acquire_slow(&self, n: usize) -> JoinedWord {
-        let mut lines = lock(&self.lines);
+        let mut lines = lock(&self.line().lines);
         if lines.closed() {
             return JoinedWord::REFUSED;
         }
@@ -399,7 +425,7 @@ impl TokenPool {
     #[cold]
     #[inline(never)]
     fn watch_slow(&self) -> Option<Spot> {
-        let mut lines = lock(&self.lines);
+        let mut lines = lock(&self.line().lines);
         let mut s = self.state.load(Ordering::Acquire);
         loop {
             if s / ONE > 0 {
@@ -419,7 +445,7 @@ impl TokenPool {
     /// (`Err`) if that would leave more than `bound` tokens free.
     #[inline]
     pub(crate) fn release(&self, n: usize) -> Result<(), ()> {
-        if self.add_free(n, self.bound)? {
+        if self.add_free(n, self.bound())? {
             return Ok(());
         }
         self.release_slow(n)
@@ -430,11 +456,101 @@ impl TokenPool {
     fn release_slow(&self, n: usize) -> Result<(), ()> {
         let mut wakes = WakeList::new();
         let result = {
-            let mut lines = lock(&self.lines);
-            self.release_locked(&mut lines, n, self.bound, &mut wakes)
+            let line = self.line();
+            let mut lines = lock(&line.lines);
+            self.release_locked(line, &mut lines, n, &mut wakes)
         };
         wakes.wake_all();
         result
+    }
+
+    /// Adds `n` new tokens (a semaphore's `add_permits`): to the oldest acquirers in line,
+    /// else to the pool; with `grow_bound`, the bound grows by as many (a bounded
+    /// semaphore's tokens are its own).
+    ///
+    /// # Panics
+    ///
+    /// If the pool would pass `usize::MAX / 2` tokens (or its bound would).
+    pub(crate) fn add(&self, n: usize, grow_bound: bool, what: &str) {
+        if n == 0 {
+            return;
+        }
+        let too_many = || -> ! {
+            panic!("{what}::add_permits: the semaphore would exceed usize::MAX / 2 tokens")
+        };
+        let mut wakes = WakeList::new();
+        {
+            let line = self.line();
+            let mut lines = lock(&line.lines);
+            let bound = line.bound.load(Ordering::Relaxed);
+            if grow_bound {
+                let grown = bound
+                    .checked_add(n)
+                    .filter(|&b| b <= MAX_TOKENS)
+                    .unwrap_or_else(|| too_many());
+                line.bound.store(grown, Ordering::Release);
+            }
+            if self
+                .release_locked(line, &mut lines, n, &mut wakes)
+                .is_err()
+            {
+                if grow_bound {
+                    line.bound.store(bound, Ordering::Release);
+                }
+                drop(lines);
+                wakes.wake_all();
+                too_many();
+            }
+        }
+        wakes.wake_all();
+    }
+
+    /// Takes up to `n` free tokens away for good (a semaphore's `forget_permits`); says
+    /// how many. With `shrink_bound`, the bound shrinks by as many. Tokens promised to
+    /// waiters are not free: a pool with a line has none to give (a closed one excepted).
+    pub(crate) fn forget_free(&self, n: usize, shrink_bound: bool) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        // A shrinking bound is changed under the mutex, with the tokens.
+        if !shrink_bound {
+            let mut s = self.state.load(Ordering::Acquire);
+            while s & QUEUED == 0 {
+                let take = (s / ONE).min(n);
+                match self.state.compare_exchange_weak(
+                    s,
+                    s - take * ONE,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return take,
+                    Err(actual) => s = actual,
+                }
+            }
+        }
+        let line = self.line();
+        let _lines = lock(&line.lines);
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            // With `QUEUED` set and the mutex held the word is ours; then tokens show only
+            // on a closed pool (an open one with a line has none free).
+            let take = (s / ONE).min(n);
+            match self.state.compare_exchange_weak(
+                s,
+                s - take * ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    if shrink_bound {
+                        // Release: after the tokens left (see `bound`).
+                        line.bound.fetch_sub(take, Ordering::Release);
+                    }
+                    return take;
+                }
+                Err(actual) => s = actual,
+            }
+        }
     }
 
     /// Notes that a guard of `n` tokens was given up with `forget()`.
@@ -442,25 +558,22 @@ impl TokenPool {
     pub(crate) fn forget(&self, n: usize) {
         // Release: what the holder wrote under the forgotten guard happens before whoever
         // gives these tokens back (and so before the next holder).
-        self.forgotten.fetch_add(n, Ordering::Release);
+        self.line().forgotten.fetch_add(n, Ordering::Release);
     }
 
     /// A manual `release()`: gives back `n` tokens, but only tokens whose guards were
     /// forgotten. `Err` (nothing changes) if fewer than `n` were.
     pub(crate) fn release_forgotten(&self, n: usize) -> Result<(), ()> {
-        let mut f = self.forgotten.load(Ordering::Relaxed);
+        // No line: nothing was ever forgotten.
+        let forgotten = &self.line.get().ok_or(())?.forgotten;
+        let mut f = forgotten.load(Ordering::Relaxed);
         loop {
             if f < n {
                 return Err(());
             }
             // Acquire: pairs with `forget`'s Release (the holder's writes are seen by
             // the holder this release lets in).
-            match self.forgotten.compare_exchange_weak(
-                f,
-                f - n,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match forgotten.compare_exchange_weak(f, f - n, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => break,
                 Err(actual) => f = actual,
             }
@@ -475,7 +588,7 @@ impl TokenPool {
     fn add_free(&self, n: usize, bound: usize) -> Result<bool, ()> {
         // The guess for a bounded pool: these are the only tokens out, so the pool becomes
         // idle again (see `idle_guess`).
-        let mut s = if self.bound == MAX_TOKENS || bound < n {
+        let mut s = if bound == MAX_TOKENS || bound < n {
             self.state.load(Ordering::Relaxed)
         } else {
             (bound - n) * ONE
@@ -499,11 +612,12 @@ impl TokenPool {
     /// looked, so try the lock-free path again first.
     fn release_locked(
         &self,
+        line: &PoolLine,
         lines: &mut Lines,
         n: usize,
-        bound: usize,
         wakes: &mut WakeList,
     ) -> Result<(), ()> {
+        let bound = line.bound.load(Ordering::Acquire);
         if self.add_free(n, bound)? {
             return Ok(());
         }
@@ -513,7 +627,7 @@ impl TokenPool {
         if free + n > bound {
             return Err(());
         }
-        self.hand_out(lines, n, wakes);
+        self.hand_out(line, lines, n, wakes);
         Ok(())
     }
 
@@ -523,7 +637,8 @@ impl TokenPool {
     pub(crate) fn close(&self) {
         let mut wakes = WakeList::new();
         {
-            let mut lines = lock(&self.lines);
+            let line = self.line();
+            let mut lines = lock(&line.lines);
             if !lines.closed() {
                 lines.more().closed = true;
                 let mut returned = 0;
@@ -536,7 +651,7 @@ impl TokenPool {
                 // Set QUEUED for good, racing the lock-free paths until it is set: from then
                 // on they never touch the word again.
                 self.state.fetch_or(QUEUED, Ordering::AcqRel);
-                self.hand_out(&mut lines, returned, &mut wakes);
+                self.hand_out(line, &mut lines, returned, &mut wakes);
             }
         }
         wakes.wake_all();
@@ -548,25 +663,28 @@ impl TokenPool {
     /// a boundary of its counters.
     #[cfg(any(test, loom))]
     pub(crate) fn skip_tickets(&self, n: u64, handed_over: bool) {
-        let mut lines = lock(&self.lines);
+        let line = self.line();
+        let mut lines = lock(&line.lines);
         lines.acquirers.skip_tickets(n);
         if handed_over {
             assert!(
                 lines.acquirers.is_empty(),
                 "hand-overs skipped past a waiter"
             );
-            self.handed.skip(n);
+            line.handed.skip(n);
         }
     }
 
     /// Whether [`close`](Self::close) was called.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.lines).closed()
+        self.line
+            .get()
+            .is_some_and(|line| lock(&line.lines).closed())
     }
 
     /// Hands `n` tokens to the line, oldest first, then settles the word. Mutex held and
     /// `QUEUED` set.
-    fn hand_out(&self, lines: &mut Lines, mut n: usize, wakes: &mut WakeList) {
+    fn hand_out(&self, line: &PoolLine, lines: &mut Lines, mut n: usize, wakes: &mut WakeList) {
         if lines.closed() {
             // Nobody is in the acquirers' line: the tokens go to the counter, and the
             // watchers see them.
@@ -590,7 +708,7 @@ impl TokenPool {
             n -= give;
             if request.missing == 0 {
                 // Whole: the acquirer rebuilds it from what it asked (`handed_grant`).
-                lines.acquirers.hand_over_front(&self.handed, wakes);
+                lines.acquirers.hand_over_front(&line.handed, wakes);
             }
         }
         if n > 0 {
@@ -618,7 +736,8 @@ impl Line for Acquirers {
     const RETURNS_GRANTS: bool = true;
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        &pool.lines
+        // Made now if a grant at the call comes back unused (the pool was never contended).
+        &pool.line().lines
     }
 
     fn list(lines: &mut Lines) -> &mut WaiterList<Request> {
@@ -626,7 +745,7 @@ impl Line for Acquirers {
     }
 
     fn handed_over(pool: &TokenPool) -> Option<&HandedOver> {
-        Some(&pool.handed)
+        Some(&pool.made_line().handed)
     }
 
     fn handed_grant(asked: usize) -> Request {
@@ -637,13 +756,13 @@ impl Line for Acquirers {
         // Give back what a partial acquirer (a writer) was granted so far, to the next in
         // line; this also clears QUEUED when the line is now empty.
         let held = std::mem::take(&mut request.held);
-        pool.hand_out(lines, held, wakes);
+        pool.hand_out(pool.made_line(), lines, held, wakes);
     }
 
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
         // Cannot be refused: the tokens are out, and a manual `release()` gives back only
         // forgotten ones.
-        let _ = pool.release_locked(lines, request.held, pool.bound, wakes);
+        let _ = pool.release_locked(pool.made_line(), lines, request.held, wakes);
     }
 }
 
@@ -654,7 +773,7 @@ impl Line for Watchers {
     grants_are_data!();
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        &pool.lines
+        &pool.line().lines
     }
 
     fn list(lines: &mut Lines) -> &mut WaiterList<()> {
@@ -662,7 +781,7 @@ impl Line for Watchers {
     }
 
     fn left_line(pool: &TokenPool, lines: &mut Lines, _: &mut (), wakes: &mut WakeList) {
-        pool.hand_out(lines, 0, wakes);
+        pool.hand_out(pool.made_line(), lines, 0, wakes);
     }
 }
 
