@@ -64,21 +64,13 @@ unsafe impl<T: Send> Sync for Guarded<T, Exclusive> {}
 unsafe impl<T: Send + Sync> Sync for Guarded<T, Shared> {}
 
 impl<T, M: Mode> Guarded<T, M> {
-    #[cfg(not(loom))]
-    pub(crate) const fn new(value: T, tokens: usize, what: &'static str) -> Self {
-        Guarded {
-            pool: TokenPool::new(tokens, tokens, what),
-            value: UnsafeCell::new(value),
-            _mode: PhantomData,
-        }
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new(value: T, tokens: usize, what: &'static str) -> Self {
-        Guarded {
-            pool: TokenPool::new(tokens, tokens, what),
-            value: UnsafeCell::new(value),
-            _mode: PhantomData,
+    crate::sync::const_fn! {
+        pub(crate) fn new(value: T, tokens: usize, what: &'static str) -> Self {
+            Guarded {
+                pool: TokenPool::new(tokens, tokens, what),
+                value: UnsafeCell::new(value),
+                _mode: PhantomData,
+            }
         }
     }
 
@@ -258,3 +250,59 @@ impl<R: DataAnchor<Mode = Shared>> ReadHold<R> {
         held.forget();
     }
 }
+
+/// `Anchor` and `DataAnchor` for the two ways a guard holds a data lock (`&'a L<T>` and
+/// `Arc<L<T>>`), whose `inner` is its [`Guarded`] in `mode`.
+macro_rules! data_anchors {
+    ($lock:ident, $mode:ty) => {
+        data_anchors!(@one &$lock<T>, $mode);
+        data_anchors!(@one std::sync::Arc<$lock<T>>, $mode);
+    };
+    (@one $ty:ty, $mode:ty) => {
+        impl<T> $crate::waiters::Anchor<$crate::tokens::TokenPool> for $ty {
+            #[inline]
+            fn anchor(&self) -> &$crate::tokens::TokenPool {
+                &self.inner.pool
+            }
+        }
+
+        impl<T> $crate::cell::DataAnchor for $ty {
+            type Value = T;
+            type Mode = $mode;
+            #[inline]
+            fn guarded(&self) -> &$crate::cell::Guarded<T, $mode> {
+                &self.inner
+            }
+        }
+    };
+}
+pub(crate) use data_anchors;
+
+/// `Deref` (and, with `mut`, `DerefMut`) to the data, and a `Debug` that shows it, for
+/// guards whose `hold` field is a [`WriteHold`] or a [`ReadHold`].
+macro_rules! guard_access {
+    ($($guard:ident$(<$lt:lifetime>)?: $name:literal;)*) => {$(
+        impl<$($lt,)? T> std::ops::Deref for $guard<$($lt,)? T> {
+            type Target = T;
+            #[inline]
+            fn deref(&self) -> &T {
+                self.hold.get()
+            }
+        }
+
+        impl<$($lt,)? T: std::fmt::Debug> std::fmt::Debug for $guard<$($lt,)? T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct($name).field("data", self.hold.get()).finish()
+            }
+        }
+    )*};
+    ($(mut $guard:ident$(<$lt:lifetime>)?;)*) => {$(
+        impl<$($lt,)? T> std::ops::DerefMut for $guard<$($lt,)? T> {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut T {
+                self.hold.get_mut()
+            }
+        }
+    )*};
+}
+pub(crate) use guard_access;

@@ -2,14 +2,14 @@
 //! `Lock`) or guarding data (`Lock<T>`, an async mutex).
 
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::cell::{DataAnchor, Exclusive, Guarded, WriteHold};
+use crate::cell::{data_anchors, guard_access, Exclusive, Guarded, WriteHold};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
+use crate::sync::const_fn;
 use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
-use crate::waiters::{Anchor, StageOf};
+use crate::waiters::StageOf;
 
 /// A lock for coroutines: toro's `Lock`, or, as `Lock<T>`, an async mutex guarding a `T`.
 ///
@@ -49,52 +49,40 @@ pub struct Lock<T = ()> {
 const TOO_MANY: &str = too_many_tokens!("Lock");
 
 impl Lock {
-    /// An unlocked bare lock (toro's `Lock()`). `const`, so it can live in a `static`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static LOCK: toro_core::Lock = toro_core::Lock::new();
-    /// assert!(!LOCK.locked());
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        Lock::with_value(())
-    }
-
-    #[cfg(loom)]
-    #[allow(missing_docs)]
-    pub fn new() -> Self {
-        Lock::with_value(())
+    const_fn! {
+        /// An unlocked bare lock (toro's `Lock()`). `const`, so it can live in a `static`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static LOCK: toro_core::Lock = toro_core::Lock::new();
+        /// assert!(!LOCK.locked());
+        /// ```
+        pub fn new() -> Self {
+            Lock::with_value(())
+        }
     }
 }
 
 impl<T> Lock<T> {
-    /// An unlocked lock guarding `value`. `const`, so it can live in a `static`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use toro_core::Lock;
-    ///
-    /// static COUNTER: Lock<u64> = Lock::with_value(0);
-    /// # toro_core::block_on(async {
-    /// *COUNTER.acquire().await += 1;
-    /// assert_eq!(*COUNTER.acquire().await, 1);
-    /// # });
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn with_value(value: T) -> Self {
-        Lock {
-            inner: Guarded::new(value, 1, TOO_MANY),
-        }
-    }
-
-    #[cfg(loom)]
-    #[allow(missing_docs)]
-    pub fn with_value(value: T) -> Self {
-        Lock {
-            inner: Guarded::new(value, 1, TOO_MANY),
+    const_fn! {
+        /// An unlocked lock guarding `value`. `const`, so it can live in a `static`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use toro_core::Lock;
+        ///
+        /// static COUNTER: Lock<u64> = Lock::with_value(0);
+        /// # toro_core::block_on(async {
+        /// *COUNTER.acquire().await += 1;
+        /// assert_eq!(*COUNTER.acquire().await, 1);
+        /// # });
+        /// ```
+        pub fn with_value(value: T) -> Self {
+            Lock {
+                inner: Guarded::new(value, 1, TOO_MANY),
+            }
         }
     }
 
@@ -106,7 +94,8 @@ impl<T> Lock<T> {
         self.inner.pool.skip_tickets(n, handed_over);
     }
 
-    /// Whether the lock is held (or promised to a waiter).
+    /// Whether the lock is held (or promised to a waiter); toro's name for
+    /// [`is_locked`](Self::is_locked).
     ///
     /// # Examples
     ///
@@ -116,8 +105,42 @@ impl<T> Lock<T> {
     /// assert!(lock.locked());
     /// ```
     #[inline]
+    #[doc(alias = "is_locked")]
     pub fn locked(&self) -> bool {
         self.inner.pool.free() == 0
+    }
+
+    /// Whether the lock is held (or promised to a waiter); Rust's name for
+    /// [`locked`](Self::locked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = toro_core::Lock::new();
+    /// assert!(!lock.is_locked());
+    /// let _g = lock.try_acquire();
+    /// assert!(lock.is_locked());
+    /// ```
+    #[inline]
+    #[doc(alias = "locked")]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
+
+    /// How many acquirers wait in line now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = toro_core::Lock::new();
+    /// let _held = lock.try_acquire().unwrap();
+    /// let waiting = lock.acquire();
+    /// assert_eq!(lock.waiters(), 1);
+    /// drop(waiting);
+    /// assert_eq!(lock.waiters(), 0);
+    /// ```
+    pub fn waiters(&self) -> usize {
+        self.inner.pool.waiting().0
     }
 
     /// The data, through a unique borrow of the lock: no guard can exist, so no locking
@@ -296,37 +319,7 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
     }
 }
 
-impl<T> Anchor<TokenPool> for &Lock<T> {
-    #[inline]
-    fn anchor(&self) -> &TokenPool {
-        &self.inner.pool
-    }
-}
-
-impl<T> Anchor<TokenPool> for Arc<Lock<T>> {
-    #[inline]
-    fn anchor(&self) -> &TokenPool {
-        &self.inner.pool
-    }
-}
-
-impl<T> DataAnchor for &Lock<T> {
-    type Value = T;
-    type Mode = Exclusive;
-    #[inline]
-    fn guarded(&self) -> &Guarded<T, Exclusive> {
-        &self.inner
-    }
-}
-
-impl<T> DataAnchor for Arc<Lock<T>> {
-    type Value = T;
-    type Mode = Exclusive;
-    #[inline]
-    fn guarded(&self) -> &Guarded<T, Exclusive> {
-        &self.inner
-    }
-}
+data_anchors!(Lock, Exclusive);
 
 /// Holds a [`Lock`]; releases it when dropped. Derefs to the lock's data.
 ///
@@ -368,29 +361,6 @@ impl<T> LockGuard<'_, T> {
     /// ```
     pub fn forget(self) {
         self.hold.forget()
-    }
-}
-
-impl<T> Deref for LockGuard<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        self.hold.get()
-    }
-}
-
-impl<T> DerefMut for LockGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        self.hold.get_mut()
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for LockGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard")
-            .field("data", self.hold.get())
-            .finish()
     }
 }
 
@@ -456,27 +426,13 @@ impl<T> OwnedLockGuard<T> {
     }
 }
 
-impl<T> Deref for OwnedLockGuard<T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        self.hold.get()
-    }
+guard_access! {
+    LockGuard<'a>: "LockGuard";
+    OwnedLockGuard: "OwnedLockGuard";
 }
-
-impl<T> DerefMut for OwnedLockGuard<T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        self.hold.get_mut()
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for OwnedLockGuard<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedLockGuard")
-            .field("data", self.hold.get())
-            .finish()
-    }
+guard_access! {
+    mut LockGuard<'a>;
+    mut OwnedLockGuard;
 }
 
 /// The future of [`Lock::acquire`]: already holds the lock or its place in line.

@@ -2,14 +2,13 @@
 //! guarding data (`RwLock<T>`).
 
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::cell::{DataAnchor, Guarded, ReadHold, Shared, WriteHold};
+use crate::cell::{data_anchors, guard_access, Guarded, ReadHold, Shared, WriteHold};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
 use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
-use crate::waiters::{Anchor, StageOf};
+use crate::waiters::StageOf;
 
 /// A reader-writer lock: up to `max_readers` readers at once, or one writer; bare (toro's
 /// `RWLock`) or, as `RwLock<T>`, guarding a `T` that readers share and a writer changes.
@@ -121,8 +120,41 @@ impl<T> RwLock<T> {
     /// assert!(rw.locked());
     /// ```
     #[inline]
+    #[doc(alias = "is_locked")]
     pub fn locked(&self) -> bool {
         self.pool().free() == 0
+    }
+
+    /// Whether no token is free; Rust's name for [`locked`](Self::locked) (toro's
+    /// meaning: a writer holds the lock, or every reader's token is taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(2);
+    /// let _w = rw.try_acquire_write().unwrap();
+    /// assert!(rw.is_locked());
+    /// ```
+    #[inline]
+    #[doc(alias = "locked")]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
+
+    /// How many waiters (readers and writers) stand in line now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rw = toro_core::RwLock::new(1);
+    /// let _r = rw.try_acquire_read().unwrap();
+    /// let writer = rw.acquire_write();
+    /// assert_eq!(rw.waiters(), 1);
+    /// drop(writer);
+    /// assert_eq!(rw.waiters(), 0);
+    /// ```
+    pub fn waiters(&self) -> usize {
+        self.pool().waiting().0
     }
 
     /// The data, through a unique borrow of the lock: no guard can exist.
@@ -391,26 +423,7 @@ impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-macro_rules! rwlock_anchor {
-    ($($ty:ty),*) => {$(
-        impl<T> Anchor<TokenPool> for $ty {
-            #[inline]
-            fn anchor(&self) -> &TokenPool {
-                &self.inner.pool
-            }
-        }
-
-        impl<T> DataAnchor for $ty {
-            type Value = T;
-            type Mode = Shared;
-            #[inline]
-            fn guarded(&self) -> &Guarded<T, Shared> {
-                &self.inner
-            }
-        }
-    )*};
-}
-rwlock_anchor!(&RwLock<T>, Arc<RwLock<T>>);
+data_anchors!(RwLock, Shared);
 
 /// A read token of an [`RwLock`], given back when dropped. Derefs to the data.
 ///
@@ -611,32 +624,7 @@ impl<T> OwnedWriteGuard<T> {
     }
 }
 
-/// `Deref` (and `DerefMut` for the write guards) to the data, and a `Debug` that shows it.
-macro_rules! guard_access {
-    ($($guard:ident$(<$lt:lifetime>)?: $name:literal;)*) => {$(
-        impl<$($lt,)? T> Deref for $guard<$($lt,)? T> {
-            type Target = T;
-            #[inline]
-            fn deref(&self) -> &T {
-                self.hold.get()
-            }
-        }
-
-        impl<$($lt,)? T: fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct($name).field("data", self.hold.get()).finish()
-            }
-        }
-    )*};
-    ($(mut $guard:ident$(<$lt:lifetime>)?;)*) => {$(
-        impl<$($lt,)? T> DerefMut for $guard<$($lt,)? T> {
-            #[inline]
-            fn deref_mut(&mut self) -> &mut T {
-                self.hold.get_mut()
-            }
-        }
-    )*};
-}
+// `Deref` (and `DerefMut` for the write guards) to the data, and a `Debug` that shows it.
 guard_access! {
     ReadGuard<'a>: "ReadGuard";
     OwnedReadGuard: "OwnedReadGuard";

@@ -233,6 +233,15 @@ impl<K: Kind> SemaphoreOf<K> {
         self.counter() == 0
     }
 
+    /// Moves the line's ticket counter on, as if `n` acquires had waited and left (or,
+    /// with `handed_over`, been handed their tokens): starts a loom model next to a
+    /// boundary.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn skip_tickets(&self, n: u64, handed_over: bool) {
+        self.pool.skip_tickets(n, handed_over);
+    }
+
     /// How many acquirers wait in line now (`wait()`ers are not counted).
     ///
     /// # Examples

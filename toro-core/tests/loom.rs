@@ -142,6 +142,75 @@ fn lock_handoff_races_deadline() {
     });
 }
 
+/// Two acquirers of a held lock on two threads, both the first to wait: both make the
+/// lazily made line at once, one box wins, the other is freed; both get the lock in turn.
+#[test]
+fn lock_line_made_by_two_waiters_at_once() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        lock.try_acquire().unwrap().forget();
+        let section = Arc::new(Section::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (lock, section) = (lock.clone(), section.clone());
+                thread::spawn(move || {
+                    let guard = block_on(lock.acquire());
+                    section.write();
+                    drop(guard);
+                })
+            })
+            .collect();
+        lock.release().unwrap();
+        waiters.into_iter().for_each(|w| w.join().unwrap());
+        assert!(!lock.locked());
+        assert_eq!(lock.waiters(), 0);
+    });
+}
+
+/// The last waiter of a line leaving (dropped) while a release comes on another thread:
+/// the token goes to the waiter or back to the counter, never lost with the line empty.
+#[test]
+fn semaphore_last_waiter_leaves_while_a_release_comes() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let waiter = sem.acquire();
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        drop(waiter);
+        releaser.join().unwrap();
+        assert_eq!(sem.counter(), 1);
+        assert_eq!(sem.waiters(), 0);
+        assert!(sem.try_acquire().is_some());
+    });
+}
+
+/// `add_permits` racing a waiter's deadline: the added permit goes to the waiter (which
+/// then holds it) or to the counter; none is lost or counted twice.
+#[test]
+fn semaphore_add_permits_races_a_timeout() {
+    loom::model(|| {
+        let mock = expired();
+        let sem = Arc::new(Semaphore::new(0));
+        let waiter = sem.acquire();
+        let adder = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.add_permits(1))
+        };
+        let got = block_on(waiter.deadline_on(&mock, Duration::ZERO));
+        adder.join().unwrap();
+        match got {
+            Ok(guard) => {
+                assert_eq!(sem.counter(), 0);
+                drop(guard);
+            }
+            Err(timeout) => timeout.into_inner(),
+        }
+        assert_eq!(sem.counter(), 1, "the added permit is there once");
+    });
+}
+
 /// A timer firing on one thread (a `ManualClock` advanced past the deadline) while a
 /// release hands the lock over on another: the wait either has the lock (the grant came
 /// first) or timed out and took nothing, and the lock is free at the end either way.
