@@ -39,7 +39,7 @@ use super::ring::Ring;
 use crate::error::{Shutdown, TooManyTaskDone, TryRecvError, TrySendError};
 use crate::parcel::Parcel;
 use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::waiters::{Key, Line, Removed, Slab, Spot, WaiterList, WakeList};
+use crate::waiters::{FreshWaker, Key, Line, Removed, Slab, Spot, WaiterList, WakeList};
 
 /// An item handed to a getter (or taken at the call), with the stamp that places it in
 /// the queue's order should the getter give it back; `None` for a getter ended by a
@@ -938,12 +938,11 @@ impl<T, O: Order<T>> Engine<T, O> {
                 return Poll::Ready(Some(item));
             }
         }
-        let mut fresh: Option<Waker> = None;
+        let mut fresh = FreshWaker::none();
         loop {
             let mut wakes = Wakes::new();
             let mut state = self.begin();
-            let located = key.map(|spot| state.getters.locate(spot));
-            let replaced = match located {
+            let k = match key.map(|spot| state.getters.locate(spot)) {
                 Some(k) if state.getters.is_granted(k) => {
                     *key = None;
                     // A granted waiter's waker was taken by the grant: nothing to drop.
@@ -953,15 +952,7 @@ impl<T, O: Order<T>> Engine<T, O> {
                     drop(state);
                     return Poll::Ready(handed.map(|(_, item)| item.take()));
                 }
-                Some(k) => match fresh.take() {
-                    Some(waker) => state.getters.store_waker(k, waker),
-                    None if state.getters.waker_will_wake(k, cx.waker()) => None,
-                    None => {
-                        drop(state);
-                        fresh = Some(cx.waker().clone());
-                        continue;
-                    }
-                },
+                Some(k) => k,
                 None => match self.take(&mut state, &mut wakes) {
                     Some((_, item)) if wakes.is_empty() => {
                         self.settle(&state);
@@ -974,24 +965,18 @@ impl<T, O: Order<T>> Engine<T, O> {
                         return Poll::Ready(Some(item));
                     }
                     None if state.shutdown => return Poll::Ready(None),
-                    None => match fresh.take() {
-                        Some(waker) => {
-                            let spot = state.getters.join(None);
-                            *key = Some(spot);
-                            state.getters.store_waker(spot.key(), waker)
-                        }
-                        None => {
-                            self.settle(&state);
-                            drop(state);
-                            fresh = Some(cx.waker().clone());
-                            continue;
-                        }
-                    },
+                    None => {
+                        // Joins before it has a waker at hand: a grant that comes while
+                        // it clones one is found at its next look.
+                        let spot = state.getters.join(None);
+                        *key = Some(spot);
+                        spot.key()
+                    }
                 },
             };
-            drop(state);
-            drop(replaced);
-            return Poll::Pending;
+            if fresh.park(state, cx, |state| state.getters.waker_slot(k)) {
+                return Poll::Pending;
+            }
         }
     }
 
@@ -1036,7 +1021,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         let Some(spot) = *key else {
             return Poll::Ready(Ok(()));
         };
-        let mut fresh: Option<Waker> = None;
+        let mut fresh = FreshWaker::none();
         loop {
             let mut state = self.lock_state();
             let k = state.putters.locate(spot);
@@ -1046,18 +1031,9 @@ impl<T, O: Order<T>> Engine<T, O> {
                 drop(state);
                 return Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))));
             }
-            let replaced = match fresh.take() {
-                Some(waker) => state.putters.store_waker(k, waker),
-                None if state.putters.waker_will_wake(k, cx.waker()) => None,
-                None => {
-                    drop(state);
-                    fresh = Some(cx.waker().clone());
-                    continue;
-                }
-            };
-            drop(state);
-            drop(replaced);
-            return Poll::Pending;
+            if fresh.park(state, cx, |state| state.putters.waker_slot(k)) {
+                return Poll::Pending;
+            }
         }
     }
 

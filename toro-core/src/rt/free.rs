@@ -7,11 +7,11 @@
 //! wake-ups. No allocation per timer once the heap has grown (see [`TimerHeap`]).
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::heap::TimerHeap;
-use crate::waiters::Key;
+use crate::waiters::{FreshWaker, Key};
 
 struct State {
     timers: TimerHeap,
@@ -56,7 +56,7 @@ impl FreeAlarm {
             // Cloned before the lock: a waker's clone is user code.
             let waker = cx.waker().clone();
             let mut state = state();
-            self.key = Some(state.timers.insert(at, waker));
+            self.key = Some(state.timers.insert(at, Some(waker)));
             if state.wakes_at.is_none_or(|wakes_at| at < wakes_at) {
                 state.wakes_at = Some(at);
                 if std::mem::replace(&mut state.started, true) {
@@ -68,29 +68,20 @@ impl FreeAlarm {
             }
             return Poll::Pending;
         };
-        let mut fresh: Option<Waker> = None;
+        let mut fresh = FreshWaker::none();
         loop {
             let mut state = state();
             if state.timers.is_fired(key) {
                 let waker = state.timers.remove(key);
                 self.key = None;
                 drop(state);
-                drop((waker, fresh));
+                drop(waker);
                 // Disarmed: a later poll (there should be none) arms it again.
                 return Poll::Ready(());
             }
-            let replaced = match fresh.take() {
-                Some(waker) => state.timers.set_waker(key, waker),
-                None if state.timers.will_wake(key, cx.waker()) => None,
-                None => {
-                    drop(state);
-                    fresh = Some(cx.waker().clone());
-                    continue;
-                }
-            };
-            drop(state);
-            drop(replaced);
-            return Poll::Pending;
+            if fresh.park(state, cx, |state| state.timers.waker_slot(key)) {
+                return Poll::Pending;
+            }
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::waiters::{Key, Slab};
+use crate::waiters::{Key, Slab, KEEP_BYTES};
 
 /// One armed (or fired) timer.
 struct Entry {
@@ -25,9 +25,6 @@ struct Entry {
 
 /// [`Entry::pos`] of a timer that has fired (left the heap).
 const FIRED: usize = usize::MAX;
-
-/// Above this many bytes, a heap that empties gives its memory back.
-const KEEP_BYTES: usize = 4096;
 
 pub(crate) struct TimerHeap {
     entries: Slab<Entry>,
@@ -45,15 +42,16 @@ impl TimerHeap {
         }
     }
 
-    /// Arms a timer for `at`, to wake `waker`.
-    pub(crate) fn insert(&mut self, at: Instant, waker: Waker) -> Key {
+    /// Arms a timer for `at`, to wake `waker` (which may come later, in
+    /// [`waker_slot`](Self::waker_slot)).
+    pub(crate) fn insert(&mut self, at: Instant, waker: Option<Waker>) -> Key {
         let seq = self.next_seq;
         self.next_seq += 1;
         let pos = self.heap.len();
         let key = self.entries.insert(Entry {
             at,
             seq,
-            waker: Some(waker),
+            waker,
             pos,
         });
         self.heap.push(key);
@@ -66,15 +64,9 @@ impl TimerHeap {
         self.entries.get(key).is_some_and(|e| e.pos == FIRED)
     }
 
-    /// Whether the stored waker would wake the same task as `waker`.
-    pub(crate) fn will_wake(&self, key: Key, waker: &Waker) -> bool {
-        matches!(self.entries.get(key), Some(Entry { waker: Some(w), .. }) if w.will_wake(waker))
-    }
-
-    /// Stores the waker to wake; returns the one it replaced, to drop after the lock.
-    #[must_use = "drop the replaced waker after the clock's lock is released"]
-    pub(crate) fn set_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
-        self.entries.at_mut(key).waker.replace(waker)
+    /// The slot of the waker to wake when the timer at `key` fires.
+    pub(crate) fn waker_slot(&mut self, key: Key) -> &mut Option<Waker> {
+        &mut self.entries.at_mut(key).waker
     }
 
     /// Removes the timer at `key`, fired or not; returns its waker, to drop after the lock.
@@ -218,7 +210,7 @@ mod tests {
             match random(4) {
                 0 | 1 => {
                     let at = now + Duration::from_millis(random(50));
-                    let key = heap.insert(at, Arc::new(Logged(id, Arc::clone(&log))).into());
+                    let key = heap.insert(at, Some(Arc::new(Logged(id, Arc::clone(&log))).into()));
                     model.push((at, id, key, id));
                 }
                 2 if !model.is_empty() => {

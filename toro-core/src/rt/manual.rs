@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::heap::TimerHeap;
 use super::{ClockRef, LoopHandle};
 use crate::sync::{lock, Mutex, MutexGuard};
-use crate::waiters::Key;
+use crate::waiters::{FreshWaker, Key};
 
 /// A virtual clock for deadline tests: time stands still until the test moves it, and
 /// every timer due then fires, in deadline order.
@@ -189,42 +189,26 @@ impl ManualClock {
         at: Instant,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        let mut fresh: Option<Waker> = None;
+        let mut fresh = FreshWaker::none();
         loop {
             let mut manual = self.lock();
-            let replaced = match *key {
+            let k = match *key {
                 None if manual.now >= at => return Poll::Ready(()),
-                None => match fresh.take() {
-                    Some(waker) => {
-                        *key = Some(manual.timers.insert(at, waker));
-                        None
-                    }
-                    None => {
-                        drop(manual);
-                        fresh = Some(cx.waker().clone());
-                        continue;
-                    }
-                },
+                // Armed before it has a waker at hand: a firing that comes while it clones
+                // one is found at its next look.
+                None => *key.insert(manual.timers.insert(at, None)),
                 Some(k) if manual.timers.is_fired(k) => {
                     let waker = manual.timers.remove(k);
                     *key = None;
                     drop(manual);
-                    drop((waker, fresh));
+                    drop(waker);
                     return Poll::Ready(());
                 }
-                Some(k) => match fresh.take() {
-                    Some(waker) => manual.timers.set_waker(k, waker),
-                    None if manual.timers.will_wake(k, cx.waker()) => None,
-                    None => {
-                        drop(manual);
-                        fresh = Some(cx.waker().clone());
-                        continue;
-                    }
-                },
+                Some(k) => k,
             };
-            drop(manual);
-            drop(replaced);
-            return Poll::Pending;
+            if fresh.park(manual, cx, |manual| manual.timers.waker_slot(k)) {
+                return Poll::Pending;
+            }
         }
     }
 
