@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
 use crate::lazy::LazyBox;
-use crate::sync::{const_fn, lock, Mutex};
-use crate::waiters::{grants_are_data, Line, Spot, Stage, WaiterList, WakeList};
+use crate::sync::{Mutex, const_fn, lock};
+use crate::waiters::{Line, Spot, Stage, WaiterList, WakeList, grants_are_data};
 
 /// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
 /// waiters, each with its own deadline.

@@ -4,8 +4,8 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::lazy::LazyBox;
-use crate::sync::{const_fn, lock, Mutex};
-use crate::waiters::{grants_are_data, Line, Stage, Waiter, WaiterList, WakeList};
+use crate::sync::{Mutex, const_fn, lock};
+use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList, grants_are_data};
 
 /// A condition variable for coroutines: [`wait`](Self::wait) until [`notify`](Self::notify)
 /// wakes you.

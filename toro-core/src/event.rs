@@ -4,8 +4,8 @@ use std::fmt;
 
 use crate::deadline::wait_future;
 use crate::lazy::LazyBox;
-use crate::sync::{const_fn, lock, AtomicU64, Mutex, Ordering};
-use crate::waiters::{grants_are_data, HandedOver, Line, Spot, Stage, WaiterList, WakeList};
+use crate::sync::{AtomicU64, Mutex, Ordering, const_fn, lock};
+use crate::waiters::{HandedOver, Line, Spot, Stage, WaiterList, WakeList, grants_are_data};
 
 /// An event: [`wait`](Self::wait) blocks until [`set`](Self::set), and passes at once
 /// while the flag is set.

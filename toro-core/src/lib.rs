@@ -74,7 +74,7 @@ pub use rt::async_io_handle;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use rt::tokio_handle;
-pub use rt::{block_on, now, Clock, EnterGuard, LoopHandle, ManualClock, Sleep};
+pub use rt::{Clock, EnterGuard, LoopHandle, ManualClock, Sleep, block_on, now};
 pub use rwlock::{
     AcquireRead, AcquireWrite, OwnedAcquireRead, OwnedAcquireWrite, OwnedReadGuard,
     OwnedWriteGuard, ReadGuard, RwLock, WriteGuard,

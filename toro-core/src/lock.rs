@@ -4,11 +4,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::cell::{data_anchors, guard_access, Exclusive, Guarded, WriteHold};
+use crate::cell::{Exclusive, Guarded, WriteHold, data_anchors, guard_access};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
 use crate::sync::const_fn;
-use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
+use crate::tokens::{Acquirers, Held, TokenPool, too_many_tokens};
 use crate::waiters::StageOf;
 
 /// A lock for coroutines: toro's `Lock`, or, as `Lock<T>`, an async mutex guarding a `T`.

@@ -16,7 +16,7 @@
 #![allow(unsafe_code)]
 
 use std::marker::PhantomData;
-use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
+use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
 
 /// The room a parcel has inline.
 type Room = [usize; 3];

@@ -4,10 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::cell::{data_anchors, guard_access, Guarded, ReadHold, Shared, WriteHold};
+use crate::cell::{Guarded, ReadHold, Shared, WriteHold, data_anchors, guard_access};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
-use crate::tokens::{too_many_tokens, Acquirers, Held, TokenPool};
+use crate::tokens::{Acquirers, Held, TokenPool, too_many_tokens};
 use crate::waiters::StageOf;
 
 /// A reader-writer lock: up to `max_readers` readers at once, or one writer; bare (toro's

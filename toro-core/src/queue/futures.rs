@@ -2,7 +2,7 @@
 //! and [`QueueJoin`].
 
 use super::engine::{
-    Engine, Getters, Joiners, Offered, Putters, Took, GET_AFTER_SHUTDOWN, PUT_AFTER_SHUTDOWN,
+    Engine, GET_AFTER_SHUTDOWN, Getters, Joiners, Offered, PUT_AFTER_SHUTDOWN, Putters, Took,
 };
 use super::order::{Fifo, Order};
 use crate::deadline::wait_future;

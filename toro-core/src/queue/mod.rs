@@ -116,17 +116,18 @@
 
 mod engine;
 mod futures;
+mod kind;
 pub mod order;
 mod ring;
 mod stream;
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
-use crate::error::{Empty, Full, TooManyTaskDone, TryRecvError, TrySendError};
+use crate::error::{Empty, Full, TryRecvError, TrySendError};
 use engine::{Engine, PUT_AFTER_SHUTDOWN};
 pub use futures::{QueueGet, QueueJoin, QueuePut, QueueRecv, QueueSend};
+pub use kind::{Joinable, Kind, Plain};
 use order::{Fifo, Lifo, Order, Priority};
 pub use stream::{OwnedQueueSink, OwnedQueueStream, QueueItem, QueueSink, QueueStream};
 
@@ -152,65 +153,6 @@ pub use stream::{OwnedQueueSink, OwnedQueueStream, QueueItem, QueueSink, QueueSt
 pub struct QueueOf<T, O, K = Plain> {
     engine: Engine<T, O>,
     _kind: PhantomData<K>,
-}
-
-mod kind_sealed {
-    pub trait Sealed {}
-}
-
-/// What a queue does beside holding items: nothing more ([`Plain`]), or count
-/// unfinished tasks ([`Joinable`]). Sealed; the third parameter of [`QueueOf`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::queue::order::Fifo;
-/// use toro_core::queue::{Joinable, QueueOf};
-/// let q: QueueOf<u8, Fifo<u8>, Joinable> = toro_core::JoinableQueue::new(0);
-/// q.put_nowait(1).unwrap();
-/// assert_eq!(q.unfinished_tasks(), 1);
-/// ```
-pub trait Kind: kind_sealed::Sealed {
-    /// Whether the queue counts unfinished tasks.
-    #[doc(hidden)]
-    const JOINABLE: bool;
-}
-
-/// A queue that only holds items: [`Queue`], [`LifoQueue`], [`PriorityQueue`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::queue::order::Fifo;
-/// use toro_core::queue::{Plain, QueueOf};
-/// let q: QueueOf<u8, Fifo<u8>, Plain> = toro_core::Queue::new(0);
-/// assert!(q.is_empty());
-/// ```
-#[derive(Debug)]
-pub enum Plain {}
-
-/// A queue that counts unfinished tasks: [`JoinableQueue`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::queue::order::Fifo;
-/// use toro_core::queue::{Joinable, QueueOf};
-/// let q: QueueOf<&str, Fifo<&str>, Joinable> = toro_core::JoinableQueue::new(0);
-/// assert_eq!(q.unfinished_tasks(), 0);
-/// ```
-#[derive(Debug)]
-pub enum Joinable {}
-
-impl kind_sealed::Sealed for Plain {}
-impl kind_sealed::Sealed for Joinable {}
-
-impl Kind for Plain {
-    const JOINABLE: bool = false;
-}
-
-impl Kind for Joinable {
-    const JOINABLE: bool = true;
 }
 
 /// A first-in, first-out queue for coroutines, with strict FIFO hand-off between getters
@@ -781,164 +723,7 @@ impl<T, O: Order<T>, K: Kind> QueueOf<T, O, K> {
     pub fn is_shutdown(&self) -> bool {
         self.engine.is_shutdown()
     }
-
-    /// The getter side as a [`Stream`](futures_core::Stream), borrowing the queue: items
-    /// in the queue's order, ending with `None` once the queue is shut down and drained.
-    ///
-    /// See [`QueueStream`] for when it takes its place in line.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use futures::StreamExt;
-    /// # toro_core::block_on(async {
-    /// let q = toro_core::PriorityQueue::with_items(0, [111, 333, 222]);
-    /// q.shutdown();
-    /// let items: Vec<_> = q.stream().collect().await;
-    /// assert_eq!(items, [111, 222, 333]);
-    /// # });
-    /// ```
-    pub fn stream(&self) -> QueueStream<'_, T, O> {
-        QueueStream {
-            engine: &self.engine,
-            key: None,
-            done: false,
-        }
-    }
-
-    /// The getter side as an owned [`Stream`](futures_core::Stream) over an `Arc` of the
-    /// queue (`'static`, for spawned tasks); like [`stream`](Self::stream).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use futures::StreamExt;
-    /// # toro_core::block_on(async {
-    /// let q = Arc::new(toro_core::Queue::new(0));
-    /// let mut items = Arc::clone(&q).into_stream();
-    /// q.put_nowait(1).unwrap();
-    /// assert_eq!(items.next().await, Some(1));
-    /// q.shutdown();
-    /// assert_eq!(items.next().await, None);
-    /// # });
-    /// ```
-    pub fn into_stream(self: Arc<Self>) -> OwnedQueueStream<Self> {
-        OwnedQueueStream {
-            queue: self,
-            key: None,
-            done: false,
-            leave: |queue, key| queue.engine.leave_getter(key),
-        }
-    }
-
-    /// The putter side as a [`Sink`](futures_sink::Sink), borrowing the queue.
-    ///
-    /// See [`QueueSink`] for how it holds the one item waiting for room.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use futures::SinkExt;
-    /// # toro_core::block_on(async {
-    /// let q = toro_core::Queue::new(0);
-    /// let mut sink = q.sink();
-    /// sink.send(1).await.unwrap();
-    /// q.shutdown();
-    /// assert_eq!(sink.send(2).await.unwrap_err().into_inner(), 2);
-    /// assert_eq!(q.get_nowait(), Ok(1));
-    /// # });
-    /// ```
-    pub fn sink(&self) -> QueueSink<'_, T, O> {
-        QueueSink {
-            engine: &self.engine,
-            key: None,
-        }
-    }
-
-    /// The putter side as an owned [`Sink`](futures_sink::Sink) over an `Arc` of the
-    /// queue; like [`sink`](Self::sink).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use futures::SinkExt;
-    /// # toro_core::block_on(async {
-    /// let q = Arc::new(toro_core::Queue::new(0));
-    /// let mut sink = Arc::clone(&q).into_sink();
-    /// sink.send(7).await.unwrap();
-    /// assert_eq!(q.get_nowait(), Ok(7));
-    /// # });
-    /// ```
-    pub fn into_sink(self: Arc<Self>) -> OwnedQueueSink<Self> {
-        OwnedQueueSink {
-            queue: self,
-            key: None,
-            leave: |queue, key| queue.engine.leave_putter(key),
-        }
-    }
 }
-
-impl<T> QueueOf<T, Fifo<T>, Joinable> {
-    /// Items put and not yet marked done with [`task_done`](Self::task_done).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = toro_core::JoinableQueue::new(0);
-    /// q.put_nowait(1).unwrap();
-    /// assert_eq!(q.unfinished_tasks(), 1);
-    /// ```
-    pub fn unfinished_tasks(&self) -> usize {
-        self.engine.unfinished_tasks()
-    }
-
-    /// Marks one task done; at zero, every [`join`](Self::join)er is released inside this
-    /// call.
-    ///
-    /// # Errors
-    ///
-    /// [`TooManyTaskDone`] ("task_done() called too many times") if no task is unfinished;
-    /// nothing changes then.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = toro_core::JoinableQueue::new(0);
-    /// q.put_nowait(1).unwrap();
-    /// assert!(q.task_done().is_ok());
-    /// assert!(q.task_done().is_err());
-    /// ```
-    pub fn task_done(&self) -> Result<(), TooManyTaskDone> {
-        self.engine.task_done()
-    }
-
-    /// Waits until every task is done; completes at once (whatever its deadline) if none
-    /// is unfinished.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future takes nothing from anyone.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// # toro_core::block_on(async {
-    /// let q = toro_core::JoinableQueue::new(0);
-    /// q.join().await; // nothing to do
-    /// q.put_nowait(1).unwrap();
-    /// assert!(q.join().deadline(Duration::from_millis(1)).await.is_err());
-    /// # });
-    /// ```
-    pub fn join(&self) -> QueueJoin<'_, T> {
-        QueueJoin {
-            stage: futures::join_stage(&self.engine),
-        }
-    }
-}
-
 impl<T, O: Order<T>, K: Kind> Default for QueueOf<T, O, K> {
     /// An unbounded queue.
     fn default() -> Self {

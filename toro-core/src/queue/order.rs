@@ -483,7 +483,7 @@ mod tests {
     #[test]
     fn priority_pop_keeps_every_item_when_ord_panics() {
         use std::cell::Cell;
-        use std::panic::{catch_unwind, AssertUnwindSafe};
+        use std::panic::{AssertUnwindSafe, catch_unwind};
         thread_local!(static PANIC_ON: Cell<Option<u32>> = const { Cell::new(None) });
         #[derive(Debug, PartialEq, Eq)]
         struct Touchy(u32);

@@ -339,3 +339,103 @@ impl<T, O: Order<T>, K: Kind> futures_sink::Sink<T> for OwnedQueueSink<QueueOf<T
         this.queue.engine.poll_putter(&mut this.key, cx)
     }
 }
+
+/// The sides of a queue as a stream and a sink.
+impl<T, O: Order<T>, K: Kind> QueueOf<T, O, K> {
+    /// The getter side as a [`Stream`](futures_core::Stream), borrowing the queue: items
+    /// in the queue's order, ending with `None` once the queue is shut down and drained.
+    ///
+    /// See [`QueueStream`] for when it takes its place in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// # toro_core::block_on(async {
+    /// let q = toro_core::PriorityQueue::with_items(0, [111, 333, 222]);
+    /// q.shutdown();
+    /// let items: Vec<_> = q.stream().collect().await;
+    /// assert_eq!(items, [111, 222, 333]);
+    /// # });
+    /// ```
+    pub fn stream(&self) -> QueueStream<'_, T, O> {
+        QueueStream {
+            engine: &self.engine,
+            key: None,
+            done: false,
+        }
+    }
+
+    /// The getter side as an owned [`Stream`](futures_core::Stream) over an `Arc` of the
+    /// queue (`'static`, for spawned tasks); like [`stream`](Self::stream).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::StreamExt;
+    /// # toro_core::block_on(async {
+    /// let q = Arc::new(toro_core::Queue::new(0));
+    /// let mut items = Arc::clone(&q).into_stream();
+    /// q.put_nowait(1).unwrap();
+    /// assert_eq!(items.next().await, Some(1));
+    /// q.shutdown();
+    /// assert_eq!(items.next().await, None);
+    /// # });
+    /// ```
+    pub fn into_stream(self: Arc<Self>) -> OwnedQueueStream<Self> {
+        OwnedQueueStream {
+            queue: self,
+            key: None,
+            done: false,
+            leave: |queue, key| queue.engine.leave_getter(key),
+        }
+    }
+
+    /// The putter side as a [`Sink`](futures_sink::Sink), borrowing the queue.
+    ///
+    /// See [`QueueSink`] for how it holds the one item waiting for room.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    /// # toro_core::block_on(async {
+    /// let q = toro_core::Queue::new(0);
+    /// let mut sink = q.sink();
+    /// sink.send(1).await.unwrap();
+    /// q.shutdown();
+    /// assert_eq!(sink.send(2).await.unwrap_err().into_inner(), 2);
+    /// assert_eq!(q.get_nowait(), Ok(1));
+    /// # });
+    /// ```
+    pub fn sink(&self) -> QueueSink<'_, T, O> {
+        QueueSink {
+            engine: &self.engine,
+            key: None,
+        }
+    }
+
+    /// The putter side as an owned [`Sink`](futures_sink::Sink) over an `Arc` of the
+    /// queue; like [`sink`](Self::sink).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::SinkExt;
+    /// # toro_core::block_on(async {
+    /// let q = Arc::new(toro_core::Queue::new(0));
+    /// let mut sink = Arc::clone(&q).into_sink();
+    /// sink.send(7).await.unwrap();
+    /// assert_eq!(q.get_nowait(), Ok(7));
+    /// # });
+    /// ```
+    pub fn into_sink(self: Arc<Self>) -> OwnedQueueSink<Self> {
+        OwnedQueueSink {
+            queue: self,
+            key: None,
+            leave: |queue, key| queue.engine.leave_putter(key),
+        }
+    }
+}

@@ -9,7 +9,7 @@
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::waiters::{Key, Slab, KEEP_BYTES};
+use crate::waiters::{KEEP_BYTES, Key, Slab};
 
 /// One armed (or fired) timer.
 struct Entry {

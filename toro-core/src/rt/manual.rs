@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::heap::TimerHeap;
 use super::{ClockRef, LoopHandle};
-use crate::sync::{lock, Mutex, MutexGuard};
+use crate::sync::{Mutex, MutexGuard, lock};
 use crate::waiters::{FreshWaker, Key};
 
 /// A virtual clock for deadline tests: time stands still until the test moves it, and

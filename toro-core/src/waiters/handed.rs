@@ -1,7 +1,7 @@
 //! [`HandedOver`]: how far a line has handed whole grants over, read by waiters without
 //! the mutex.
 
-use super::list::{next_ticket, Ticket, FIRST_TICKET};
+use super::list::{FIRST_TICKET, Ticket, next_ticket};
 use crate::sync::{AtomicU64, Ordering};
 
 /// How far a line has handed grants over: every waiter whose ticket is below this one was

@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 use std::task::Waker;
 
 use super::handed::HandedOver;
-use super::slab::{key_at, link_to, Key, Link, Slab, NIL};
+use super::slab::{Key, Link, NIL, Slab, key_at, link_to};
 use super::wake::WakeList;
 
 enum Place {

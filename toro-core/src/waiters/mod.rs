@@ -67,6 +67,6 @@ mod wake;
 
 pub(crate) use handed::HandedOver;
 pub(crate) use list::{Removed, Spot, WaiterList};
-pub(crate) use slab::{Key, Slab, KEEP_BYTES};
-pub(crate) use stage::{grants_are_data, Anchor, Line, Stage, StageOf, Waiter};
+pub(crate) use slab::{KEEP_BYTES, Key, Slab};
+pub(crate) use stage::{Anchor, Line, Stage, StageOf, Waiter, grants_are_data};
 pub(crate) use wake::{FreshWaker, WakeList};

@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 
 use super::handed::HandedOver;
 use super::list::{Removed, Spot, Ticket, WaiterList};
-use super::slab::{link_to, Link, NIL};
+use super::slab::{Link, NIL, link_to};
 use super::wake::{FreshWaker, WakeList};
-use crate::sync::{lock, Mutex};
+use crate::sync::{Mutex, lock};
 
 /// How one kind of waiter stands in one primitive's line: where the line is, and how to
 /// undo a waiter's progress when it leaves.
@@ -329,8 +329,8 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     /// An eager wait's inline fast path and its out-of-line slow path must not return
     /// the stage through memory they share: the fast path would then write its grant
     /// there with narrow stores, and the future's move into the task would read it back
-    /// with wide loads, a store-forwarding stall on every wait awaited in a task
-    /// (measured 5-10 ns per uncontended acquire). A slow path answers in registers (a
+    /// with wide loads, a store-forwarding stall on every wait awaited in a task (the
+    /// `lock` rows of the bench show it). A slow path answers in registers (a
     /// `Spot` is two 32-bit words) and the inline caller builds the stage, in place.
     #[inline]
     pub(crate) fn granted_or_queued(owner: R, grant: L::Grant, joined: Option<Spot>) -> Self {

@@ -20,11 +20,17 @@
 //! waits for the rest at one place in line; tokens are handed to the head of the line until
 //! it is whole, so nobody behind it is served first.
 
+mod held;
+mod lines;
+
+pub(crate) use held::{Held, Request};
+use held::{Joined, JoinedWord, REFUSED};
+pub(crate) use lines::{Acquirers, Watchers};
+use lines::{Lines, PoolLine};
+
 use crate::lazy::LazyBox;
-use crate::sync::{const_fn, lock, AtomicUsize, Mutex, Ordering};
-use crate::waiters::{
-    grants_are_data, Anchor, HandedOver, Line, Spot, Stage, StageOf, Waiter, WaiterList, WakeList,
-};
+use crate::sync::{AtomicUsize, Ordering, const_fn, lock};
+use crate::waiters::{Anchor, Spot, Stage, StageOf, Waiter, WakeList};
 
 /// The `QUEUED` bit of [`TokenPool::state`]; the free tokens are the bits above it.
 const QUEUED: usize = 1;
@@ -49,220 +55,6 @@ pub(crate) struct TokenPool {
     /// forgotten, or the semaphore closed or resized); the pool's bound until then.
     line: LazyBox<PoolLine>,
 }
-
-/// What a [`TokenPool`] makes on first contention.
-pub(crate) struct PoolLine {
-    /// Releasing past this many free tokens is refused. (Changed only by a bounded
-    /// semaphore's `add_permits` and `forget_permits`, under the mutex.)
-    bound: AtomicUsize,
-    /// Tokens whose guards were given up with `forget()`: the only ones a manual
-    /// `release()` may give back, so that it can never free a token a live guard holds.
-    forgotten: AtomicUsize,
-    /// How far whole grants have been handed to the acquirers' line: a granted acquirer
-    /// learns of its grant here, without the mutex (a refusal by `close` stays in its
-    /// entry, collected under the mutex).
-    handed: HandedOver,
-    lines: Mutex<Lines>,
-}
-
-impl PoolLine {
-    fn new(bound: usize) -> Self {
-        PoolLine {
-            bound: AtomicUsize::new(bound),
-            forgotten: AtomicUsize::new(0),
-            handed: HandedOver::new(),
-            lines: Mutex::new(Lines {
-                acquirers: WaiterList::new(),
-                more: None,
-            }),
-        }
-    }
-}
-
-pub(crate) struct Lines {
-    acquirers: WaiterList<Request>,
-    /// What only a `Semaphore` uses, made at its first `wait()` or `close()`: a `Lock` or
-    /// `RwLock` does not carry it.
-    more: Option<Box<SemaphoreLines>>,
-}
-
-pub(crate) struct SemaphoreLines {
-    /// `Semaphore::wait()`ers.
-    watchers: WaiterList<()>,
-    /// `Semaphore::close()` was called: acquirers are refused, and `QUEUED` stays set for
-    /// good so that every acquire and release comes here (the word then shows the free
-    /// tokens beside `QUEUED`).
-    closed: bool,
-}
-
-impl Lines {
-    #[inline]
-    fn closed(&self) -> bool {
-        self.more.as_ref().is_some_and(|more| more.closed)
-    }
-
-    /// The `wait()`ers' line, if there ever was one.
-    #[inline]
-    fn watchers(&mut self) -> Option<&mut WaiterList<()>> {
-        self.more.as_mut().map(|more| &mut more.watchers)
-    }
-
-    fn more(&mut self) -> &mut SemaphoreLines {
-        self.more.get_or_insert_with(|| {
-            Box::new(SemaphoreLines {
-                watchers: WaiterList::new(),
-                closed: false,
-            })
-        })
-    }
-}
-
-/// An acquirer's place in line: how many tokens it still misses and how many it holds.
-///
-/// Two words and nothing else: a grant made at the call is built and copied on every
-/// uncontended acquire, and a byte-sized field beside the words made those copies stall
-/// (a narrow store read back by a wide load; measured 6 ns per acquire + release).
-pub(crate) struct Request {
-    /// Tokens still to come; [`REFUSED`] once the semaphore was closed on the acquirer.
-    missing: usize,
-    held: usize,
-}
-
-/// [`Request::missing`] of an acquirer refused by `Semaphore::close` (nothing held).
-const REFUSED: usize = usize::MAX;
-
-/// What [`TokenPool::acquire`]'s slow path did.
-enum Joined {
-    /// Took every token asked for.
-    Whole,
-    /// The semaphore is closed: took nothing.
-    Refused,
-    /// Took what was free and joined the line for the rest, here.
-    Queued(Spot),
-}
-
-/// [`Joined`] in two words, so that it comes back from the slow path in registers: an
-/// enum of it would need a third (a [`Spot`] has one spare value, `None`, not two), so
-/// `Refused` is the one spot that is in no line ([`Spot::NOWHERE`]).
-#[derive(Clone, Copy)]
-struct JoinedWord(Option<Spot>);
-
-impl JoinedWord {
-    const WHOLE: Self = JoinedWord(None);
-    const REFUSED: Self = JoinedWord(Some(Spot::NOWHERE));
-
-    #[inline]
-    fn get(self) -> Joined {
-        match self.0 {
-            None => Joined::Whole,
-            Some(spot) if spot.is_nowhere() => Joined::Refused,
-            Some(spot) => Joined::Queued(spot),
-        }
-    }
-}
-
-impl Request {
-    /// A request granted whole, at the call.
-    #[inline]
-    fn whole(n: usize) -> Self {
-        Request {
-            missing: 0,
-            held: n,
-        }
-    }
-
-    /// The answer to an acquirer of a closed semaphore.
-    fn refused() -> Self {
-        Request {
-            missing: REFUSED,
-            held: 0,
-        }
-    }
-
-    /// Whether the acquire was refused because the semaphore was closed.
-    #[inline]
-    pub(crate) fn is_closed(&self) -> bool {
-        self.missing == REFUSED
-    }
-}
-
-/// Tokens taken from a pool, given back when dropped: the one release path of every guard
-/// (lock, read, write, semaphore; borrowed or owned).
-///
-/// `owner` is what the guard holds the pool by: a borrow, or an `Arc` of the primitive.
-pub(crate) struct Held<R: Anchor<TokenPool>> {
-    owner: R,
-    n: usize,
-}
-
-impl<R: Anchor<TokenPool>> Held<R> {
-    /// `n` tokens that the caller has just taken from `owner`'s pool.
-    #[inline]
-    fn new(owner: R, n: usize) -> Self {
-        Held { owner, n }
-    }
-
-    /// Takes `n` tokens from `owner`'s pool if they are free and nobody is in line.
-    #[inline]
-    pub(crate) fn try_take(owner: R, n: usize) -> Option<Self> {
-        if owner.anchor().try_acquire(n) {
-            Some(Held::new(owner, n))
-        } else {
-            None
-        }
-    }
-
-    /// The tokens an acquirer was granted (what its wait future finishes with).
-    #[inline]
-    pub(crate) fn granted(owner: R, request: Request) -> Self {
-        debug_assert_eq!(request.missing, 0, "a grant still missing tokens");
-        Held::new(owner, request.held)
-    }
-
-    #[inline]
-    pub(crate) fn owner(&self) -> &R {
-        &self.owner
-    }
-
-    /// How many tokens are held.
-    #[inline]
-    pub(crate) fn tokens(&self) -> usize {
-        self.n
-    }
-
-    /// Keeps the tokens taken: only a manual `release()` gives them back.
-    #[inline]
-    pub(crate) fn forget(mut self) {
-        self.owner.anchor().forget(self.n);
-        self.n = 0;
-    }
-
-    /// Gives back all but `keep` of the tokens, to the head of the line (a downgrade).
-    pub(crate) fn keep_only(&mut self, keep: usize) {
-        let give = self.n - keep;
-        self.n = keep;
-        if give > 0 {
-            let _ = self.owner.anchor().release(give);
-        }
-    }
-}
-
-impl<R: Anchor<TokenPool>> Drop for Held<R> {
-    #[inline]
-    fn drop(&mut self) {
-        if self.n > 0 {
-            // Cannot be refused: these tokens are out, and a manual `release()` gives back
-            // only forgotten ones.
-            let _ = self.owner.anchor().release(self.n);
-        }
-    }
-}
-
-/// The line of acquirers.
-pub(crate) enum Acquirers {}
-
-/// The line of `Semaphore::wait()`ers: woken when a release leaves a token free.
-pub(crate) enum Watchers {}
 
 impl TokenPool {
     const_fn! {
@@ -320,8 +112,8 @@ impl TokenPool {
 
     /// What the state word most likely holds on an uncontended path: a bounded pool (a
     /// lock, an rwlock, a bounded semaphore) with every token free. The compare-and-swap
-    /// tries this first and needs no load before it (measured: a load feeding the CAS
-    /// cost ~1.5 ns per acquire + release); a wrong guess costs one failed CAS, which
+    /// tries this first and needs no load before it (a load feeding the CAS measurably
+    /// slowed every acquire + release); a wrong guess costs one failed CAS, which
     /// returns the real value. A `Semaphore` has no such state, so it loads.
     #[inline]
     fn idle_guess(&self) -> usize {
@@ -725,63 +517,6 @@ impl TokenPool {
             QUEUED
         };
         self.state.store((n * ONE) | queued, Ordering::Release);
-    }
-}
-
-impl Line for Acquirers {
-    type Target = TokenPool;
-    type State = Lines;
-    type Data = Request;
-    grants_are_data!();
-    const RETURNS_GRANTS: bool = true;
-
-    fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        // Made now if a grant at the call comes back unused (the pool was never contended).
-        &pool.line().lines
-    }
-
-    fn list(lines: &mut Lines) -> &mut WaiterList<Request> {
-        &mut lines.acquirers
-    }
-
-    fn handed_over(pool: &TokenPool) -> Option<&HandedOver> {
-        Some(&pool.made_line().handed)
-    }
-
-    fn handed_grant(asked: usize) -> Request {
-        Request::whole(asked)
-    }
-
-    fn left_line(pool: &TokenPool, lines: &mut Lines, request: &mut Request, wakes: &mut WakeList) {
-        // Give back what a partial acquirer (a writer) was granted so far, to the next in
-        // line; this also clears QUEUED when the line is now empty.
-        let held = std::mem::take(&mut request.held);
-        pool.hand_out(pool.made_line(), lines, held, wakes);
-    }
-
-    fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
-        // Cannot be refused: the tokens are out, and a manual `release()` gives back only
-        // forgotten ones.
-        let _ = pool.release_locked(pool.made_line(), lines, request.held, wakes);
-    }
-}
-
-impl Line for Watchers {
-    type Target = TokenPool;
-    type State = Lines;
-    type Data = ();
-    grants_are_data!();
-
-    fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        &pool.line().lines
-    }
-
-    fn list(lines: &mut Lines) -> &mut WaiterList<()> {
-        &mut lines.more().watchers
-    }
-
-    fn left_line(pool: &TokenPool, lines: &mut Lines, _: &mut (), wakes: &mut WakeList) {
-        pool.hand_out(pool.made_line(), lines, 0, wakes);
     }
 }
 

@@ -1,0 +1,232 @@
+//! The queue's three lines as the shared waiter mechanism sees them ([`Line`]): getters
+//! (granted an item), putters (admitted, or refused at shutdown with their item) and
+//! joiners; and the polls of a getter or putter that stands in line by key rather than
+//! inside a future (a stream's or a sink's).
+
+use std::marker::PhantomData;
+use std::task::{Context, Poll};
+
+use super::{Engine, Handed, LeftPutter, Offered, State, Wakes};
+use crate::error::Shutdown;
+use crate::parcel::Parcel;
+use crate::queue::order::Order;
+use crate::sync::Mutex;
+use crate::waiters::{FreshWaker, Key, Line, Removed, Spot, WaiterList, WakeList};
+
+pub(crate) struct Getters<T, O>(PhantomData<fn() -> (T, O)>);
+pub(crate) struct Putters<T, O>(PhantomData<fn() -> (T, O)>);
+pub(crate) struct Joiners<T, O>(PhantomData<fn() -> (T, O)>);
+
+impl<T, O: Order<T>> Line for Getters<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = Option<Key>;
+    type Grant = Handed<T>;
+    const RETURNS_GRANTS: bool = true;
+
+    fn collect(state: &mut State<T, O>, handed: Option<Key>) -> Handed<T> {
+        let (stamp, item) = state.handed.remove(handed?);
+        if state.handed.is_sparse() {
+            state.compact_handed();
+        }
+        Some((stamp, Parcel::new(item)))
+    }
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<Key>> {
+        &mut state.getters
+    }
+
+    fn left_line(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        _: &mut Option<Key>,
+        _: &mut WakeList,
+    ) {
+        engine.settle(state);
+    }
+
+    fn return_grant(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        handed: Handed<T>,
+        wakes: &mut WakeList,
+    ) {
+        let Some((stamp, item)) = handed else { return };
+        engine.give_back(state, (stamp, item.take()), wakes);
+    }
+}
+
+impl<T, O: Order<T>> Line for Putters<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = Option<T>;
+    type Grant = Option<Parcel<T>>;
+
+    fn collect(_: &mut State<T, O>, refused: Option<T>) -> Option<Parcel<T>> {
+        refused.map(Parcel::new)
+    }
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<T>> {
+        &mut state.putters
+    }
+
+    fn left_line(
+        engine: &Engine<T, O>,
+        state: &mut State<T, O>,
+        _: &mut Option<T>,
+        _: &mut WakeList,
+    ) {
+        engine.settle(state);
+    }
+}
+
+impl<T, O: Order<T>> Line for Joiners<T, O> {
+    type Target = Engine<T, O>;
+    type State = State<T, O>;
+    type Data = ();
+    crate::waiters::grants_are_data!();
+
+    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
+        engine.checked_state()
+    }
+
+    fn list(state: &mut State<T, O>) -> &mut WaiterList<()> {
+        &mut state.joiners
+    }
+}
+
+impl<T, O: Order<T>> Engine<T, O> {
+    /// Polls a getter that stands in line by `key` rather than inside a future (a
+    /// stream's): takes an item, or joins the line, or collects what it was granted.
+    /// `Ready(None)`: shut down and drained.
+    ///
+    /// Like [`Waiter::poll_granted`](crate::waiters::Waiter), no waker is cloned or
+    /// dropped under the mutex: a poll that must store one releases the mutex, clones it,
+    /// and looks again.
+    pub(crate) fn poll_getter(
+        &self,
+        key: &mut Option<Spot>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        if key.is_none() && O::RING {
+            if let Some((_, item)) = self.ring.try_pop() {
+                return Poll::Ready(Some(item));
+            }
+        }
+        let mut fresh = FreshWaker::none();
+        loop {
+            let mut wakes = Wakes::new();
+            let mut state = self.begin();
+            let k = match key.map(|spot| state.getters.locate(spot)) {
+                Some(k) if state.getters.is_granted(k) => {
+                    *key = None;
+                    // A granted waiter's waker was taken by the grant: nothing to drop.
+                    let data = state.getters.remove(k).data;
+                    let handed = <Getters<T, O>>::collect(&mut state, data);
+                    self.settle(&state);
+                    drop(state);
+                    return Poll::Ready(handed.map(|(_, item)| item.take()));
+                }
+                Some(k) => k,
+                None => match self.take(&mut state, &mut wakes) {
+                    Some((_, item)) if wakes.is_empty() => {
+                        self.settle(&state);
+                        return Poll::Ready(Some(item));
+                    }
+                    Some(handed) => {
+                        self.settle(&state);
+                        drop(state);
+                        let (_, item) = self.deliver_admitting(wakes, handed);
+                        return Poll::Ready(Some(item));
+                    }
+                    None if state.shutdown => return Poll::Ready(None),
+                    None => {
+                        // Joins before it has a waker at hand: a grant that comes while
+                        // it clones one is found at its next look.
+                        let spot = state.getters.join(None);
+                        *key = Some(spot);
+                        spot.key()
+                    }
+                },
+            };
+            if fresh.park(state, cx, |state| state.getters.waker_slot(k)) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// A stream's getter leaves the line, giving back an item it had been handed.
+    pub(crate) fn leave_getter(&self, spot: Spot) {
+        let mut wakes = Wakes::new();
+        let mut state = self.lock_state();
+        let key = state.getters.locate(spot);
+        let Removed { data, waker, .. } = state.getters.remove(key);
+        let handed = <Getters<T, O>>::collect(&mut state, data);
+        <Getters<T, O>>::return_grant(self, &mut state, handed, wakes.list());
+        self.settle(&state);
+        drop(state);
+        drop(waker);
+    }
+
+    /// A sink's put: delivered, or in line by `key` holding its item (with no waker until
+    /// the sink is polled).
+    pub(crate) fn start_putter(&self, key: &mut Option<Spot>, item: T) -> Result<(), Shutdown<T>> {
+        assert!(
+            key.is_none(),
+            "Sink::start_send without Sink::poll_ready returning Ready(Ok(()))"
+        );
+        match self.put(item) {
+            Offered::Delivered => Ok(()),
+            Offered::Refused(item) => Err(Shutdown(item)),
+            Offered::Joined(spot) => {
+                *key = Some(spot);
+                Ok(())
+            }
+        }
+    }
+
+    /// Polls a sink's putter in line: `Ready(Ok)` once its item is in (or if none waits).
+    /// Wakers are cloned and dropped outside the mutex, as in
+    /// [`poll_getter`](Self::poll_getter).
+    pub(crate) fn poll_putter(
+        &self,
+        key: &mut Option<Spot>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Shutdown<T>>> {
+        let Some(spot) = *key else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut fresh = FreshWaker::none();
+        loop {
+            let mut state = self.lock_state();
+            let k = state.putters.locate(spot);
+            if state.putters.is_granted(k) {
+                *key = None;
+                let refused = state.putters.remove(k).data;
+                drop(state);
+                return Poll::Ready(refused.map_or(Ok(()), |item| Err(Shutdown(item))));
+            }
+            if fresh.park(state, cx, |state| state.putters.waker_slot(k)) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
+    /// after the mutex is released.
+    pub(crate) fn leave_putter(&self, spot: Spot) -> LeftPutter<T> {
+        let mut state = self.lock_state();
+        let key = state.putters.locate(spot);
+        let Removed { data, waker, .. } = state.putters.remove(key);
+        self.settle(&state);
+        (data, waker)
+    }
+}

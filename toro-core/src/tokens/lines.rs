@@ -1,0 +1,137 @@
+//! What a [`TokenPool`] makes on first contention ([`PoolLine`]): the lines of acquirers
+//! and of `wait()`ers under one mutex, and how the shared waiter mechanism sees them
+//! ([`Acquirers`], [`Watchers`]).
+
+use super::{Request, TokenPool};
+use crate::sync::{AtomicUsize, Mutex};
+use crate::waiters::{HandedOver, Line, WaiterList, WakeList, grants_are_data};
+
+/// What a [`TokenPool`] makes on first contention.
+pub(crate) struct PoolLine {
+    /// Releasing past this many free tokens is refused. (Changed only by a bounded
+    /// semaphore's `add_permits` and `forget_permits`, under the mutex.)
+    pub(super) bound: AtomicUsize,
+    /// Tokens whose guards were given up with `forget()`: the only ones a manual
+    /// `release()` may give back, so that it can never free a token a live guard holds.
+    pub(super) forgotten: AtomicUsize,
+    /// How far whole grants have been handed to the acquirers' line: a granted acquirer
+    /// learns of its grant here, without the mutex (a refusal by `close` stays in its
+    /// entry, collected under the mutex).
+    pub(super) handed: HandedOver,
+    pub(super) lines: Mutex<Lines>,
+}
+
+impl PoolLine {
+    pub(super) fn new(bound: usize) -> Self {
+        PoolLine {
+            bound: AtomicUsize::new(bound),
+            forgotten: AtomicUsize::new(0),
+            handed: HandedOver::new(),
+            lines: Mutex::new(Lines {
+                acquirers: WaiterList::new(),
+                more: None,
+            }),
+        }
+    }
+}
+
+pub(crate) struct Lines {
+    pub(super) acquirers: WaiterList<Request>,
+    /// What only a `Semaphore` uses, made at its first `wait()` or `close()`: a `Lock` or
+    /// `RwLock` does not carry it.
+    pub(super) more: Option<Box<SemaphoreLines>>,
+}
+
+pub(crate) struct SemaphoreLines {
+    /// `Semaphore::wait()`ers.
+    pub(super) watchers: WaiterList<()>,
+    /// `Semaphore::close()` was called: acquirers are refused, and `QUEUED` stays set for
+    /// good so that every acquire and release comes here (the word then shows the free
+    /// tokens beside `QUEUED`).
+    pub(super) closed: bool,
+}
+
+impl Lines {
+    #[inline]
+    pub(super) fn closed(&self) -> bool {
+        self.more.as_ref().is_some_and(|more| more.closed)
+    }
+
+    /// The `wait()`ers' line, if there ever was one.
+    #[inline]
+    pub(super) fn watchers(&mut self) -> Option<&mut WaiterList<()>> {
+        self.more.as_mut().map(|more| &mut more.watchers)
+    }
+
+    pub(super) fn more(&mut self) -> &mut SemaphoreLines {
+        self.more.get_or_insert_with(|| {
+            Box::new(SemaphoreLines {
+                watchers: WaiterList::new(),
+                closed: false,
+            })
+        })
+    }
+}
+
+/// The line of acquirers.
+pub(crate) enum Acquirers {}
+
+/// The line of `Semaphore::wait()`ers: woken when a release leaves a token free.
+pub(crate) enum Watchers {}
+
+impl Line for Acquirers {
+    type Target = TokenPool;
+    type State = Lines;
+    type Data = Request;
+    grants_are_data!();
+    const RETURNS_GRANTS: bool = true;
+
+    fn state(pool: &TokenPool) -> &Mutex<Lines> {
+        // Made now if a grant at the call comes back unused (the pool was never contended).
+        &pool.line().lines
+    }
+
+    fn list(lines: &mut Lines) -> &mut WaiterList<Request> {
+        &mut lines.acquirers
+    }
+
+    fn handed_over(pool: &TokenPool) -> Option<&HandedOver> {
+        Some(&pool.made_line().handed)
+    }
+
+    fn handed_grant(asked: usize) -> Request {
+        Request::whole(asked)
+    }
+
+    fn left_line(pool: &TokenPool, lines: &mut Lines, request: &mut Request, wakes: &mut WakeList) {
+        // Give back what a partial acquirer (a writer) was granted so far, to the next in
+        // line; this also clears QUEUED when the line is now empty.
+        let held = std::mem::take(&mut request.held);
+        pool.hand_out(pool.made_line(), lines, held, wakes);
+    }
+
+    fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
+        // Cannot be refused: the tokens are out, and a manual `release()` gives back only
+        // forgotten ones.
+        let _ = pool.release_locked(pool.made_line(), lines, request.held, wakes);
+    }
+}
+
+impl Line for Watchers {
+    type Target = TokenPool;
+    type State = Lines;
+    type Data = ();
+    grants_are_data!();
+
+    fn state(pool: &TokenPool) -> &Mutex<Lines> {
+        &pool.line().lines
+    }
+
+    fn list(lines: &mut Lines) -> &mut WaiterList<()> {
+        &mut lines.more().watchers
+    }
+
+    fn left_line(pool: &TokenPool, lines: &mut Lines, _: &mut (), wakes: &mut WakeList) {
+        pool.hand_out(pool.made_line(), lines, 0, wakes);
+    }
+}
