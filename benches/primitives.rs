@@ -31,11 +31,11 @@
 
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use tokio::task::yield_now;
 use tokio::time::timeout;
 
@@ -49,9 +49,10 @@ fn floor_atomic(b: &mut Bencher<'_>) {
     let flag = AtomicBool::new(false);
     b.iter(|| {
         let flag = black_box(&flag);
-        assert!(flag
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok());
+        assert!(
+            flag.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        );
         flag.store(false, Ordering::Release);
     });
 }

@@ -105,7 +105,7 @@ pub use toro_smol as smol;
 #[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
 pub use toro_async_std as async_std;
 
-// ==== Macros: #[toro::main], #[toro::test], toro::with! (toro-macros; issue 4) ====
+// ==== Macros: #[toro::main], #[toro::test], toro::with! (toro-macros) ====
 
 /// Runs an `async fn main` on a runtime: the one the facade's features enable (tokio
 /// first, then smol, then async-std), or toro's built-in single-threaded loop when none

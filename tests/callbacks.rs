@@ -1,7 +1,6 @@
-//! User callbacks that panic or call back into the primitive (issue 11): a waker's
-//! `wake`, `clone` and `Drop`, a value's `Drop` and `Debug`, a clock's `now`, timer and
-//! timer `Drop`. toro runs none of them under its own mutex, and a panic in one loses no
-//! item and no wake-up.
+//! User callbacks that panic or call back into the primitive: a waker's `wake`, `clone`
+//! and `Drop`, a value's `Drop` and `Debug`, a clock's `now`, timer and timer `Drop`. toro
+//! runs none of them under its own mutex, and a panic in one loses no item and no wake-up.
 //!
 //! Every test runs its body under [`watchdog`]: a deadlock (user code re-entering a
 //! primitive whose mutex toro holds) fails the test after 10 s instead of hanging the
@@ -13,9 +12,9 @@
 //! `Ord`, streams and sinks. The waker tests shared by all waits are written once
 //! ([`waker_callbacks!`], [`queue_callbacks!`]).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak, mpsc};
 use std::task::{Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -27,7 +26,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, panic_message, poll_by, MockClock, Probe};
+use support::{MockClock, Probe, expired_clock, panic_message, poll_by};
 
 // ---------------------------------------------------------------------------------------
 // Harness.
@@ -779,7 +778,7 @@ fn timed_wait_whose_waker_drop_calls_back_after_the_hand_off() {
         let mut timed = lock.acquire().deadline_on(&handle, Duration::from_secs(1));
         assert!(poll_by(&mut timed, &waker).is_pending());
         drop(waker); // toro holds the last clone now
-                     // The hand-off takes the waker out of the line: woken and dropped, no lock held.
+        // The hand-off takes the waker out of the line: woken and dropped, no lock held.
         drop(held);
         assert_eq!(wakes.load(SeqCst), 1);
         clock.advance(Duration::from_secs(1));
@@ -1721,13 +1720,17 @@ fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
         // A stream's stored waker, replaced by a later poll's.
         let mut stream = Arc::clone(&q).into_stream();
         let (waker, seen) = debug_on_drop_waker(&q);
-        assert!(Pin::new(&mut stream)
-            .poll_next(&mut cx(&waker))
-            .is_pending());
+        assert!(
+            Pin::new(&mut stream)
+                .poll_next(&mut cx(&waker))
+                .is_pending()
+        );
         drop(waker); // the queue holds the last clone
-        assert!(Pin::new(&mut stream)
-            .poll_next(&mut cx(probe.waker()))
-            .is_pending());
+        assert!(
+            Pin::new(&mut stream)
+                .poll_next(&mut cx(probe.waker()))
+                .is_pending()
+        );
         assert_eq!(dropped(&seen), 1, "replaced");
         // Dropped with the stream.
         let mut other = q.stream();
@@ -1744,9 +1747,11 @@ fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
         let (waker, seen) = debug_on_drop_waker(&q);
         assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());
         drop(waker);
-        assert!(Pin::new(&mut sink)
-            .poll_flush(&mut cx(probe.waker()))
-            .is_pending());
+        assert!(
+            Pin::new(&mut sink)
+                .poll_flush(&mut cx(probe.waker()))
+                .is_pending()
+        );
         assert_eq!(dropped(&seen), 1, "replaced in the sink");
         let (waker, seen) = debug_on_drop_waker(&q);
         assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());

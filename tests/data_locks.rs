@@ -1,12 +1,12 @@
-//! Locks that carry data, owned guards, downgrade, `acquire_many` and sound manual release
-//! (issue 10; DESIGN §2b), through the facade.
+//! Locks that carry data, owned guards, downgrade, `acquire_many` and sound manual release,
+//! through the facade.
 //!
 //! Most tests poll by hand with counting wakers ([`Probe`]), so each sees exactly who was
 //! woken, when, and what the lock showed at that moment. The last section runs one data
 //! lock scenario on every runtime, spawning with each runtime's own `spawn`.
 
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, probes, yield_now, MockClock, Probe, WakeLog};
+use support::{MockClock, Probe, WakeLog, expired_clock, probes, yield_now};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -972,8 +972,8 @@ fn try_acquire_many_takes_all_or_nothing() {
     assert_eq!(g.tokens(), 2);
 }
 
-// `acquire_many` above what a semaphore can ever hold panics at the call: with the other
-// messages of issue 11 item 8, in `tests/regressions.rs`.
+// `acquire_many` above what a semaphore can ever hold panics at the call: tested with the
+// other panic messages, in `tests/regressions.rs`.
 
 // ---------------------------------------------------------------------------------------
 // Owned futures with deadlines.

@@ -1,6 +1,6 @@
-//! Multi-thread stress of the data locks (issue 10): read-modify-write increments through
-//! owned guards with a yield inside the critical section, on a tokio multi-thread runtime
-//! and on OS threads each running `toro::block_on`; an `RwLock` whose readers check an
+//! Multi-thread stress of the data locks: read-modify-write increments through owned guards
+//! with a yield inside the critical section, on a tokio multi-thread runtime and on OS
+//! threads each running `toro::block_on`; an `RwLock` whose readers check an
 //! invariant its writers keep. A lost update, two holders at once or a torn read fails;
 //! a lost wake-up hangs and the watchdog fails the test.
 
@@ -9,7 +9,7 @@ use support::yield_now;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 

@@ -415,11 +415,7 @@ async fn several_real_locks_are_released_in_reverse() {
 struct Refused;
 
 fn check(fail: bool) -> Result<(), Refused> {
-    if fail {
-        Err(Refused)
-    } else {
-        Ok(())
-    }
+    if fail { Err(Refused) } else { Ok(()) }
 }
 
 async fn question_mark_in_body(lock: &Lock, fail: bool) -> Result<u32, Refused> {

@@ -1,4 +1,4 @@
-//! Property tests: every primitive against a sequential model of DESIGN §3.
+//! Property tests: every primitive against a sequential model of its rules.
 //!
 //! Each test draws a random sequence of operations: calls (`acquire`, `try_acquire`,
 //! `release`, `notify`, `set`, `clear`, `put`, `get`, `put_nowait`, `get_nowait`,
@@ -29,7 +29,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, poll, poll_unpin, wake_counter, WakeCount};
+use support::{WakeCount, expired_clock, poll, poll_unpin, wake_counter};
 
 // ---------------------------------------------------------------------------------------
 // Harness
@@ -339,9 +339,9 @@ struct PoolFutureModel {
     stand: Stand,
 }
 
-/// toro's bounded token pool (DESIGN §3.1–3.5): FIFO hand-off inside the releasing call,
-/// a writer claiming every free token at once and the rest at one place in line, nothing
-/// lost when a waiter leaves.
+/// toro's bounded token pool: FIFO hand-off inside the releasing call, a writer claiming
+/// every free token at once and the rest at one place in line, nothing lost when a waiter
+/// leaves.
 struct PoolModel {
     kind: PoolKind,
     free: usize,
@@ -558,7 +558,9 @@ impl PoolModel {
                 )
             }
             PoolKind::Semaphore(_) => {
-                format!("Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers}, closed: false }}")
+                format!(
+                    "Semaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers}, closed: false }}"
+                )
             }
             PoolKind::Bounded(_) => format!(
                 "BoundedSemaphore {{ counter: {free}, waiters: {waiters}, watchers: {watchers}, closed: false }}"
@@ -1254,9 +1256,8 @@ struct QueueFutureModel {
     item: Option<(u64, Job)>,
 }
 
-/// toro's queue engine (DESIGN §3.3, §3.6, §2b): FIFO hand-off to getters, blocked
-/// putters admitted by gets, items given back to their place, asyncio's shutdown, nothing
-/// lost.
+/// toro's queue engine: FIFO hand-off to getters, blocked putters admitted by gets, items
+/// given back to their place, asyncio's shutdown, nothing lost.
 struct QueueModel {
     kind: QueueKind,
     maxsize: usize,
@@ -1509,7 +1510,7 @@ impl QueueModel {
         let fut = self.remove(index);
         match (fut.role, fut.stand) {
             // A getter that holds an item, whether it took it at the call or was handed
-            // it later, gives it back (DESIGN §3.3: nothing is lost).
+            // it later, gives it back (nothing is lost).
             (Role::Getter, Stand::Ready | Stand::Granted) => {
                 if let Some(entry) = fut.item {
                     self.give_back(entry);

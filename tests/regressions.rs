@@ -15,7 +15,7 @@
 //! deadlines have all passed, so nothing depends on timing; the threaded ones only check
 //! what was delivered, never how fast.
 
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::task::Poll;
 use std::thread;
 use std::time::Duration;
@@ -25,7 +25,7 @@ use toro::{
 };
 
 mod support;
-use support::{expired_clock, panic_message, Probe};
+use support::{Probe, expired_clock, panic_message};
 
 // ---------------------------------------------------------------------------------------
 // Harness: a `Probe` stands for one waiting task; `expired_clock` (both in `support`).
@@ -530,7 +530,7 @@ fn bounded_semaphore_stays_within_its_bound_when_a_granted_waiter_is_dropped() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 11, item 3: deadlines never panic for want of a timer or a reactor
+// Deadlines never panic for want of a timer or a reactor
 
 /// A tokio runtime built without `enable_time` has no timer: detection must not pick
 /// tokio's clock there (its sleeps panic "timers are disabled"), but the runtime-free one.
@@ -687,7 +687,7 @@ fn smol_and_async_std_run_set_no_process_default() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 11, item 4: a finished deadline wrapper takes nothing from anyone
+// A finished deadline wrapper takes nothing from anyone
 
 /// `DeadlineExt::deadline` on a toro wait, kept alive after it timed out (as in a `select!`
 /// loop over `&mut fut`): the wait inside must be gone, so the next token goes to the
@@ -791,7 +791,7 @@ fn with_deadline_polled_after_it_timed_out_panics_and_takes_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 11, item 6: `EnterGuard`s dropped in any order
+// `EnterGuard`s dropped in any order
 
 #[test]
 fn enter_guards_restore_the_handle_whatever_the_drop_order() {
@@ -835,7 +835,7 @@ fn enter_guards_restore_the_handle_whatever_the_drop_order() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 11, item 8: messages that read well
+// Messages that read well
 
 #[test]
 fn debug_of_a_wait_ready_at_the_call_does_not_read_as_no_deadline() {

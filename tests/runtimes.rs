@@ -14,7 +14,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -292,11 +292,12 @@ mod scenarios {
         assert_eq!(woken.load(SeqCst), 3);
         // A notify with nobody waiting is not remembered.
         cond.notify_all();
-        assert!(cond
-            .wait()
-            .deadline(Duration::from_millis(5))
-            .await
-            .is_err());
+        assert!(
+            cond.wait()
+                .deadline(Duration::from_millis(5))
+                .await
+                .is_err()
+        );
         assert_eq!(cond.waiters(), 0);
     }
 
@@ -326,11 +327,13 @@ mod scenarios {
         assert!(event.is_set());
         event.wait().await;
         event.clear();
-        assert!(event
-            .wait()
-            .deadline(Duration::from_millis(5))
-            .await
-            .is_err());
+        assert!(
+            event
+                .wait()
+                .deadline(Duration::from_millis(5))
+                .await
+                .is_err()
+        );
     }
 
     /// Semaphore(2): never more than two tasks inside; every token comes back.
@@ -393,11 +396,12 @@ mod scenarios {
 
         let lock = Lock::new();
         let _held = lock.acquire().await;
-        assert!(lock
-            .acquire()
-            .deadline(Duration::from_millis(5))
-            .await
-            .is_err());
+        assert!(
+            lock.acquire()
+                .deadline(Duration::from_millis(5))
+                .await
+                .is_err()
+        );
 
         let never = std::future::pending::<()>();
         assert!(never.deadline(Duration::from_millis(5)).await.is_err());
@@ -608,7 +612,7 @@ fn tokio_adapter_clock_follows_paused_time() {
 }
 
 // ----------------------------------------------------------------------------------------
-// Queue shutdown on every runtime (asyncio 3.13 semantics, DESIGN §2b).
+// Queue shutdown on every runtime (asyncio 3.13 semantics).
 
 mod shutdown_scenarios {
     use super::*;

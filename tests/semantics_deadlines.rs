@@ -1,6 +1,7 @@
-//! Deadlines (toro-semantics §1.5; DESIGN §2, §3.4, §4): ready wins, hand-offs before the
-//! deadline is observed win, exact timeouts on a hand-driven mock clock and on tokio's
-//! paused clock, no clock and no timer on the fast path, and the `Timeout` error.
+//! Deadlines: ready wins (a wait that can complete succeeds whatever its deadline),
+//! hand-offs before the deadline is observed win, exact timeouts on a hand-driven mock clock
+//! and on tokio's paused clock, no clock and no timer on the fast path, and the `Timeout`
+//! error.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use toro::{
 };
 
 mod support;
-use support::{past, MockClock, Probe};
+use support::{MockClock, Probe, past};
 
 // ---------------------------------------------------------------------------------------
 // The mock clock (`support::MockClock`): time moves only when the test advances it, and
@@ -35,7 +36,7 @@ fn mock_clock_sleep_completes_only_when_advanced_past() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Deadline values (DESIGN §2).
+// Deadline values.
 
 #[test]
 fn deadline_conversions() {
@@ -56,7 +57,8 @@ fn deadline_conversions() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Ready wins (DESIGN §3.4), and the fast path touches no clock (DESIGN §4).
+// Ready wins: a wait that can complete at the call succeeds whatever its deadline, and that
+// fast path touches no clock.
 
 #[test]
 fn ready_at_the_call_wins_over_zero_and_past_deadlines() {
@@ -163,7 +165,7 @@ fn any_ready_future_with_an_absolute_deadline_reads_no_clock() {
 
 #[test]
 fn handoff_before_the_deadline_is_observed_wins() {
-    // `f = q.get(deadline=0); q.put_nowait(1)` gives 1 (§1.5), for every token primitive.
+    // `f = q.get(deadline=0); q.put_nowait(1)` gives 1, for every token primitive.
     let lock = Lock::new();
     let held = lock.try_acquire().unwrap();
     let mut zero = lock.acquire().deadline(Duration::ZERO);

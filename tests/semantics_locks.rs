@@ -1,5 +1,5 @@
 //! Poll-level semantics of the token primitives: `Lock`, `RwLock`, `Semaphore` and
-//! `BoundedSemaphore` (toro-semantics §1.2–§1.4, §5–§8; DESIGN §3).
+//! `BoundedSemaphore`.
 //!
 //! Every test polls by hand with a counting waker, so it sees exactly which waiter was
 //! woken, how often, and what the primitive showed at the moment of the wake-up.
@@ -11,7 +11,7 @@ use futures::FutureExt;
 use toro::{BoundedSemaphore, Lock, NotLocked, RwLock, Semaphore, TooManyReleases};
 
 mod support;
-use support::{past, Hook, Probe, WakeLog};
+use support::{Hook, Probe, WakeLog, past};
 
 // ---------------------------------------------------------------------------------------
 // Hand-polling helpers (the rest are in `support`).
@@ -27,7 +27,7 @@ fn free_reads(rw: &RwLock) -> usize {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lock (toro-semantics §7).
+// Lock.
 
 #[test]
 fn lock_acquire_is_eager_uncontended() {
@@ -366,7 +366,7 @@ fn lock_debug_shows_state() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Semaphore (toro-semantics §5).
+// Semaphore.
 
 #[test]
 fn semaphore_acquire_is_eager() {
@@ -622,7 +622,7 @@ fn semaphore_debug_shows_counter_and_waiters() {
 }
 
 // ---------------------------------------------------------------------------------------
-// BoundedSemaphore (toro-semantics §6).
+// BoundedSemaphore.
 
 #[test]
 fn bounded_release_before_acquire_is_refused() {
@@ -722,7 +722,7 @@ fn bounded_debug_shows_its_name_and_counter() {
 }
 
 // ---------------------------------------------------------------------------------------
-// RwLock (toro-semantics §8).
+// RwLock.
 
 #[test]
 #[should_panic(expected = "max_readers")]
@@ -812,7 +812,8 @@ fn rwlock_readers_queue_behind_a_waiting_writer() {
 
 #[test]
 fn rwlock_fairness_grant_order() {
-    // toro-semantics §8 "Fairness": RwLock(3), R1 holds; W1, R2, W2, R3 queue.
+    // Fairness: grants follow the queue's order, and no reader passes a queued writer.
+    // RwLock(3), R1 holds; W1, R2, W2, R3 queue.
     let rw = RwLock::new(3);
     let log = WakeLog::default();
     let r1 = rw.try_acquire_read().unwrap();
@@ -905,7 +906,8 @@ fn rwlock_two_waiting_writers_do_not_deadlock() {
 
 #[test]
 fn rwlock_timed_out_writer_gives_back_claimed_tokens() {
-    // toro leaked these (§8 "Timeout DEFECT"); the port gives them back.
+    // toro (Python) leaked these: its timed-out writer kept the tokens it had claimed; the
+    // port gives them back.
     let rw = RwLock::new(3);
     let r1 = rw.try_acquire_read().unwrap();
     let mut w = rw.acquire_write().deadline(Duration::ZERO);
@@ -1042,9 +1044,8 @@ fn rwlock_release_write_errors() {
 
 #[test]
 fn rwlock_manual_releases_check_tokens_not_roles() {
-    // toro-semantics §8 / §15.3: no role tracking. `release_write` succeeds whenever no
-    // token is free (max_readers readers), and `release_read` during a write gives back
-    // one of the writer's tokens.
+    // No role tracking: `release_write` succeeds whenever no token is free (max_readers
+    // readers), and `release_read` during a write gives back one of the writer's tokens.
     let rw = RwLock::new(2);
     rw.try_acquire_read().unwrap().forget();
     rw.try_acquire_read().unwrap().forget();
@@ -1140,7 +1141,8 @@ fn failed_try_acquire_changes_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Deadlines on the token primitives: ready wins (DESIGN §3.4).
+// Deadlines on the token primitives: ready wins, a wait that can complete succeeds whatever
+// its deadline.
 
 #[test]
 fn token_waits_ready_at_the_call_win_over_expired_deadlines() {

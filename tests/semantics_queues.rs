@@ -1,4 +1,6 @@
-//! Poll-level tests of the queues' rules: toro-semantics §9–§12 and DESIGN §3.3 / §3.6.
+//! Poll-level tests of the queues' rules: each discipline's order, FIFO hand-off to getters,
+//! blocked putters admitted by gets, items given back by dropped getters (nothing is lost),
+//! joining and shutdown.
 //!
 //! Every future is polled by hand (a no-op or counting waker), and every deadline runs on
 //! a mock clock that only moves when a test advances it, so nothing here depends on timing.
@@ -11,7 +13,7 @@ use std::time::Duration;
 use toro::{Empty, JoinableQueue, LifoQueue, PriorityQueue, Queue, TooManyTaskDone};
 
 mod support;
-use support::{panic_message, poll, poll_by, wake_counter, MockClock, Probe, WakeLog};
+use support::{MockClock, Probe, WakeLog, panic_message, poll, poll_by, wake_counter};
 
 // ----------------------------------------------------------------------------------------
 // Harness: polling by hand, wakers that count or log and a mock clock (in `support`).
@@ -337,8 +339,8 @@ macro_rules! discipline {
                 assert_eq!(drain(&q), [1]);
             }
 
-            /// DESIGN §3.3: a get that admitted a blocked putter and is dropped before it
-            /// returns its item gives the item back; the putter already took the freed
+            /// Nothing is lost: a get that admitted a blocked putter and is dropped before
+            /// it returns its item gives the item back; the putter already took the freed
             /// slot, so the queue holds maxsize + 1 until the next get.
             #[test]
             fn dropped_get_whose_slot_a_putter_took_leaves_the_queue_over_full() {
@@ -824,7 +826,7 @@ fn debug_shows_tasks_only_for_joinable_queues() {
 }
 
 // ----------------------------------------------------------------------------------------
-// Shutdown (asyncio 3.13 `Queue.shutdown`, DESIGN §2b), streams and sinks, for every queue.
+// Shutdown (asyncio 3.13 `Queue.shutdown`), streams and sinks, for every queue.
 
 macro_rules! shutdown_rules {
     ($m:ident, $Q:ident, order: $order:expr) => {
@@ -910,10 +912,12 @@ macro_rules! shutdown_rules {
                 });
                 assert!(msg.contains("use send() or try_send()"), "{msg}");
                 let mut put = q.put(4);
-                assert!(panic_message(|| {
-                    let _ = poll(&mut put);
-                })
-                .contains("shut-down"));
+                assert!(
+                    panic_message(|| {
+                        let _ = poll(&mut put);
+                    })
+                    .contains("shut-down")
+                );
                 assert_eq!(q.qsize(), 0);
                 assert!(debug_of(&q).contains("shutdown: true"));
             }
@@ -1134,8 +1138,8 @@ fn shutdown_immediate_uncounts_the_drained_items_and_ends_join() {
 }
 
 // ----------------------------------------------------------------------------------------
-// Items given back by dropped getters. (User code in a queue, issue 11: an item's `Ord`,
-// `Debug` and `Drop`, and wakers calling back, is tested in `tests/callbacks.rs`.)
+// Items given back by dropped getters. (User code in a queue: an item's `Ord`, `Debug` and
+// `Drop`, and wakers calling back, is tested in `tests/callbacks.rs`.)
 
 #[test]
 fn items_given_back_by_dropped_getters_keep_their_fifo_order() {

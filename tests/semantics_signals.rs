@@ -1,5 +1,5 @@
 //! Poll-level semantics of the signalling primitives: `Condition`, `Event` and
-//! `AsyncResult` (toro-semantics §1.2–§1.5, §2–§4; DESIGN §3).
+//! `AsyncResult`.
 //!
 //! Every test polls by hand with a counting waker, so it sees exactly which waiter was
 //! woken, in which order, how often, and what the primitive showed at the wake-up.
@@ -12,10 +12,10 @@ use futures::FutureExt;
 use toro::{AlreadySet, AsyncResult, Condition, Event, NotReady};
 
 mod support;
-use support::{past, probes, Probe, WakeLog};
+use support::{Probe, WakeLog, past, probes};
 
 // ---------------------------------------------------------------------------------------
-// Condition (toro-semantics §3).
+// Condition.
 
 #[test]
 fn condition_wait_registers_at_the_call() {
@@ -212,7 +212,7 @@ fn condition_notify_all_wakeups_are_not_passed_on() {
 
 #[test]
 fn condition_notify_before_the_deadline_is_observed_wins() {
-    // test_wait_timeout_preempted, and `c.wait(deadline=past); c.notify()` (§1.5).
+    // test_wait_timeout_preempted, and `c.wait(deadline=past); c.notify()`.
     let cond = Condition::new();
     let mut zero = cond.wait().deadline(Duration::ZERO);
     let mut past = cond.wait().deadline(past());
@@ -254,7 +254,7 @@ fn condition_debug_shows_waiters() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Event (toro-semantics §4).
+// Event.
 
 #[test]
 fn event_wait_registers_at_the_call_and_blocks_while_clear() {
@@ -410,7 +410,7 @@ fn event_debug_shows_set_or_clear() {
 }
 
 // ---------------------------------------------------------------------------------------
-// AsyncResult (toro-semantics §2).
+// AsyncResult.
 
 #[test]
 fn async_result_set_wakes_every_waiter_with_the_same_value() {

@@ -1,9 +1,9 @@
-//! `Semaphore::close` (issue 12, item 4): waiting and later acquires are refused with
-//! `Closed` (through `.or_closed()`), held guards still release, `wait()` still sees the
-//! tokens, nothing hangs and no token is lost.
+//! `Semaphore::close`: waiting and later acquires are refused with `Closed` (through
+//! `.or_closed()`), held guards still release, `wait()` still sees the tokens, nothing hangs
+//! and no token is lost.
 
 mod support;
-use support::{expired_clock, Probe};
+use support::{Probe, expired_clock};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The `Send` / `Sync` / `Unpin` matrix of every public type and future (DESIGN §2: every
+//! The `Send` / `Sync` / `Unpin` matrix of every public type and future (the rule: every
 //! primitive and future is `Send + Sync` where `T` allows; guards are `Send`).
 //!
 //! Almost all of it is checked at compile time: this file does not build if a type loses
@@ -177,7 +177,7 @@ fn deadline_futures_are_send_and_unpin() {
     not_send!(Deadlined<Ready<Rc<u32>>>);
 }
 
-/// DESIGN §2 asks every future to be `Sync` too; a deadline's timer (`Sleep`, a boxed
+/// The rule asks every future to be `Sync` too; a deadline's timer (`Sleep`, a boxed
 /// `dyn Future + Send`) is not, so neither is a wait with a deadline. An `async` block
 /// that holds one across an `.await` is then not `Sync` either.
 #[test]
@@ -263,7 +263,7 @@ fn futures_that_hold_guards_across_awaits_are_send() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Data locks, owned guards and their futures (issue 10; DESIGN §2b)
+// Data locks, owned guards and their futures
 
 /// `Sync` but not `Send`: what a data lock must refuse to share (like `std::sync::Mutex`).
 type SyncNotSend = MutexGuard<'static, u32>;

@@ -1,5 +1,5 @@
-//! Waiter storage is given back (issue 11, item 7): after a burst of 100 000 waiters that
-//! all leave, a primitive holds at most 64 KiB more than before the burst.
+//! Waiter storage is given back: after a burst of 100 000 waiters that all leave, a
+//! primitive holds at most 64 KiB more than before the burst.
 //!
 //! A counting global allocator (this test binary only) measures the bytes each thread
 //! allocated and has not freed: every test works on its own thread, so the test harness's

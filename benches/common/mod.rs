@@ -9,8 +9,8 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use criterion::measurement::WallTime;
 use criterion::{Bencher, BenchmarkGroup, Criterion};
 use futures::FutureExt;
 use tokio::runtime::Runtime;
-use tokio::task::{yield_now, JoinHandle};
+use tokio::task::{JoinHandle, yield_now};
 
 /// The `primitives` and `queues` targets together must stay under 5 minutes on 2 cores,
 /// `scaling` under 3.

@@ -19,8 +19,8 @@
 use std::time::{Duration, Instant};
 
 use loom::future::block_on;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use toro_core::{
     AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle,

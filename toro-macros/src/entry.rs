@@ -9,7 +9,7 @@
 //! off (the tests of `runtimes(...)`).
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{ItemFn, ReturnType, Type};
 
 use crate::options::{self, Choice, Errors, Flavor, Kind, Options, Runtime, Runtimes};
@@ -190,7 +190,7 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
             return match kind {
                 Kind::Main => quote!(#krate::__private::main_auto(__toro_body)),
                 Kind::Test => quote!(#krate::__private::test_auto(__toro_body)),
-            }
+            };
         }
         Choice::Named(runtime, span) => (runtime, span),
     };
