@@ -381,6 +381,33 @@ impl<F: WaitFuture> WithDeadline<F> {
         };
         WithDeadline { wait, alarm }
     }
+
+    /// Waits on this thread, as the wait's own `block()` does, until it completes or its
+    /// deadline passes.
+    ///
+    /// # Errors
+    ///
+    /// `Err(Timeout)` if the deadline passed first: the wait left its line, carrying back
+    /// what it carried (a `put`'s item), exactly as when awaited.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives async tasks, as the wait's `block()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let queue = toro_core::Queue::new(1);
+    /// queue.put(1).block();
+    /// // Full: the second put times out and hands its item back.
+    /// let timed_out = queue.put(2).deadline(Duration::from_millis(5)).block();
+    /// assert_eq!(timed_out.unwrap_err().into_inner(), 2);
+    /// ```
+    #[track_caller]
+    pub fn block(self) -> Result<F::Output, Timeout<F::Carried>> {
+        crate::rt::block(self)
+    }
 }
 
 impl<F: WaitFuture> Future for WithDeadline<F> {
@@ -701,6 +728,41 @@ macro_rules! wait_future {
                 deadline: impl Into<$crate::Deadline>,
             ) -> $crate::WithDeadline<Self> {
                 $crate::WithDeadline::new(self, deadline.into(), Some(handle))
+            }
+
+            /// Waits on this thread: the same wait, parking the thread until it completes,
+            /// for plain threads (and tokio's `spawn_blocking`). It keeps its place in line
+            /// and its hand-off rules, as when awaited; `.deadline(d).block()` gives it a
+            /// deadline. Every toro wait has this method; the example uses
+            /// [`Lock::acquire`](crate::Lock::acquire)'s.
+            ///
+            /// # Panics
+            ///
+            /// On a thread that drives async tasks, where blocking would stall them:
+            /// inside a future that [`block_on`](crate::block_on) drives, and, with the
+            /// `tokio` feature, on a tokio runtime's worker or inside `Runtime::block_on`
+            /// (with tokio's message, as tokio's own `blocking_*` methods). smol's and
+            /// async-std's executor threads are not detected: `.await` there. Also
+            /// whatever the wait panics with when awaited.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::sync::Arc;
+            /// let lock = Arc::new(toro_core::Lock::with_value(0));
+            /// let held = lock.try_acquire().unwrap();
+            /// let worker = {
+            ///     let lock = Arc::clone(&lock);
+            ///     // In line at once; the thread parks until the lock is handed to it.
+            ///     std::thread::spawn(move || *lock.acquire().block() += 1)
+            /// };
+            /// drop(held);
+            /// worker.join().unwrap();
+            /// assert_eq!(*lock.try_acquire().unwrap(), 1);
+            /// ```
+            #[track_caller]
+            pub fn block(self) -> $output {
+                $crate::rt::block(self)
             }
         }
 

@@ -26,6 +26,20 @@ use std::time::Instant;
 use ::tokio::runtime::{Handle, Id};
 use ::tokio::time::Sleep;
 
+/// Panics, with tokio's own message, on a thread that drives tokio tasks: a runtime's
+/// worker, or the thread inside `Runtime::block_on`, where blocking stalls the runtime's
+/// tasks (a current-thread runtime's for good), which is why tokio's `blocking_*` methods
+/// panic there too. Inside `spawn_blocking`, or on a thread that only entered a runtime,
+/// it returns: blocking is what those threads are for. tokio tells the two apart only
+/// inside its own blocking entry points, so this asks one of them to run a future that is
+/// ready at once: no other effect.
+#[track_caller]
+pub(crate) fn may_block() {
+    if let Ok(handle) = Handle::try_current() {
+        handle.block_on(std::future::ready(()));
+    }
+}
+
 /// tokio's clock now (its paused clock, if paused), as a std `Instant`.
 pub(crate) fn now() -> Instant {
     ::tokio::time::Instant::now().into_std()
