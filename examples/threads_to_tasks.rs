@@ -71,7 +71,11 @@ async fn main() {
     }
     for (t, items) in per_thread.iter_mut().enumerate() {
         items.sort_unstable();
-        assert_eq!(*items, (0..PER_THREAD).collect::<Vec<_>>(), "thread {t}: each item once");
+        assert_eq!(
+            *items,
+            (0..PER_THREAD).collect::<Vec<_>>(),
+            "thread {t}: each item once"
+        );
     }
     println!(
         "{} items from {THREADS} threads reached {CONSUMERS} tasks, each exactly once",

@@ -411,3 +411,38 @@ fn tasks_holding_owned_guards_across_awaits_are_spawnable() {
     spawnable(&task);
     toro::block_on(task);
 }
+
+// ---------------------------------------------------------------------------------------
+// Mapped guards
+
+#[test]
+fn mapped_guards_are_send_sync_where_their_part_allows() {
+    use toro::{
+        MappedLockGuard, MappedReadGuard, MappedWriteGuard, OwnedMappedLockGuard,
+        OwnedMappedReadGuard, OwnedMappedWriteGuard,
+    };
+    all::<MappedLockGuard<'static, u64>>();
+    all::<MappedReadGuard<'static, str>>();
+    all::<MappedWriteGuard<'static, [u8]>>();
+    all::<OwnedMappedLockGuard<String, str>>();
+    all::<OwnedMappedReadGuard<Vec<u8>, [u8]>>();
+    all::<OwnedMappedWriteGuard<(u8, u64), u64>>();
+    is_static::<OwnedMappedLockGuard<String, str>>();
+    // A mapped write guard hands out `&mut U`: moving it needs `U: Send`, sharing it
+    // `U: Sync`, as for the guard it came from.
+    send::<MappedLockGuard<'static, Cell<u32>>>();
+    send::<MappedWriteGuard<'static, Cell<u32>>>();
+    not_sync!(
+        MappedLockGuard<'static, Cell<u32>>,
+        MappedWriteGuard<'static, Cell<u32>>
+    );
+    not_send!(
+        MappedLockGuard<'static, Rc<u32>>,
+        MappedWriteGuard<'static, Rc<u32>>
+    );
+    // A mapped read guard shares `&U` with other readers: both need `U: Sync`.
+    not_send!(MappedReadGuard<'static, Cell<u32>>);
+    not_sync!(MappedReadGuard<'static, Cell<u32>>);
+    // An owned one also moves its `Arc`, which needs the whole lock shareable.
+    not_send!(OwnedMappedLockGuard<Rc<u32>, u32>);
+}

@@ -21,6 +21,7 @@
 #![allow(unsafe_code)]
 
 use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use crate::tokens::{Held, TokenPool};
 use crate::waiters::Anchor;
@@ -99,6 +100,11 @@ pub(crate) trait DataAnchor: Anchor<TokenPool> {
     type Value;
     type Mode: Mode;
     fn guarded(&self) -> &Guarded<Self::Value, Self::Mode>;
+
+    /// What a mapped guard keeps the pool by: a borrow of the pool for a borrowing guard
+    /// (so that the mapped guard's type forgets `T`), the same `Arc` for an owned one.
+    type Keeps: Anchor<TokenPool>;
+    fn keeps(&self) -> Self::Keeps;
 }
 
 /// Every token of a data lock: the right to `&mut T`.
@@ -182,6 +188,25 @@ impl<R: DataAnchor> WriteHold<R> {
     }
 }
 
+impl<R: DataAnchor> WriteHold<R> {
+    /// Narrows the hold to the part of the data `f` picks, or gives it back if `f` picks
+    /// none. A panic in `f` drops the hold: the tokens go back.
+    pub(crate) fn try_map<U: ?Sized>(
+        mut self,
+        f: impl FnOnce(&mut R::Value) -> Option<&mut U>,
+    ) -> Result<MappedWrite<R::Keeps, U>, Self> {
+        let Some(part) = f(self.get_mut()).map(NonNull::from) else {
+            return Err(self);
+        };
+        let keeps = self.owner().keeps();
+        Ok(MappedWrite {
+            part,
+            held: self.into_held().rehome(keeps),
+            _invariant: PhantomData,
+        })
+    }
+}
+
 impl<R: DataAnchor<Mode = Shared>> WriteHold<R> {
     /// Keeps one token, gives the rest to the head of the line (FIFO: readers at the head
     /// enter at once, a writer there still waits for this reader), and becomes a read
@@ -249,29 +274,151 @@ impl<R: DataAnchor<Mode = Shared>> ReadHold<R> {
         let ReadHold { held, .. } = self;
         held.forget();
     }
+
+    /// Narrows the hold to the part of the data `f` picks, or gives it back if `f` picks
+    /// none. A panic in `f` drops the hold: the token goes back.
+    pub(crate) fn try_map<U: ?Sized>(
+        self,
+        f: impl FnOnce(&R::Value) -> Option<&U>,
+    ) -> Result<MappedRead<R::Keeps, U>, Self> {
+        let Some(part) = f(self.get()).map(NonNull::from) else {
+            return Err(self);
+        };
+        let keeps = self.held.owner().keeps();
+        let ReadHold { held, .. } = self;
+        Ok(MappedRead {
+            part,
+            held: held.rehome(keeps),
+        })
+    }
+}
+
+/// A [`WriteHold`] narrowed to a part of the data (a mapped guard): every token of the
+/// pool, held by `P`, and a pointer to the part.
+///
+/// Under loom a mapped hold keeps the tokens but not loom's access token (which names
+/// the whole data's type): its accesses are not tracked, and the models check the tokens
+/// that make them exclusive.
+pub(crate) struct MappedWrite<P: Anchor<TokenPool>, U: ?Sized> {
+    /// Points into the data the tokens guard (or at something that outlives it): `f`
+    /// made it from the hold's `&mut T`.
+    part: NonNull<U>,
+    held: Held<P>,
+    /// Invariant in `U`, as `&mut U`: a hold of `&'static str` must not pass for one of a
+    /// shorter-lived `&str`, which could then be written into the data.
+    _invariant: PhantomData<*mut U>,
+}
+
+// SAFETY: as a `WriteHold`'s, and as for `&mut U`: sending the hold sends the `&mut U` it
+// gives (`U: Send`), and the pool's keeper (`P: Send`).
+unsafe impl<P: Anchor<TokenPool> + Send, U: ?Sized + Send> Send for MappedWrite<P, U> {}
+
+// SAFETY: sharing it shares `&U` (`U: Sync`), as for `&mut U`.
+unsafe impl<P: Anchor<TokenPool> + Sync, U: ?Sized + Sync> Sync for MappedWrite<P, U> {}
+
+impl<P: Anchor<TokenPool>, U: ?Sized> MappedWrite<P, U> {
+    #[inline]
+    pub(crate) fn get(&self) -> &U {
+        // SAFETY: `held` is every token of the pool, taken from a `WriteHold` (which had
+        // them all, checked when it was made), so no other hold exists or can be made
+        // until this one is dropped; `part` was derived from that hold's `&mut T` (or
+        // outlives it), `P` keeps the lock alive, and the reference lives no longer than
+        // `&self`.
+        unsafe { self.part.as_ref() }
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self) -> &mut U {
+        // SAFETY: as in `get`; `&mut self` makes the reference unique.
+        unsafe { self.part.as_mut() }
+    }
+
+    /// Narrows it further, as [`WriteHold::try_map`].
+    pub(crate) fn try_map<V: ?Sized>(
+        mut self,
+        f: impl FnOnce(&mut U) -> Option<&mut V>,
+    ) -> Result<MappedWrite<P, V>, Self> {
+        match f(self.get_mut()).map(NonNull::from) {
+            Some(part) => Ok(MappedWrite {
+                part,
+                held: self.held,
+                _invariant: PhantomData,
+            }),
+            None => Err(self),
+        }
+    }
+}
+
+/// A [`ReadHold`] narrowed to a part of the data: one token of the pool, held by `P`, and
+/// a pointer to the part. (Under loom, untracked as a [`MappedWrite`].)
+pub(crate) struct MappedRead<P: Anchor<TokenPool>, U: ?Sized> {
+    /// Points into the data the token guards (or at something that outlives it).
+    part: NonNull<U>,
+    held: Held<P>,
+}
+
+// SAFETY: a mapped read hold gives `&U` while other holds may give `&T` on other threads:
+// sending or sharing it needs `U: Sync`, as for `&U`.
+unsafe impl<P: Anchor<TokenPool> + Send, U: ?Sized + Sync> Send for MappedRead<P, U> {}
+
+// SAFETY: as above.
+unsafe impl<P: Anchor<TokenPool> + Sync, U: ?Sized + Sync> Sync for MappedRead<P, U> {}
+
+impl<P: Anchor<TokenPool>, U: ?Sized> MappedRead<P, U> {
+    #[inline]
+    pub(crate) fn get(&self) -> &U {
+        // SAFETY: `held` is a token of an `RwLock`'s pool, taken from a `ReadHold`, so no
+        // write hold exists or can be made until it is dropped: only shared references to
+        // the data exist; `part` was derived from that hold's `&T` (or outlives it), and
+        // `P` keeps the lock alive.
+        unsafe { self.part.as_ref() }
+    }
+
+    /// Narrows it further, as [`ReadHold::try_map`].
+    pub(crate) fn try_map<V: ?Sized>(
+        self,
+        f: impl FnOnce(&U) -> Option<&V>,
+    ) -> Result<MappedRead<P, V>, Self> {
+        match f(self.get()).map(NonNull::from) {
+            Some(part) => Ok(MappedRead {
+                part,
+                held: self.held,
+            }),
+            None => Err(self),
+        }
+    }
 }
 
 /// `Anchor` and `DataAnchor` for the two ways a guard holds a data lock (`&'a L<T>` and
 /// `Arc<L<T>>`), whose `inner` is its [`Guarded`] in `mode`.
 macro_rules! data_anchors {
     ($lock:ident, $mode:ty) => {
-        data_anchors!(@one &$lock<T>, $mode);
-        data_anchors!(@one std::sync::Arc<$lock<T>>, $mode);
+        data_anchors!(@one ['a] &'a $lock<T>, $mode, &'a $crate::tokens::TokenPool,
+            |lock| &lock.inner.pool);
+        data_anchors!(@one [] std::sync::Arc<$lock<T>>, $mode, std::sync::Arc<$lock<T>>,
+            |lock| std::sync::Arc::clone(lock));
     };
-    (@one $ty:ty, $mode:ty) => {
-        impl<T> $crate::waiters::Anchor<$crate::tokens::TokenPool> for $ty {
+    (@one [$($lt:lifetime)?] $ty:ty, $mode:ty, $keeps:ty, |$lock:ident| $keep:expr) => {
+        impl<$($lt,)? T> $crate::waiters::Anchor<$crate::tokens::TokenPool> for $ty {
             #[inline]
             fn anchor(&self) -> &$crate::tokens::TokenPool {
                 &self.inner.pool
             }
         }
 
-        impl<T> $crate::cell::DataAnchor for $ty {
+        impl<$($lt,)? T> $crate::cell::DataAnchor for $ty {
             type Value = T;
             type Mode = $mode;
             #[inline]
             fn guarded(&self) -> &$crate::cell::Guarded<T, $mode> {
                 &self.inner
+            }
+
+            type Keeps = $keeps;
+            #[inline]
+            fn keeps(&self) -> $keeps {
+                let $lock = self;
+                $keep
             }
         }
     };

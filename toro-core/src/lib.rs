@@ -48,6 +48,7 @@ mod error;
 mod event;
 mod lazy;
 mod lock;
+mod mapped;
 mod parcel;
 pub mod queue;
 pub mod rt;
@@ -66,6 +67,10 @@ pub use error::{
 pub use error::{Shutdown, TryRecvError, TrySendError};
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, OwnedLockAcquire, OwnedLockGuard};
+pub use mapped::{
+    MappedLockGuard, MappedReadGuard, MappedWriteGuard, OwnedMappedLockGuard, OwnedMappedReadGuard,
+    OwnedMappedWriteGuard,
+};
 pub use queue::{JoinableQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueRecv, QueueSend, QueueSink, QueueStream};
 #[cfg(feature = "async-io")]

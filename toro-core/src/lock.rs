@@ -345,7 +345,7 @@ data_anchors!(Lock, Exclusive);
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a, T = ()> {
-    hold: WriteHold<&'a Lock<T>>,
+    pub(crate) hold: WriteHold<&'a Lock<T>>,
 }
 
 impl<T> LockGuard<'_, T> {
@@ -387,7 +387,7 @@ impl<T> LockGuard<'_, T> {
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedLockGuard<T = ()> {
-    hold: WriteHold<Arc<Lock<T>>>,
+    pub(crate) hold: WriteHold<Arc<Lock<T>>>,
 }
 
 impl<T> OwnedLockGuard<T> {

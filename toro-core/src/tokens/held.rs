@@ -124,6 +124,17 @@ impl<R: Anchor<TokenPool>> Held<R> {
         self.n = 0;
     }
 
+    /// The same tokens, held by `owner` instead (what reaches the same pool: a mapped
+    /// guard keeps the pool by a borrow of it, or by the `Arc` it had).
+    pub(crate) fn rehome<P: Anchor<TokenPool>>(mut self, owner: P) -> Held<P> {
+        debug_assert!(
+            std::ptr::eq(self.owner.anchor(), owner.anchor()),
+            "rehomed to another pool"
+        );
+        // This one gives nothing back when dropped: the tokens move.
+        Held::new(owner, std::mem::take(&mut self.n))
+    }
+
     /// Gives back all but `keep` of the tokens, to the head of the line (a downgrade).
     pub(crate) fn keep_only(&mut self, keep: usize) {
         let give = self.n - keep;
