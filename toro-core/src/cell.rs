@@ -275,6 +275,12 @@ impl<R: DataAnchor<Mode = Shared>> ReadHold<R> {
         held.forget();
     }
 
+    /// The token, the data access ended (under loom, its token dropped first).
+    fn into_held(self) -> Held<R> {
+        let ReadHold { held, .. } = self;
+        held
+    }
+
     /// Narrows the hold to the part of the data `f` picks, or gives it back if `f` picks
     /// none. A panic in `f` drops the hold: the token goes back.
     pub(crate) fn try_map<U: ?Sized>(
@@ -290,6 +296,61 @@ impl<R: DataAnchor<Mode = Shared>> ReadHold<R> {
             part,
             held: held.rehome(keeps),
         })
+    }
+}
+
+/// A read token held with an `RwLock`'s upgradable slot (an upgradable read): a
+/// [`ReadHold`] whose release also frees the slot.
+pub(crate) struct UpgradableHold<R: DataAnchor<Mode = Shared>>(Option<ReadHold<R>>);
+
+impl<R: DataAnchor<Mode = Shared>> UpgradableHold<R> {
+    /// `read`, whose token was taken with the slot.
+    #[inline]
+    pub(crate) fn new(read: ReadHold<R>) -> Self {
+        UpgradableHold(Some(read))
+    }
+
+    #[inline]
+    fn read(&self) -> &ReadHold<R> {
+        self.0
+            .as_ref()
+            .expect("toro: an upgradable hold is whole until it is consumed")
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> &R::Value {
+        self.read().get()
+    }
+
+    #[inline]
+    pub(crate) fn owner(&self) -> &R {
+        self.read().held.owner()
+    }
+
+    fn take(&mut self) -> ReadHold<R> {
+        self.0
+            .take()
+            .expect("toro: an upgradable hold is whole until it is consumed")
+    }
+
+    /// Frees the slot and keeps the read token (a downgrade).
+    pub(crate) fn downgrade(mut self) -> ReadHold<R> {
+        let read = self.take();
+        read.held.owner().anchor().release_upgradable(0);
+        read
+    }
+
+    /// The token, the slot still taken: an upgrade takes both over.
+    pub(crate) fn into_held(mut self) -> Held<R> {
+        self.take().into_held()
+    }
+}
+
+impl<R: DataAnchor<Mode = Shared>> Drop for UpgradableHold<R> {
+    fn drop(&mut self) {
+        if let Some(read) = self.0.take() {
+            read.into_held().release_upgradable();
+        }
     }
 }
 

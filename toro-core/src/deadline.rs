@@ -637,6 +637,17 @@ macro_rules! wait_future {
         finish |$target:pat_param, $data:pat_param| $finish:expr,
         carries $carried:ty |$left:pat_param| $carry:expr $(,)?
     ) => {
+        $crate::deadline::wait_future! {
+            $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
+            finish |$target, $data| $finish,
+            carries $carried |_, $left| $carry,
+        }
+    };
+    (
+        $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)? -> $output:ty,
+        finish |$target:pat_param, $data:pat_param| $finish:expr,
+        carries $carried:ty |$owner:pat_param, $left:pat_param| $carry:expr $(,)?
+    ) => {
         impl$(<$($lt,)* $($tp $(: $bound)?),*>)? $name$(<$($lt,)* $($tp),*>)? {
             /// Gives this wait a deadline on the current loop (see
             /// [`LoopHandle::current`](crate::LoopHandle::current)): it resolves to
@@ -781,8 +792,7 @@ macro_rules! wait_future {
             #[inline]
             fn give_up(&mut self) -> Result<$output, $carried> {
                 self.stage
-                    .give_up_with(|$target, $data| $finish)
-                    .map_err(|$left| $carry)
+                    .give_up_with(|$target, $data| $finish, |$owner, $left| $carry)
             }
 
             #[inline]

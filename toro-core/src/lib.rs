@@ -81,8 +81,9 @@ pub use rt::async_io_handle;
 pub use rt::tokio_handle;
 pub use rt::{Clock, EnterGuard, LoopHandle, ManualClock, Sleep, block_on, now};
 pub use rwlock::{
-    AcquireRead, AcquireWrite, OwnedAcquireRead, OwnedAcquireWrite, OwnedReadGuard,
-    OwnedWriteGuard, ReadGuard, RwLock, WriteGuard,
+    AcquireRead, AcquireUpgradable, AcquireWrite, OwnedAcquireRead, OwnedAcquireUpgradable,
+    OwnedAcquireWrite, OwnedReadGuard, OwnedUpgradableReadGuard, OwnedUpgrade, OwnedWriteGuard,
+    ReadGuard, RwLock, UpgradableReadGuard, Upgrade, WriteGuard,
 };
 pub use semaphore::{
     BoundedSemaphore, OwnedSemaphoreAcquire, OwnedSemaphoreAcquireOrClosed, OwnedSemaphoreGuard,

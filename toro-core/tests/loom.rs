@@ -24,7 +24,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use toro_core::{
     AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle,
-    ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases,
+    ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases, UpgradableReadGuard,
 };
 
 /// A clock frozen at one instant whose sleeps end at once: a zero deadline has passed.
@@ -552,6 +552,76 @@ fn rwlock_dropped_writer_passes_tokens_on() {
         let guard = block_on(reader);
         releaser.join().unwrap();
         drop(guard);
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+    });
+}
+
+/// An upgrade racing a reader's release: the upgrade completes exactly once, as the only
+/// holder (the data section proves it), and every token and the slot come back.
+#[test]
+fn rwlock_upgrade_races_a_reader_release() {
+    loom::model(|| {
+        let rw = std::sync::Arc::new(RwLock::new(2));
+        let section = Arc::new(Section::new());
+        let reader = {
+            let (rw, section) = (rw.clone(), section.clone());
+            let guard = rw.try_acquire_read_owned().unwrap();
+            thread::spawn(move || {
+                section.read();
+                drop(guard);
+            })
+        };
+        let upgradable = rw.try_acquire_upgradable().unwrap();
+        let write = block_on(UpgradableReadGuard::upgrade(upgradable));
+        section.write();
+        drop(write);
+        reader.join().unwrap();
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+        assert!(rw.try_acquire_upgradable().is_some(), "the slot leaked");
+    });
+}
+
+/// An upgrade whose deadline passes while the last reader releases: either it got every
+/// token (the write wins), or it hands its upgradable read back with the others given on;
+/// nothing leaks either way.
+#[test]
+fn rwlock_upgrade_deadline_races_a_reader_release() {
+    loom::model(|| {
+        let mock = expired();
+        let rw = std::sync::Arc::new(RwLock::new(2));
+        let reader = rw.try_acquire_read_owned().unwrap();
+        let upgradable = rw.try_acquire_upgradable().unwrap();
+        let releaser = thread::spawn(move || drop(reader));
+        let upgrade = UpgradableReadGuard::upgrade(upgradable);
+        match block_on(upgrade.deadline_on(&mock, Duration::ZERO)) {
+            Ok(write) => {
+                assert!(rw.try_acquire_read().is_none());
+                drop(write);
+            }
+            Err(timeout) => drop(timeout.into_inner()),
+        }
+        releaser.join().unwrap();
+        assert!(rw.try_acquire_write().is_some(), "a token leaked");
+        assert!(rw.try_acquire_upgradable().is_some(), "the slot leaked");
+    });
+}
+
+/// An upgradable read waiting for the slot while the holder drops its guard: it gets the
+/// slot (and a token) exactly once.
+#[test]
+fn rwlock_upgradable_waiter_races_the_slot_release() {
+    loom::model(|| {
+        let rw = std::sync::Arc::new(RwLock::new(2));
+        let first = rw.try_acquire_upgradable_owned().unwrap();
+        let second = rw.acquire_upgradable();
+        let releaser = thread::spawn(move || drop(first));
+        let second = block_on(second);
+        releaser.join().unwrap();
+        assert!(
+            rw.try_acquire_upgradable().is_none(),
+            "the slot is the second's"
+        );
+        drop(second);
         assert!(rw.try_acquire_write().is_some(), "a token leaked");
     });
 }

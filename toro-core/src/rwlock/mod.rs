@@ -425,6 +425,11 @@ data_anchors!(RwLock, Shared);
 
 mod futures;
 mod guards;
+mod upgradable;
 
 pub use futures::{AcquireRead, AcquireWrite, OwnedAcquireRead, OwnedAcquireWrite};
 pub use guards::{OwnedReadGuard, OwnedWriteGuard, ReadGuard, WriteGuard};
+pub use upgradable::{
+    AcquireUpgradable, OwnedAcquireUpgradable, OwnedUpgradableReadGuard, OwnedUpgrade,
+    UpgradableReadGuard, Upgrade,
+};

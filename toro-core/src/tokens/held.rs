@@ -18,6 +18,12 @@ pub(crate) struct Request {
 /// [`Request::missing`] of an acquirer refused by `Semaphore::close` (nothing held).
 pub(super) const REFUSED: usize = usize::MAX;
 
+/// The bit of [`Request::missing`] of an upgradable read in line: besides its token, it
+/// waits for the `RwLock`'s upgradable slot (one holder at a time). Token counts never
+/// reach it (at most `usize::MAX / 2`), and an `RwLock` is never closed, so a request
+/// with it is never taken for [`REFUSED`].
+pub(super) const SLOT: usize = 1 << (usize::BITS - 1);
+
 /// What [`TokenPool::acquire`]'s slow path did.
 pub(super) enum Joined {
     /// Took every token asked for.
@@ -66,6 +72,39 @@ impl Request {
         }
     }
 
+    /// An upgradable read joining the line, holding `held` tokens (every free one: a line
+    /// holds them all), missing its token if it has none, and the slot.
+    pub(super) fn upgradable(held: usize) -> Self {
+        Request {
+            missing: SLOT | usize::from(held == 0),
+            held,
+        }
+    }
+
+    /// Tokens still to come (the upgradable slot aside).
+    #[inline]
+    pub(super) fn tokens_missing(&self) -> usize {
+        self.missing & !SLOT
+    }
+
+    /// Whether it also waits for the upgradable slot (an upgradable read).
+    #[inline]
+    pub(super) fn wants_slot(&self) -> bool {
+        self.missing & SLOT != 0
+    }
+
+    /// Gives `k` of its tokens up to an upgrade, which goes ahead of the line: it misses
+    /// them again.
+    pub(super) fn lose(&mut self, k: usize) {
+        self.held -= k;
+        if self.wants_slot() {
+            // An upgradable read holds one token and any surplus it absorbed.
+            self.missing = SLOT | usize::from(self.held == 0);
+        } else {
+            self.missing += k;
+        }
+    }
+
     /// Whether the acquire was refused because the semaphore was closed.
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
@@ -97,6 +136,23 @@ impl<R: Anchor<TokenPool>> Held<R> {
         } else {
             None
         }
+    }
+
+    /// Takes a token and an `RwLock`'s upgradable slot from `owner`'s pool if both are
+    /// free and nobody is in line.
+    pub(crate) fn try_take_upgradable(owner: R) -> Option<Self> {
+        if owner.anchor().try_acquire_upgradable() {
+            Some(Held::new(owner, 1))
+        } else {
+            None
+        }
+    }
+
+    /// The tokens a waiter that left the line still carries (an upgrade's upgradable read,
+    /// handed back at its deadline).
+    #[inline]
+    pub(crate) fn carried(owner: R, request: Request) -> Self {
+        Held::new(owner, request.held)
     }
 
     /// The tokens an acquirer was granted (what its wait future finishes with).
@@ -133,6 +189,23 @@ impl<R: Anchor<TokenPool>> Held<R> {
         );
         // This one gives nothing back when dropped: the tokens move.
         Held::new(owner, std::mem::take(&mut self.n))
+    }
+
+    /// Adds `n` tokens the caller just took from the same pool (an upgrade's).
+    pub(crate) fn grow(&mut self, n: usize) {
+        self.n += n;
+    }
+
+    /// Lets go of the tokens without giving them back: the caller now answers for them
+    /// (an upgrade carries them into its request). Says how many.
+    pub(crate) fn disown(mut self) -> usize {
+        std::mem::take(&mut self.n)
+    }
+
+    /// Gives back an upgradable read: its tokens and the `RwLock`'s upgradable slot.
+    pub(crate) fn release_upgradable(mut self) {
+        let n = std::mem::take(&mut self.n);
+        self.owner.anchor().release_upgradable(n);
     }
 
     /// Gives back all but `keep` of the tokens, to the head of the line (a downgrade).

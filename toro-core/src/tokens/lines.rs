@@ -37,18 +37,24 @@ impl PoolLine {
 
 pub(crate) struct Lines {
     pub(super) acquirers: WaiterList<Request>,
-    /// What only a `Semaphore` uses, made at its first `wait()` or `close()`: a `Lock` or
-    /// `RwLock` does not carry it.
-    pub(super) more: Option<Box<SemaphoreLines>>,
+    /// What only some pools use, made when first needed: a `Semaphore`'s `wait()`ers and
+    /// closing, an `RwLock`'s upgradable reads. A `Lock` never carries it.
+    pub(super) more: Option<Box<MoreLines>>,
 }
 
-pub(crate) struct SemaphoreLines {
+pub(crate) struct MoreLines {
     /// `Semaphore::wait()`ers.
     pub(super) watchers: WaiterList<()>,
     /// `Semaphore::close()` was called: acquirers are refused, and `QUEUED` stays set for
     /// good so that every acquire and release comes here (the word then shows the free
     /// tokens beside `QUEUED`).
     pub(super) closed: bool,
+    /// An `RwLock`'s upgradable slot is taken: by an upgradable read, or by the upgrade
+    /// it turned into, until that upgrade is collected (or given back).
+    pub(super) upgradable: bool,
+    /// The upgrade waiting for the rest of the tokens (at most one: only the slot's holder
+    /// upgrades). It goes ahead of the acquirers' line: tokens go to it first.
+    pub(super) upgrades: WaiterList<Request>,
 }
 
 impl Lines {
@@ -63,13 +69,49 @@ impl Lines {
         self.more.as_mut().map(|more| &mut more.watchers)
     }
 
-    pub(super) fn more(&mut self) -> &mut SemaphoreLines {
+    pub(super) fn more(&mut self) -> &mut MoreLines {
         self.more.get_or_insert_with(|| {
-            Box::new(SemaphoreLines {
+            Box::new(MoreLines {
                 watchers: WaiterList::new(),
                 closed: false,
+                upgradable: false,
+                upgrades: WaiterList::new(),
             })
         })
+    }
+
+    /// Whether the upgradable slot is taken.
+    #[inline]
+    pub(super) fn slot_taken(&self) -> bool {
+        self.more.as_ref().is_some_and(|more| more.upgradable)
+    }
+
+    /// Whether an upgrade waits ahead of the line.
+    #[inline]
+    pub(super) fn upgrading(&self) -> bool {
+        self.more
+            .as_ref()
+            .is_some_and(|more| !more.upgrades.is_empty())
+    }
+
+    /// Hands up to `n` tokens to the upgrade waiting ahead of the line, if any; returns
+    /// what is left. A whole upgrade is granted (its entry keeps the grant until its
+    /// future collects it, which frees the slot).
+    pub(super) fn serve_upgrade(&mut self, n: usize, wakes: &mut WakeList) -> usize {
+        let Some(more) = self.more.as_deref_mut() else {
+            return n;
+        };
+        let Some(key) = more.upgrades.front() else {
+            return n;
+        };
+        let request = more.upgrades.data_mut(key);
+        let give = n.min(request.missing);
+        request.missing -= give;
+        request.held += give;
+        if request.missing == 0 {
+            wakes.push(more.upgrades.grant(key));
+        }
+        n - give
     }
 }
 

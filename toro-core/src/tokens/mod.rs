@@ -22,11 +22,13 @@
 
 mod held;
 mod lines;
+mod upgrade;
 
 pub(crate) use held::{Held, Request};
 use held::{Joined, JoinedWord, REFUSED};
 pub(crate) use lines::{Acquirers, Watchers};
 use lines::{Lines, PoolLine};
+pub(crate) use upgrade::{UpgradableAcquirers, Upgrades};
 
 use crate::lazy::LazyBox;
 use crate::sync::{AtomicUsize, Ordering, const_fn, lock};
@@ -104,10 +106,11 @@ impl TokenPool {
             return (0, 0);
         };
         let lines = lock(&line.lines);
-        (
-            lines.acquirers.len(),
-            lines.more.as_ref().map_or(0, |more| more.watchers.len()),
-        )
+        let (watchers, upgrades) = lines
+            .more
+            .as_ref()
+            .map_or((0, 0), |more| (more.watchers.len(), more.upgrades.len()));
+        (lines.acquirers.len() + upgrades, watchers)
     }
 
     /// What the state word most likely holds on an uncontended path: a bounded pool (a
@@ -489,19 +492,34 @@ impl TokenPool {
             self.state.store((free * ONE) | QUEUED, Ordering::Release);
             return;
         }
-        while n > 0 {
-            let Some(key) = lines.acquirers.front() else {
-                break;
-            };
+        // An upgrade in progress goes first: the line may be waiting for its holder.
+        n = lines.serve_upgrade(n, wakes);
+        while let Some(key) = lines.acquirers.front() {
+            let slot_taken = lines.slot_taken();
             let request = lines.acquirers.data_mut(key);
-            let give = n.min(request.missing);
+            let give = n.min(request.tokens_missing());
             request.missing -= give;
             request.held += give;
             n -= give;
-            if request.missing == 0 {
-                // Whole: the acquirer rebuilds it from what it asked (`handed_grant`).
-                lines.acquirers.hand_over_front(&line.handed, wakes);
+            if request.tokens_missing() > 0 {
+                break;
             }
+            if request.wants_slot() {
+                if slot_taken {
+                    // It holds its token but the slot is taken: it stays at the head,
+                    // and takes every token that comes, so that none is free while a line
+                    // stands; they go on when it gets the slot.
+                    request.held += n;
+                    n = 0;
+                    break;
+                }
+                n += request.held - 1;
+                request.held = 1;
+                request.missing = 0;
+                lines.more().upgradable = true;
+            }
+            // Whole: the acquirer rebuilds it from what it asked (`handed_grant`).
+            lines.acquirers.hand_over_front(&line.handed, wakes);
         }
         if n > 0 {
             // Tokens are left over, so the acquirers' line is empty: the watchers see a
@@ -511,7 +529,7 @@ impl TokenPool {
             }
         }
         let watching = matches!(&lines.more, Some(more) if !more.watchers.is_empty());
-        let queued = if lines.acquirers.is_empty() && !watching {
+        let queued = if lines.acquirers.is_empty() && !watching && !lines.upgrading() {
             0
         } else {
             QUEUED

@@ -72,6 +72,21 @@ pub(crate) trait Line {
         _wakes: &mut WakeList,
     ) {
     }
+
+    /// Whether what a waiter still carries when its future is dropped in line (after
+    /// [`left_line`](Self::left_line)) must go back to the primitive
+    /// ([`return_carried`](Self::return_carried)) rather than be dropped with the future.
+    const RETURNS_CARRIED: bool = false;
+
+    /// A waiter's future was dropped in line: give back what it still carries (an
+    /// upgrade's upgradable read), which a deadline would have handed back to its caller.
+    fn return_carried(
+        _target: &Self::Target,
+        _state: &mut Self::State,
+        _data: Self::Data,
+        _wakes: &mut WakeList,
+    ) {
+    }
 }
 
 /// The usual [`Line::Grant`]: a granted waiter's future takes its data as it is.
@@ -283,11 +298,16 @@ impl<R: Anchor<L::Target>, L: Line> Drop for Waiter<R, L> {
         }
         // Leave the line, undoing partial progress; a grant that came first is given back
         // like any unreturned grant. What a waiter in line carried (a blocked put's item)
-        // is dropped with its future.
-        if let Ok(data) = self.give_up() {
-            if L::RETURNS_GRANTS {
-                return_unreturned::<L>(self.owner().anchor(), data);
+        // is dropped with its future, unless the line takes it back.
+        match self.give_up() {
+            Ok(data) if L::RETURNS_GRANTS => return_unreturned::<L>(self.owner().anchor(), data),
+            Err(data) if L::RETURNS_CARRIED => {
+                let target = self.owner().anchor();
+                let mut wakes = WakeList::new();
+                L::return_carried(target, &mut lock(L::state(target)), data, &mut wakes);
+                wakes.wake_all();
             }
+            _ => {}
         }
     }
 }
@@ -365,12 +385,14 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
         }
     }
 
-    /// See [`Waiter::give_up`].
+    /// See [`Waiter::give_up`]; `carry` turns what a waiter that left the line carried,
+    /// with its owner, into what its deadline hands back.
     #[inline]
-    pub(crate) fn give_up_with<T>(
+    pub(crate) fn give_up_with<T, C>(
         &mut self,
         finish: impl FnOnce(R, L::Grant) -> T,
-    ) -> Result<T, L::Data> {
+        carry: impl FnOnce(R, L::Data) -> C,
+    ) -> Result<T, C> {
         match self {
             StageOf::Granted { owner, data } => {
                 let data = data
@@ -388,7 +410,10 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
                     owner: None,
                     data: None,
                 };
-                result.map(|data| finish(owner, data))
+                match result {
+                    Ok(data) => Ok(finish(owner, data)),
+                    Err(data) => Err(carry(owner, data)),
+                }
             }
         }
     }
