@@ -5,6 +5,9 @@
 //! [`BoundedSemaphore`], [`Condition`], [`Event`], [`AsyncResult`], and the queues
 //! [`Queue`], [`LifoQueue`], [`PriorityQueue`] and [`JoinableQueue`].
 //!
+//! Beside them, what the peers have, done toro's way: [`Barrier`] (std's and tokio's,
+//! cancel safe: a wait dropped or timed out before the barrier trips does not count).
+//!
 //! ```
 //! use std::time::Duration;
 //! use toro::{Lock, Queue};

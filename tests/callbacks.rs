@@ -7,7 +7,8 @@
 //! suite. Tests poll by hand; the clocks are scripted, nothing depends on timing.
 //!
 //! Sections: wakers and values on `Event`, `Condition` and `AsyncResult`; deadlines and
-//! loop handles; every wait of the locks and semaphores (and `JoinableQueue::join`), and
+//! loop handles; every wait of the locks, semaphores and `Barrier` (and
+//! `JoinableQueue::join`), the barrier's trip past wakers that panic or arrive again, and
 //! the data of a `Lock<T>`; then every queue's waits and its items' `Drop`, `Debug` and
 //! `Ord`, streams and sinks. The waker tests shared by all waits are written once
 //! ([`waker_callbacks!`], [`queue_callbacks!`]).
@@ -20,9 +21,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use toro::{
-    AsyncResult, BoundedSemaphore, Clock, Condition, DeadlineExt, Event, JoinableQueue, LifoQueue,
-    Lock, LoopHandle, PriorityQueue, Queue, RwLock, Semaphore, Shutdown, Sleep, Timeout,
-    TooManyReleases, TooManyTaskDone, TryRecvError,
+    AsyncResult, Barrier, BarrierWait, BoundedSemaphore, Clock, Condition, DeadlineExt, Event,
+    JoinableQueue, LifoQueue, Lock, LoopHandle, PriorityQueue, Queue, RwLock, Semaphore, Shutdown,
+    Sleep, Timeout, TooManyReleases, TooManyTaskDone, TryRecvError,
 };
 
 mod support;
@@ -1077,6 +1078,156 @@ waker_callbacks! {
         granted: |()| assert_eq!(p.unfinished_tasks(), 0),
         settled: assert!(format!("{p:?}").contains("getters: 0, putters: 0, tasks: 0")),
     }
+    // One wait stands in line when `release` runs (a dropped one withdrew its arrival):
+    // two more arrivals trip the barrier, the second leading.
+    barrier: |p| {
+        new: Barrier::new(3),
+        wait: p.wait(),
+        release: {
+            let mut other = p.wait();
+            let mut last = p.wait();
+            assert!(Probe::new().ready(&mut last).is_leader(), "the third arrival leads");
+            assert!(!Probe::new().ready(&mut other).is_leader());
+        },
+        granted: |result| assert!(!result.is_leader()),
+        settled: assert_eq!(format!("{p:?}"), BARRIER_EMPTY),
+    }
+}
+
+/// `Debug` of a `Barrier::new(3)` between rounds.
+const BARRIER_EMPTY: &str = "Barrier { n: 3, arrived: 0, waiters: 0 }";
+
+/// The tripping arrival wakes the round after the barrier's mutex is released: a waker
+/// whose `wake` panics costs the others neither their release nor their wake-up. The
+/// panic reaches the tripping `wait()` call; the barrier has tripped and the next round
+/// starts empty.
+#[test]
+fn barrier_trip_with_a_panicking_waker_still_releases_the_others() {
+    watchdog(|| {
+        let b = Barrier::new(4);
+        let (panics, second, third) = (panicking_probe(), Probe::new(), Probe::new());
+        let mut waits: Vec<BarrierWait<'_>> = (0..3).map(|_| b.wait()).collect();
+        panics.pending(&mut waits[0]);
+        second.pending(&mut waits[1]);
+        third.pending(&mut waits[2]);
+        assert_eq!(panic_message(|| drop(b.wait())), WAKE_PANICS);
+        assert_eq!((second.wakes(), third.wakes()), (1, 1), "lost wake-ups");
+        assert_eq!(b.waiters(), 0);
+        for (probe, wait) in [&panics, &second, &third].into_iter().zip(&mut waits) {
+            assert!(!probe.ready(wait).is_leader());
+        }
+        // The next round counts from zero.
+        let mut next: Vec<BarrierWait<'_>> = (0..3).map(|_| b.wait()).collect();
+        for wait in &mut next {
+            assert!(support::poll(wait).is_pending());
+        }
+        assert!(Probe::new().ready(&mut b.wait()).is_leader());
+        assert!(next.iter_mut().all(|w| support::poll(w).is_ready()));
+    });
+}
+
+/// A woken task arrives again from inside its `wake`, as a task looping over rounds
+/// would: it joins the next round (no deadlock: nobody is woken under the mutex), and
+/// the round after the trip holds it alone.
+#[test]
+fn barrier_wake_that_arrives_again_joins_the_next_round() {
+    watchdog(|| {
+        let b: &'static Barrier = Box::leak(Box::new(Barrier::new(2)));
+        let again: Arc<Mutex<Vec<BarrierWait<'static>>>> = Arc::default();
+        let hook = {
+            let again = again.clone();
+            move || {
+                assert_eq!(b.waiters(), 0, "woken after the round left the line");
+                assert_eq!(format!("{b:?}"), "Barrier { n: 2, arrived: 0, waiters: 0 }");
+                again.lock().unwrap().push(b.wait());
+                assert_eq!(b.waiters(), 1);
+            }
+        };
+        let woken = Probe::hooked(hook);
+        let mut first = b.wait();
+        woken.pending(&mut first);
+        let mut leader = b.wait();
+        assert_eq!(woken.wakes(), 1);
+        assert!(Probe::new().ready(&mut leader).is_leader());
+        assert!(!woken.ready(&mut first).is_leader());
+        // The hook's arrival waits for a partner of the next round.
+        let mut rejoined = again.lock().unwrap().pop().unwrap();
+        assert!(support::poll(&mut rejoined).is_pending());
+        assert!(Probe::new().ready(&mut b.wait()).is_leader());
+        assert!(!Probe::new().ready(&mut rejoined).is_leader());
+        assert_eq!(b.waiters(), 0);
+    });
+}
+
+/// A released waiter's stored waker is dropped after the mutex is released, and its drop
+/// may withdraw an arrival of the next round: the line stays whole.
+#[test]
+fn barrier_waker_dropped_after_the_trip_calls_back() {
+    watchdog(|| {
+        let b = Arc::new(Barrier::new(2));
+        let inside = b.clone();
+        let (waker, wakes) = drop_hook_waker(move || {
+            let next = inside.wait(); // arrives in the next round...
+            assert_eq!(inside.waiters(), 1);
+            drop(next); // ...and withdraws
+            assert_eq!(inside.waiters(), 0);
+        });
+        let mut wait = b.wait();
+        assert!(poll_by(&mut wait, &waker).is_pending());
+        drop(waker); // toro holds the last clone now
+        drop(b.wait()); // trips: takes the waker out, wakes and drops it after the mutex
+        assert_eq!(wakes.load(SeqCst), 1);
+        assert!(support::poll(&mut wait).is_ready());
+        assert_eq!(format!("{b:?}"), "Barrier { n: 2, arrived: 0, waiters: 0 }");
+    });
+}
+
+/// A timed wait times out at a poll with another waker: that poll first replaces the
+/// stored waker, dropped after the mutex is released (its drop sees the arrival still in
+/// line), then withdraws the arrival.
+#[test]
+fn barrier_timed_wait_whose_waker_drop_calls_back() {
+    watchdog(|| {
+        let b = Arc::new(Barrier::new(2));
+        let (waker, seen) = debug_on_drop_waker(&b);
+        let (clock, handle) = MockClock::new();
+        let mut wait = b.wait().deadline_on(&handle, Duration::from_secs(1));
+        assert_eq!(poll_by(&mut wait, &waker), Poll::Pending);
+        drop(waker);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(support::poll(&mut wait), Poll::Ready(Err(Timeout::new(()))));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["Barrier { n: 2, arrived: 1, waiters: 1 }"],
+            "dropped once, outside the mutex"
+        );
+        assert_eq!(b.waiters(), 0, "withdrawn");
+        // Withdrawn: the next arrival waits for a partner.
+        let mut alone = b.wait();
+        assert!(support::poll(&mut alone).is_pending());
+    });
+}
+
+#[test]
+fn barrier_wait_polled_with_a_waker_that_panics_on_clone() {
+    watchdog(|| {
+        let b = Barrier::new(3);
+        let other = Probe::new();
+        let mut first = b.wait();
+        let mut second = b.wait();
+        other.pending(&mut second);
+        let message = panic_message(|| {
+            let _ = poll_by(&mut first, &clone_panics_waker());
+        });
+        assert_eq!(message, CLONE_PANICS);
+        // The barrier is whole: both arrivals still count, and a third trips it.
+        assert_eq!(b.waiters(), 2);
+        assert!(Probe::new().ready(&mut b.wait()).is_leader());
+        assert_eq!(other.wakes(), 1);
+        assert!(!other.ready(&mut second).is_leader());
+        assert!(support::poll(&mut first).is_ready());
+        assert_eq!(b.waiters(), 0);
+    });
 }
 
 #[test]

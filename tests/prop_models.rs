@@ -1,14 +1,14 @@
 //! Property tests: every primitive against a sequential model of its rules.
 //!
 //! Each test draws a random sequence of operations: calls (`acquire`, `try_acquire`,
-//! `release`, `notify`, `set`, `clear`, `put`, `get`, `put_nowait`, `get_nowait`,
-//! `task_done`, `shutdown`, `send`, `recv`, ...), polls of pending futures, drops of pending futures and expired
-//! deadlines (the pending future gets a zero deadline on a mock clock and is polled once:
-//! it times out unless it was granted). After every step the primitive is compared with
-//! the model: its counters (`counter`, `locked`, `qsize`, `waiters`, `Debug`), which futures
-//! are ready, what came out, and which pending futures were woken (every future polled
-//! while pending carries a waker that records its wake-up: a granted future must have been
-//! woken, a queued one must not).
+//! `release`, `notify`, `set`, `clear`, a barrier's `wait`, `put`, `get`, `put_nowait`,
+//! `get_nowait`, `task_done`, `shutdown`, `send`, `recv`, ...), polls of pending futures,
+//! drops of pending futures and expired deadlines (the pending future gets a zero deadline
+//! on a mock clock and is polled once: it times out unless it was granted). After every
+//! step the primitive is compared with the model: its counters (`counter`, `locked`,
+//! `qsize`, `waiters`, `Debug`), which futures are ready, what came out, and which pending
+//! futures were woken (every future polled while pending carries a waker that records its
+//! wake-up: a granted future must have been woken, a queued one must not).
 //!
 //! The seed is fixed, so a run is deterministic; set `PROPTEST_RNG_SEED` to explore others.
 
@@ -21,11 +21,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use toro::queue::order::{Fifo, Lifo, Order, Priority};
 use toro::{
-    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, BoundedSemaphore, Condition,
-    ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
-    LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueRecv, QueueSend,
-    ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Timeout,
-    TryRecvError, TrySendError, WaitFuture, WithDeadline, WriteGuard,
+    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, Barrier, BarrierWait, BoundedSemaphore,
+    Condition, ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire,
+    LockGuard, LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueRecv,
+    QueueSend, ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait,
+    Timeout, TryRecvError, TrySendError, WaitFuture, WithDeadline, WriteGuard,
 };
 
 mod support;
@@ -981,6 +981,111 @@ proptest! {
     #[test]
     fn async_result_follows_the_model(ops in prop::collection::vec(signal_op(), 1..60)) {
         run_async_result(&ops);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Barrier: rounds of n arrivals, withdrawn ones not counted
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum BarrierOp {
+    Wait,
+    Poll(usize),
+    Drop(usize),
+    Expire(usize),
+}
+
+fn barrier_op() -> impl Strategy<Value = BarrierOp> {
+    prop_oneof![
+        5 => Just(BarrierOp::Wait),
+        3 => any::<usize>().prop_map(BarrierOp::Poll),
+        2 => any::<usize>().prop_map(BarrierOp::Drop),
+        2 => any::<usize>().prop_map(BarrierOp::Expire),
+    ]
+}
+
+/// The sequential model of a barrier: the line holds the live arrivals of the current
+/// round; the `n`-th arrival leads (`Stand::Ready`: the one leader of its round) and
+/// releases the line (`Granted`, as followers, each woken); a wait dropped or expired in
+/// line leaves it and no longer counts, one released stays released.
+fn run_barrier(n: usize, ops: &[BarrierOp]) {
+    let clock = expired_clock();
+    let barrier = Barrier::new(n);
+    let n = n.max(1);
+    let mut model = SignalLine::default();
+    let mut slots: Vec<Slot<BarrierWait<'_>>> = Vec::new();
+
+    for op in ops {
+        match *op {
+            BarrierOp::Wait => {
+                slots.push(Slot::new(barrier.wait()));
+                if model.line.len() + 1 == n {
+                    model.grant_all();
+                    model.push(Stand::Ready);
+                } else {
+                    model.push(Stand::Queued);
+                }
+            }
+            BarrierOp::Poll(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = slots[i].poll(poll_unpin);
+                    match model.futures[i].1 {
+                        Stand::Queued => assert!(real.is_pending(), "poll of waiter #{i}"),
+                        stand => {
+                            let Poll::Ready(result) = real else {
+                                panic!("waiter #{i} ({stand:?}) still pending")
+                            };
+                            assert_eq!(result.is_leader(), stand == Stand::Ready, "#{i}");
+                            slots.remove(i);
+                            model.remove(i);
+                        }
+                    }
+                }
+            }
+            BarrierOp::Drop(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    drop(slots.remove(i));
+                    model.remove(i);
+                }
+            }
+            BarrierOp::Expire(i) => {
+                if let Some(i) = pick(i, slots.len()) {
+                    let real = expire(slots.remove(i).future.deadline_on(&clock, Duration::ZERO));
+                    match model.remove(i).0 {
+                        Stand::Queued => assert!(real.is_err(), "expired waiter #{i}"),
+                        stand => assert_eq!(
+                            real.map(|r| r.is_leader()),
+                            Ok(stand == Stand::Ready),
+                            "expired waiter #{i}, released before its deadline"
+                        ),
+                    }
+                }
+            }
+        }
+        let arrived = model.line.len();
+        assert!(
+            arrived < n,
+            "{arrived} arrivals in line of a barrier of {n}"
+        );
+        assert_eq!(barrier.waiters(), arrived);
+        assert_eq!(
+            format!("{barrier:?}"),
+            format!("Barrier {{ n: {n}, arrived: {arrived}, waiters: {arrived} }}")
+        );
+        check_wakes(&slots, model.stands());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn barrier_follows_the_model(
+        n in 0..5usize,
+        ops in prop::collection::vec(barrier_op(), 1..80),
+    ) {
+        run_barrier(n, &ops);
     }
 }
 

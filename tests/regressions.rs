@@ -1017,7 +1017,7 @@ fn primitives_stay_compact() {
         )*};
     }
     at_most!(16 =>
-        toro::Lock, Semaphore, BoundedSemaphore, toro::Event, toro::Condition,
+        toro::Lock, Semaphore, BoundedSemaphore, toro::Event, toro::Condition, toro::Barrier,
     );
     at_most!(24 => toro::RwLock, toro::Lock<u64>, toro::AsyncResult<u64>);
     at_most!(384 => toro::Queue<u64>, toro::PriorityQueue<u64>, toro::JoinableQueue<u64>);
@@ -1041,6 +1041,7 @@ fn wait_futures_stay_compact() {
         toro::AcquireWrite<'static>, toro::OwnedAcquireRead, toro::OwnedAcquireWrite,
         toro::SemaphoreAcquire<'static>, toro::SemaphoreAcquireOrClosed<'static>,
         toro::SemaphoreWait<'static>, toro::ConditionWait<'static>, toro::EventWait<'static>,
+        toro::BarrierWait<'static>,
         toro::AsyncResultGet<'static, u64>, toro::QueueJoin<'static, u64>,
         toro::QueuePut<'static, u64, Fifo<u64>>, toro::QueueSend<'static, u64, Fifo<u64>>,
         toro::QueuePut<'static, [u8; 1024], Fifo<[u8; 1024]>>,

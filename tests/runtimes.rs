@@ -19,7 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use toro::{
-    AsyncResult, Condition, DeadlineExt, Event, JoinableQueue, Lock, LoopHandle, Queue, Semaphore,
+    AsyncResult, Barrier, Condition, DeadlineExt, Event, JoinableQueue, Lock, LoopHandle, Queue,
+    Semaphore,
 };
 
 // ----------------------------------------------------------------------------------------
@@ -459,6 +460,71 @@ mod scenarios {
         assert_eq!(result.get_nowait().map(String::as_str), Ok("done"));
     }
 
+    /// Four tasks meet for many rounds, one leader each round. The first round's arrivals
+    /// are made before the tasks are spawned (eager), so the main task's, the last one,
+    /// trips it and leads. A lone wait with a deadline withdraws when it times out; one
+    /// whose partners arrive from other tasks completes.
+    pub async fn barrier_rounds(sp: Spawner) {
+        const TASKS: usize = 3;
+        const ROUNDS: usize = 20;
+        let barrier = leak(Barrier::new(TASKS + 1));
+        let leaders = Arc::new(Mutex::new(vec![0usize; ROUNDS]));
+        let tasks: Vec<Task> = (0..TASKS)
+            .map(|_| {
+                let first = barrier.wait(); // arrives here
+                let leaders = leaders.clone();
+                sp.spawn(async move {
+                    assert!(!first.await.is_leader(), "round 0 was led by the main task");
+                    for round in 1..ROUNDS {
+                        if barrier.wait().await.is_leader() {
+                            leaders.lock().unwrap()[round] += 1;
+                        }
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        assert_eq!(barrier.waiters(), TASKS);
+        assert!(barrier.wait().await.is_leader(), "the last arrival leads");
+        leaders.lock().unwrap()[0] += 1;
+        for round in 1..ROUNDS {
+            if barrier.wait().await.is_leader() {
+                leaders.lock().unwrap()[round] += 1;
+            }
+        }
+        join_all(tasks).await;
+        assert_eq!(*leaders.lock().unwrap(), [1; ROUNDS], "leaders per round");
+        assert_eq!(barrier.waiters(), 0);
+
+        // Nobody else comes: the wait times out and takes its arrival back.
+        assert!(
+            barrier
+                .wait()
+                .deadline(Duration::from_millis(5))
+                .await
+                .is_err()
+        );
+        assert_eq!(barrier.waiters(), 0);
+        // The partners come from other tasks: the timed wait completes well before its deadline.
+        let mine = barrier.wait().deadline(Duration::from_secs(30));
+        let partners: Vec<Task> = (0..TASKS)
+            .map(|_| {
+                sp.spawn(async move {
+                    yield_now().await;
+                    barrier.wait().await;
+                })
+            })
+            .collect();
+        assert!(
+            !mine
+                .await
+                .expect("completed before the deadline")
+                .is_leader()
+        );
+        join_all(partners).await;
+        assert_eq!(barrier.waiters(), 0);
+    }
+
     /// Which clock a deadline uses when nothing was entered.
     pub fn expect_clock(
         name: &'static str,
@@ -522,6 +588,11 @@ macro_rules! on_runtime {
             #[test]
             fn async_result_shared() {
                 $run(scenarios::async_result_shared)
+            }
+
+            #[test]
+            fn barrier_rounds() {
+                $run(scenarios::barrier_rounds)
             }
 
             #[test]

@@ -18,13 +18,14 @@ use std::sync::{Arc, MutexGuard};
 
 use toro::queue::order::{Fifo, Lifo, Priority};
 use toro::{
-    AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, BoundedSemaphore,
-    Condition, ConditionWait, Deadline, Deadlined, Empty, EnterGuard, Event, EventWait, Full,
-    JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard, LoopHandle, NotLocked, NotReady,
-    OwnedAcquireRead, OwnedAcquireWrite, OwnedLockAcquire, OwnedLockGuard, OwnedReadGuard,
-    OwnedSemaphoreAcquire, OwnedSemaphoreGuard, OwnedWriteGuard, PriorityQueue, Queue, QueueGet,
-    QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard,
-    SemaphoreWait, Sleep, Timeout, TooManyReleases, TooManyTaskDone, WithDeadline, WriteGuard,
+    AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, Barrier, BarrierWait,
+    BarrierWaitResult, BoundedSemaphore, Condition, ConditionWait, Deadline, Deadlined, Empty,
+    EnterGuard, Event, EventWait, Full, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
+    LoopHandle, NotLocked, NotReady, OwnedAcquireRead, OwnedAcquireWrite, OwnedLockAcquire,
+    OwnedLockGuard, OwnedReadGuard, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, OwnedWriteGuard,
+    PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
+    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, TooManyReleases,
+    TooManyTaskDone, WithDeadline, WriteGuard,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ fn primitives_are_send_sync_unpin() {
     all::<BoundedSemaphore>();
     all::<Condition>();
     all::<Event>();
+    all::<Barrier>();
     all::<AsyncResult<u32>>();
     all::<Queue<u32>>();
     all::<LifoQueue<u32>>();
@@ -137,6 +139,8 @@ fn wait_futures_are_send_sync_unpin() {
     all::<SemaphoreWait<'static>>();
     all::<ConditionWait<'static>>();
     all::<EventWait<'static>>();
+    all::<BarrierWait<'static>>();
+    all::<BarrierWaitResult>();
     all::<AsyncResultGet<'static, u32>>();
     all::<QueueGet<'static, u32, Fifo<u32>>>();
     all::<QueueGet<'static, u32, Lifo<u32>>>();
@@ -164,6 +168,8 @@ fn deadline_futures_are_send_and_unpin() {
     send::<WithDeadline<SemaphoreWait<'static>>>();
     send::<WithDeadline<ConditionWait<'static>>>();
     send::<WithDeadline<EventWait<'static>>>();
+    send::<WithDeadline<BarrierWait<'static>>>();
+    unpin::<WithDeadline<BarrierWait<'static>>>();
     send::<WithDeadline<AsyncResultGet<'static, u32>>>();
     send::<WithDeadline<QueueGet<'static, u32, Fifo<u32>>>>();
     send::<WithDeadline<QueuePut<'static, u32, Priority<u32>>>>();
@@ -252,12 +258,14 @@ fn futures_that_hold_guards_across_awaits_are_send() {
     let lock = Lock::new();
     let queue = Queue::<String>::new(1);
     let rw = RwLock::new(2);
+    let barrier = Barrier::new(1);
     let task = async {
         let guard = lock.acquire().await;
         queue.put(String::from("x")).await;
         let read = rw.acquire_read().await;
         let _ = queue.get().await;
-        drop((guard, read));
+        let met = barrier.wait().await;
+        drop((guard, read, met));
     };
     assert_send(&task);
 }

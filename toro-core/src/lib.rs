@@ -41,6 +41,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_result;
+mod barrier;
 mod cell;
 mod condition;
 pub mod deadline;
@@ -59,6 +60,7 @@ mod tokens;
 mod waiters;
 
 pub use async_result::{AsyncResult, AsyncResultGet};
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condition::{Condition, ConditionWait};
 pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};
 pub use error::{

@@ -23,8 +23,8 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use toro_core::{
-    AsyncResult, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock, LoopHandle,
-    ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases, UpgradableReadGuard,
+    AsyncResult, Barrier, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock,
+    LoopHandle, ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases, UpgradableReadGuard,
 };
 
 /// A clock frozen at one instant whose sleeps end at once: a zero deadline has passed.
@@ -862,6 +862,98 @@ fn async_result_set_races_deadline() {
         setter.join().unwrap();
         assert_eq!(result.waiters(), 0);
         assert_eq!(result.get_nowait(), Ok(&7));
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Barrier
+// ---------------------------------------------------------------------------------------
+
+/// A waiter withdrawing (its wait dropped) while the last arrival of its round comes, on
+/// `Barrier::new(3)` with two arrivals in line. Either the arrival came first and tripped
+/// the barrier with both counted (the dropped waiter was woken: the drop then changes
+/// nothing), or the withdrawal came first and the round waits for one more, which must
+/// be a live arrival. Never a lost wake-up (`block_on` would hang), never a withdrawn
+/// arrival counted: a round with the dropped waiter gone trips only with a third live
+/// arrival, and there is exactly one leader.
+#[test]
+fn barrier_withdrawal_races_the_last_arrival() {
+    loom::model(|| {
+        let mock = expired();
+        let barrier = Arc::new(Barrier::new(3));
+        let (dropped_woken, dropped_waker) = flag();
+        let mut leaving = barrier.wait();
+        assert!(poll_with(&mut leaving, &dropped_waker).is_pending());
+        let mut staying = barrier.wait();
+        let last = {
+            let barrier = barrier.clone();
+            thread::spawn(move || block_on(barrier.wait()).is_leader())
+        };
+        drop(leaving);
+        // One more arrival, which gives up at once unless a trip reaches it first.
+        let timed = block_on(barrier.wait().deadline_on(&mock, Duration::ZERO));
+        let (_, waker) = flag();
+        let extra = match poll_with(&mut staying, &waker) {
+            std::task::Poll::Ready(result) => {
+                assert!(!result.is_leader(), "the first arrival never leads");
+                None
+            }
+            std::task::Poll::Pending => {
+                // Not tripped: `staying` and (now or soon) the thread are the round's
+                // two live arrivals; a third trips it.
+                assert!(
+                    timed.is_err(),
+                    "a round tripped without releasing `staying`"
+                );
+                let extra = block_on(barrier.wait()).is_leader();
+                assert!(!block_on(staying).is_leader());
+                Some(extra)
+            }
+        };
+        let thread_led = last.join().unwrap();
+        let timed_led = matches!(timed, Ok(r) if r.is_leader());
+        if dropped_woken.0.load(SeqCst) {
+            // The trip came before the drop: `leaving`, `staying` and the thread.
+            assert!(
+                thread_led,
+                "the dropped waiter was released by another trip"
+            );
+            assert!(timed.is_err() && extra.is_none(), "a second round tripped");
+        } else {
+            // The drop came first: the trip needed the timed arrival or the extra one.
+            assert!(
+                timed.is_ok() || extra.is_some(),
+                "the withdrawn arrival was counted"
+            );
+        }
+        let leaders = [thread_led, timed_led, extra == Some(true)];
+        assert_eq!(leaders.iter().filter(|&&l| l).count(), 1, "{leaders:?}");
+        assert_eq!(barrier.waiters(), 0);
+    });
+}
+
+/// A waiter's deadline racing the arrival that trips `Barrier::new(2)`: the trip wins
+/// (the waiter resolves `Ok` as a follower) or the waiter withdrew first (`Err`) and the
+/// arrival waits for a partner. One leader, nobody left in line.
+#[test]
+fn barrier_deadline_races_the_tripping_arrival() {
+    loom::model(|| {
+        let mock = expired();
+        let barrier = Arc::new(Barrier::new(2));
+        let timed = barrier.wait().deadline_on(&mock, Duration::ZERO);
+        let last = {
+            let barrier = barrier.clone();
+            thread::spawn(move || block_on(barrier.wait()).is_leader())
+        };
+        let mut leaders = 0;
+        match block_on(timed) {
+            Ok(result) => assert!(!result.is_leader(), "a waiter in line never leads"),
+            // Withdrawn: the thread's arrival needs a partner.
+            Err(_) => leaders += usize::from(block_on(barrier.wait()).is_leader()),
+        }
+        leaders += usize::from(last.join().unwrap());
+        assert_eq!(leaders, 1);
+        assert_eq!(barrier.waiters(), 0);
     });
 }
 
