@@ -160,6 +160,12 @@ pub use toro_macros::main;
 /// after the function (`cargo test my_test::smol`), each compiled only where its
 /// runtime's feature is on.
 ///
+/// With `clock = "manual"`, the test's deadlines are measured on a fresh [`ManualClock`],
+/// which the test may take as its one argument and which moves only when the test
+/// advances it: "times out after 5 s" is tested in microseconds, to the instant, on any
+/// runtime. Unlike tokio's `start_paused`, it times toro's deadlines only and never
+/// moves by itself.
+///
 /// Like [`main`](macro@main), it takes `crate = "path"` for a renamed dependency.
 ///
 /// # Examples
@@ -172,6 +178,28 @@ pub use toro_macros::main;
 ///     let lock = toro::Lock::new();
 ///     let _held = lock.acquire().await;
 ///     assert!(lock.acquire().deadline(Duration::from_millis(5)).await.is_err());
+/// }
+/// # fn main() {}
+/// ```
+///
+/// ```
+/// use std::pin::pin;
+/// use std::time::Duration;
+/// use toro::ManualClock;
+///
+/// #[toro::test(clock = "manual", runtimes(tokio, builtin))]
+/// async fn a_held_lock_times_out_at_five_seconds(clock: ManualClock) {
+///     let lock = toro::Lock::new();
+///     let _held = lock.acquire().await;
+///     let late = pin!(lock.acquire().deadline(Duration::from_secs(5)));
+///     let waiter = async { late.await.is_err() };
+///     let mover = async {
+///         clock.advance(Duration::from_millis(4999));
+///         assert_eq!(clock.sleepers(), 1, "still waiting at 4.999 s");
+///         clock.advance(Duration::from_millis(1));
+///     };
+///     let (timed_out, ()) = futures::join!(waiter, mover);
+///     assert!(timed_out);
 /// }
 /// # fn main() {}
 /// ```
@@ -275,52 +303,72 @@ pub mod __private {
         crate::block_on(future)
     }
 
-    /// `#[toro::test]` with no runtime named: tokio's current-thread runtime. No default
-    /// is set (tests run in parallel): waits detect tokio.
+    // A test's `clock` is its `ManualClock` under `clock = "manual"`: its handle, not the
+    // runtime's, is entered on the test's thread for the whole test.
+
+    /// `#[toro::test]` with no runtime named: tokio's current-thread runtime.
     #[cfg(feature = "tokio")]
-    pub fn test_auto<F: Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
+    pub fn test_auto<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("toro: failed to build the tokio runtime")
-            .block_on(future)
+            .expect("toro: failed to build the tokio runtime");
+        test_tokio(runtime, clock, future)
     }
 
     /// `#[toro::test]` with no runtime named: smol.
     #[cfg(all(not(feature = "tokio"), feature = "smol"))]
-    pub fn test_auto<F: Future>(future: F) -> F::Output {
-        test_smol(future)
+    pub fn test_auto<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        test_smol(clock, future)
     }
 
     /// `#[toro::test]` with no runtime named: async-std.
     #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
-    pub fn test_auto<F: Future>(future: F) -> F::Output {
-        test_async_std(future)
+    pub fn test_auto<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        test_async_std(clock, future)
     }
 
     /// `#[toro::test]` with no runtime feature: the built-in loop.
     #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-    pub fn test_auto<F: Future>(future: F) -> F::Output {
-        test_builtin(future)
+    pub fn test_auto<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        test_builtin(clock, future)
     }
 
-    /// A test on the built-in loop, the runtime-free clock entered on its thread only.
-    pub fn test_builtin<F: Future>(future: F) -> F::Output {
-        let _entered = crate::LoopHandle::runtime_free().enter();
+    /// A test on a tokio runtime. No default is set (tests run in parallel): waits detect
+    /// tokio, unless a manual clock is entered on the test's thread.
+    #[cfg(feature = "tokio")]
+    pub fn test_tokio<F: Future>(
+        runtime: tokio::runtime::Runtime,
+        clock: Option<&crate::ManualClock>,
+        future: F,
+    ) -> F::Output {
+        let _entered = clock.map(|clock| clock.handle().enter());
+        runtime.block_on(future)
+    }
+
+    /// A test on the built-in loop, the runtime-free clock (or the manual one) entered on
+    /// its thread only.
+    pub fn test_builtin<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        let handle = clock.map_or_else(crate::LoopHandle::runtime_free, crate::ManualClock::handle);
+        let _entered = handle.enter();
         crate::block_on(future)
     }
 
-    /// A test on smol, async-io's handle entered on its thread only.
+    /// A test on smol, async-io's handle (or the manual clock's) entered on its thread only.
     #[cfg(feature = "smol")]
-    pub fn test_smol<F: Future>(future: F) -> F::Output {
-        let _entered = toro_smol::handle().enter();
+    pub fn test_smol<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        let _entered = clock
+            .map_or_else(toro_smol::handle, crate::ManualClock::handle)
+            .enter();
         toro_smol::smol::block_on(future)
     }
 
-    /// A test on async-std, its handle entered on the test's thread only.
+    /// A test on async-std, its handle (or the manual clock's) entered on the test's
+    /// thread only.
     #[cfg(feature = "async-std")]
-    pub fn test_async_std<F: Future>(future: F) -> F::Output {
-        let _entered = toro_async_std::handle().enter();
+    pub fn test_async_std<F: Future>(clock: Option<&crate::ManualClock>, future: F) -> F::Output {
+        let handle = clock.map_or_else(toro_async_std::handle, crate::ManualClock::handle);
+        let _entered = handle.enter();
         toro_async_std::async_std::task::block_on(future)
     }
 }

@@ -13,12 +13,12 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use toro::{Lock, LoopHandle, RwLock, Semaphore, Timeout};
+use toro::{Event, Lock, LoopHandle, ManualClock, RwLock, Semaphore, Timeout};
 
 /// A deadline that must fire, on a real clock: short, so tests stay fast.
 const SHORT: Duration = Duration::from_millis(20);
@@ -222,6 +222,137 @@ async fn one_deadline_covers_every_guard() {
         "the guard taken at 40 s was released at the timeout"
     );
     assert!(b.locked());
+}
+
+// ---- clock = "manual": a virtual clock, moved only by the test ----
+
+/// A deadline of 5 s fires when the clock reaches 5 s, not a millisecond before.
+#[toro::test(clock = "manual", runtimes(tokio, smol, async_std, builtin))]
+async fn manual_clock_fires_a_deadline_exactly(clock: ManualClock) {
+    assert_eq!(LoopHandle::current().name(), "manual");
+    let lock = Lock::new();
+    let _held = lock.acquire().await;
+    let start = clock.now();
+    let mut late = pin!(lock.acquire().deadline(Duration::from_secs(5)));
+    assert!(futures::poll!(late.as_mut()).is_pending());
+    assert_eq!(clock.sleepers(), 1, "armed on the manual clock");
+    clock.advance(Duration::from_millis(4999));
+    assert!(
+        futures::poll!(late.as_mut()).is_pending(),
+        "fired at 4.999 s"
+    );
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(late.await.err(), Some(Timeout::new(())));
+    assert_eq!(toro::now() - start, Duration::from_secs(5));
+    assert_eq!(clock.sleepers(), 0);
+}
+
+/// `advance` wakes the waiting task, and the runtime runs it: nobody polls by hand.
+#[toro::test(clock = "manual", runtimes(tokio, smol, async_std, builtin))]
+async fn manual_clock_advance_wakes_the_waiting_task(clock: ManualClock) {
+    let event = Event::new();
+    let start = clock.now();
+    let waiter = async {
+        let waited = event.wait().deadline(Duration::from_secs(60)).await;
+        (waited.is_err(), toro::now() - start)
+    };
+    // `join!` polls the waiter first, so its timer is armed when the mover runs.
+    let mover = async {
+        assert_eq!(clock.sleepers(), 1);
+        clock.advance(Duration::from_secs(60));
+    };
+    let ((timed_out, waited), ()) = futures::join!(waiter, mover);
+    assert!(timed_out);
+    assert_eq!(waited, Duration::from_secs(60));
+}
+
+/// `sleepers()` counts the timers armed and not yet fired: a wait arms one when first
+/// polled; firing, completing or dropping it takes it off.
+#[toro::test(clock = "manual", runtimes(tokio, smol, async_std, builtin))]
+async fn manual_clock_counts_its_sleepers(clock: ManualClock) {
+    let event = Event::new();
+    let secs = Duration::from_secs;
+    let mut first = pin!(event.wait().deadline(secs(1)));
+    let mut second = pin!(event.wait().deadline(secs(2)));
+    let mut third = pin!(event.wait().deadline(secs(3)));
+    let mut dropped = Box::pin(event.wait().deadline(secs(3)));
+    assert_eq!(clock.sleepers(), 0, "nothing armed before the first poll");
+    assert!(futures::poll!(first.as_mut()).is_pending());
+    assert!(futures::poll!(second.as_mut()).is_pending());
+    assert!(futures::poll!(third.as_mut()).is_pending());
+    assert!(futures::poll!(dropped.as_mut()).is_pending());
+    assert_eq!(clock.sleepers(), 4);
+    drop(dropped);
+    assert_eq!(clock.sleepers(), 3, "a dropped wait disarms its timer");
+    clock.advance(secs(1));
+    assert_eq!(clock.sleepers(), 2, "fired at 1 s");
+    assert!(first.await.is_err());
+    clock.advance(Duration::from_millis(999));
+    assert_eq!(clock.sleepers(), 2, "nothing due at 1.999 s");
+    event.set();
+    assert!(second.await.is_ok());
+    assert!(third.await.is_ok());
+    assert_eq!(clock.sleepers(), 0, "completed waits disarm theirs");
+}
+
+/// Each test that `runtimes(...)` makes has a fresh clock of its own: one standing at
+/// the real time it was made, which no other test has moved a day ahead.
+#[toro::test(clock = "manual", runtimes(tokio, builtin))]
+async fn manual_clock_is_fresh_for_each_runtime(clock: ManualClock) {
+    assert!(clock.now() <= Instant::now(), "a clock another test moved");
+    assert_eq!(clock.sleepers(), 0);
+    clock.advance(Duration::from_secs(24 * 3600));
+    assert!(toro::now() > Instant::now() + Duration::from_secs(3600));
+    // The runtime is still the one named: tokio in `::tokio`, none in `::builtin`.
+    let on_tokio = expected_clock() == "tokio";
+    assert_eq!(tokio::runtime::Handle::try_current().is_ok(), on_tokio);
+}
+
+/// On tokio's current-thread runtime, spawned tasks run on the test's thread, where the
+/// clock is entered; tokio's own timer keeps real time.
+#[cfg(feature = "tokio")]
+#[toro::test(runtime = "tokio", clock = "manual")]
+async fn manual_clock_times_spawned_tasks_on_tokio(clock: ManualClock) {
+    let event = Arc::new(Event::new());
+    let task = tokio::spawn({
+        let event = event.clone();
+        async move {
+            event
+                .wait()
+                .deadline(Duration::from_secs(3600))
+                .await
+                .is_err()
+        }
+    });
+    while clock.sleepers() == 0 {
+        tokio::task::yield_now().await;
+    }
+    clock.advance(Duration::from_secs(3600));
+    assert!(task.await.unwrap(), "the task's deadline fired");
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(1),
+        "tokio's timer is real"
+    );
+}
+
+/// Taken as `_`, or not taken at all, the clock is entered all the same, and stands
+/// still: deadlines not yet due never fire.
+#[toro::test(clock = "manual", runtime = "builtin")]
+async fn manual_clock_nobody_moves_stands_still(_: ManualClock) {
+    assert_eq!(LoopHandle::current().name(), "manual");
+    let at = toro::now();
+    std::thread::sleep(Duration::from_millis(2));
+    assert_eq!(toro::now(), at);
+}
+
+#[toro::test(clock = "manual")]
+async fn manual_clock_without_an_argument_is_entered() {
+    assert_eq!(LoopHandle::current().name(), "manual");
+    let event = Event::new();
+    event.set();
+    assert_eq!(event.wait().deadline(Duration::ZERO).await, Ok(()));
 }
 
 // ---- with! ----

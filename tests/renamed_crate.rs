@@ -43,3 +43,14 @@ async fn tokio_options() {
     assert!(waited.is_err());
     assert_eq!(renamed::now() - start, Duration::from_secs(60));
 }
+
+#[renamed::test(crate = "renamed", clock = "manual", runtimes(tokio, builtin))]
+async fn a_manual_clock(clock: renamed::ManualClock) {
+    assert_eq!(renamed::LoopHandle::current().name(), "manual");
+    let start = renamed::now();
+    let never = renamed::Event::new();
+    let wait = never.wait().deadline(Duration::from_secs(60));
+    clock.advance(Duration::from_secs(60));
+    assert!(wait.await.is_err());
+    assert_eq!(renamed::now() - start, Duration::from_secs(60));
+}

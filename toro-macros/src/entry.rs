@@ -10,6 +10,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Type};
 
 use crate::options::{self, Choice, Errors, Flavor, Kind, Options, Runtime, Runtimes};
@@ -26,10 +27,13 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     };
 
     let mut errors = Errors::default();
-    let options = options::parse(kind, args)
-        .map_err(|error| errors.push(error))
-        .ok();
-    check_function(kind, &function, &mut errors);
+    let options = options::parse(kind, args, &mut errors);
+    // Options that are not even a list leave unknown whether a clock was asked for: the
+    // function is then checked as if it had been, so that no argument error is invented.
+    let manual_clock = options
+        .as_ref()
+        .is_none_or(|options| options.manual_clock.is_some());
+    check_function(kind, &function, manual_clock, &mut errors);
     match (errors.into_result(), options) {
         (Ok(()), Some(options)) => generate(kind, &function, &options),
         (Err(error), _) => {
@@ -41,8 +45,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     }
 }
 
-/// What the attribute needs of the function itself.
-fn check_function(kind: Kind, function: &ItemFn, errors: &mut Errors) {
+/// What the attribute needs of the function itself. `manual_clock`: whether the test
+/// asked for `clock = "manual"`, which lets it take the clock as its one argument.
+fn check_function(kind: Kind, function: &ItemFn, manual_clock: bool, errors: &mut Errors) {
     let attribute = kind.attribute();
     let sig = &function.sig;
     if sig.asyncness.is_none() {
@@ -51,18 +56,41 @@ fn check_function(kind: Kind, function: &ItemFn, errors: &mut Errors) {
             format!("{attribute} needs an `async fn`: add `async` before `fn`"),
         );
     }
-    if !sig.inputs.is_empty() {
-        let message = match kind {
-            Kind::Main => format!(
+    match kind {
+        Kind::Main if !sig.inputs.is_empty() => errors.push(syn::Error::new_spanned(
+            &sig.inputs,
+            format!(
                 "`{}` cannot take arguments under {attribute}: remove them (read command-line arguments with `std::env::args()`)",
                 sig.ident
             ),
-            Kind::Test => {
-                "a test function cannot take arguments: remove them and build the values in the body"
-                    .to_string()
+        )),
+        Kind::Main => {}
+        Kind::Test if !manual_clock && !sig.inputs.is_empty() => {
+            errors.push(syn::Error::new_spanned(
+                &sig.inputs,
+                "a test function cannot take arguments: remove them and build the values in the body (the one argument a test may take is a `toro::ManualClock`, with `#[toro::test(clock = \"manual\")]`)",
+            ))
+        }
+        Kind::Test => {
+            if let Some(syn::FnArg::Receiver(receiver)) = sig.inputs.first() {
+                errors.push(syn::Error::new_spanned(
+                    receiver,
+                    "a test function cannot take `self`: its one argument is the clock, like `clock: toro::ManualClock`",
+                ));
             }
-        };
-        errors.push(syn::Error::new_spanned(&sig.inputs, message));
+            let others: TokenStream = sig
+                .inputs
+                .pairs()
+                .skip(1)
+                .map(|pair| pair.into_value().to_token_stream())
+                .collect();
+            if !others.is_empty() {
+                errors.push(syn::Error::new_spanned(
+                    others,
+                    "with `clock = \"manual\"` a test takes one argument, the clock (like `clock: toro::ManualClock`): remove the others",
+                ));
+            }
+        }
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new_spanned(
@@ -140,20 +168,62 @@ fn one_function(
     let mut sig = function.sig.clone();
     sig.asyncness = None;
     sig.ident = name.clone();
+    sig.inputs.clear();
     let test_attr = match kind {
         Kind::Main => quote!(),
         Kind::Test => quote!(#[::core::prelude::v1::test]),
     };
+    let clock = manual_clock(function, options);
     let body = body_future(function);
     let run = run_on(kind, choice, options);
     quote! {
         #test_attr
         #(#attrs)*
         #vis #sig {
+            #clock
             #body
             #run
         }
     }
+}
+
+/// With `clock = "manual"`: `let __toro_clock = ManualClock::new();`, and the test's
+/// argument, if it takes one, bound to a clone of it before the body captures it.
+fn manual_clock(function: &ItemFn, options: &Options) -> TokenStream {
+    let Some(span) = options.manual_clock else {
+        return quote!();
+    };
+    let krate = &options.krate;
+    let new = quote_spanned!(span=> #krate::ManualClock::new());
+    let argument = function.sig.inputs.first().map(|argument| {
+        let syn::FnArg::Typed(argument) = argument else {
+            unreachable!("a `self` argument was refused")
+        };
+        let (attrs, pat, ty) = (&argument.attrs, &argument.pat, &argument.ty);
+        // Located at the type, crate path included, so a test that names another type is
+        // told there (with the call site's hygiene, so `__toro_clock` resolves whoever
+        // wrote the type).
+        let at = Span::call_site().located_at(ty.span());
+        let krate = respanned(krate, at);
+        let clone = quote_spanned!(at=> #krate::ManualClock::clone(&__toro_clock));
+        quote!(#(#attrs)* let #pat: #ty = #clone;)
+    });
+    quote! {
+        let __toro_clock = #new;
+        #argument
+    }
+}
+
+/// `tokens`, every one of them spanned at `span`.
+fn respanned(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// `let __toro_body = <the async body>;`, typed as a future of the declared output where
@@ -185,30 +255,28 @@ fn body_future(function: &ItemFn) -> TokenStream {
 /// The expression that runs `__toro_body` to completion on `choice`.
 fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
     let krate = &options.krate;
+    // A test's helpers enter the manual clock, if any, over the runtime's own handle.
+    let clock = match options.manual_clock {
+        Some(_) => quote!(::core::option::Option::Some(&__toro_clock)),
+        None => quote!(::core::option::Option::None),
+    };
     let (runtime, span) = match choice {
         Choice::Auto => {
             return match kind {
                 Kind::Main => quote!(#krate::__private::main_auto(__toro_body)),
-                Kind::Test => quote!(#krate::__private::test_auto(__toro_body)),
+                Kind::Test => quote!(#krate::__private::test_auto(#clock, __toro_body)),
             };
         }
         Choice::Named(runtime, span) => (runtime, span),
     };
     // The `require_*!` invocations are spanned at the runtime's name, crate path included,
     // so that "feature off" is reported there.
-    let at = |span: Span| -> TokenStream {
-        krate
-            .clone()
-            .into_iter()
-            .map(|mut token| {
-                token.set_span(span);
-                token
-            })
-            .collect()
-    };
+    let at = |span: Span| respanned(krate, span);
     match (runtime, kind) {
         (Runtime::Builtin, Kind::Main) => quote!(#krate::__private::main_builtin(__toro_body)),
-        (Runtime::Builtin, Kind::Test) => quote!(#krate::__private::test_builtin(__toro_body)),
+        (Runtime::Builtin, Kind::Test) => {
+            quote!(#krate::__private::test_builtin(#clock, __toro_body))
+        }
         (Runtime::Smol, Kind::Main) => {
             let krate = at(span);
             quote_spanned! {span=>
@@ -218,7 +286,7 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
         (Runtime::Smol, Kind::Test) => {
             let krate = at(span);
             quote_spanned! {span=>
-                #krate::__private::require_smol!(#krate::__private::test_smol(__toro_body))
+                #krate::__private::require_smol!(#krate::__private::test_smol(#clock, __toro_body))
             }
         }
         (Runtime::AsyncStd, Kind::Main) => {
@@ -230,7 +298,7 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
         (Runtime::AsyncStd, Kind::Test) => {
             let krate = at(span);
             quote_spanned! {span=>
-                #krate::__private::require_async_std!(#krate::__private::test_async_std(__toro_body))
+                #krate::__private::require_async_std!(#krate::__private::test_async_std(#clock, __toro_body))
             }
         }
         (Runtime::Tokio, _) => {
@@ -261,8 +329,9 @@ fn run_on(kind: Kind, choice: Choice, options: &Options) -> TokenStream {
             let run = match kind {
                 // The main sets tokio's handle as the process default, for every worker.
                 Kind::Main => quote!(#krate::tokio::run(#runtime, __toro_body)),
-                // Tests run in parallel: no process default; waits detect tokio.
-                Kind::Test => quote!(#runtime.block_on(__toro_body)),
+                // Tests run in parallel: no process default; waits detect tokio, or find
+                // the manual clock entered on the test's thread.
+                Kind::Test => quote!(#krate::__private::test_tokio(#runtime, #clock, __toro_body)),
             };
             let krate = at(span);
             quote_spanned!(span=> #krate::__private::require_tokio!(#run))
@@ -282,9 +351,15 @@ fn fallback(kind: Kind, function: &ItemFn) -> TokenStream {
         Kind::Main => quote!(),
         Kind::Test => quote!(#[allow(dead_code)]),
     };
+    // A test keeps its arguments (a `self` aside), so that what names their types is
+    // still used and the body still sees them: the clock's error comes alone.
+    let inputs_kept = match kind {
+        Kind::Main => sig.inputs.is_empty(),
+        Kind::Test => !matches!(sig.inputs.first(), Some(syn::FnArg::Receiver(_))),
+    };
     let body = if sig.asyncness.is_none() {
         block.to_token_stream()
-    } else if sig.inputs.is_empty() && sig.generics.params.is_empty() {
+    } else if inputs_kept && sig.generics.params.is_empty() {
         sig.asyncness = None;
         quote!({
             let _ = async move #block;

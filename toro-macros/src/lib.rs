@@ -67,16 +67,41 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   deadlines are exact. `start_paused` needs tokio's `test-util` feature in your
 ///   dependency graph, as `#[tokio::test(start_paused = true)]` does (e.g.
 ///   `tokio = { version = "1", features = ["test-util"] }` in `[dev-dependencies]`).
+/// - `clock = "manual"`: the test's deadlines are measured on a fresh
+///   `toro::ManualClock`, which stands still until the test advances it (below).
 /// - `crate = "path"`, as for `#[toro::main]`.
 ///
 /// Tests run in parallel threads, so a test sets no process-wide default handle: under
 /// tokio, waits find tokio's timer by themselves; under smol, async-std and the built-in
 /// loop the adapter's handle is entered on the test's thread.
 ///
+/// # A manual clock
+///
+/// With `clock = "manual"` each generated test (each runtime's, with `runtimes(...)`)
+/// makes a fresh `toro::ManualClock` and enters its handle on the test's thread for the
+/// whole test, over the runtime's own: every toro deadline started on that thread is
+/// measured on it. The test function may take it as its one argument, of type
+/// `toro::ManualClock`, bound by any pattern (`clock: ManualClock`, `_: ManualClock`);
+/// without one the clock is entered all the same and never moves. It works on every
+/// runtime: tokio (current-thread), smol, async-std and the built-in loop.
+///
+/// It is not tokio's `start_paused`, which toro keeps honouring. tokio's paused clock
+/// exists only under tokio, times tokio's own timers (`tokio::time::sleep` included), and
+/// moves forward by itself whenever the runtime is idle. The manual clock times toro's
+/// deadlines only (not `tokio::time::sleep`, nor other libraries' timers), on any
+/// runtime or none, and moves only when the test calls `advance` or `advance_to`: a
+/// deadline of 5 s fires at `advance(5 s)`, deterministically to the instant, never at
+/// 4.999 s. Tasks the runtime runs on other threads (`smol::spawn`,
+/// `async_std::task::spawn`, `spawn_blocking`) do not see the entered handle: give their
+/// waits `.deadline_on(&clock.handle(), d)`.
+///
 /// # Errors
 ///
-/// As for `#[toro::main]`, plus `start_paused` on a multi-thread runtime and a second
-/// test attribute.
+/// As for `#[toro::main]`, plus `start_paused` on a multi-thread runtime, a second test
+/// attribute, and arguments: a test takes none, but for its clock under `clock =
+/// "manual"` (one argument; a second one, or `self`, is refused). `clock` takes only
+/// `"manual"`, and not together with `start_paused` (pick one) nor with tokio's
+/// `flavor = "multi_thread"` (tasks on other worker threads would not see the clock).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(Kind::Test, args.into(), item.into()).into()

@@ -32,6 +32,7 @@ impl Kind {
                 "flavor",
                 "worker_threads",
                 "start_paused",
+                "clock",
                 "crate",
             ],
         }
@@ -136,6 +137,9 @@ pub(crate) struct Options {
     /// becomes a module of tests).
     pub(crate) runtimes: Runtimes,
     pub(crate) tokio: TokioSettings,
+    /// `clock = "manual"`, where it was written: each generated test makes a fresh
+    /// `ManualClock`, enters its handle on the test's thread and may hand it to the test.
+    pub(crate) manual_clock: Option<Span>,
     /// The path the expansion names the facade by: `::toro`, or the user's
     /// `crate = "path"` (a renamed or re-exported dependency).
     pub(crate) krate: TokenStream,
@@ -154,6 +158,9 @@ struct Raw {
     flavor: Option<At<Flavor>>,
     worker_threads: Option<At<usize>>,
     start_paused: Option<At<bool>>,
+    /// `clock = "..."`; also set when the value is refused, so that the function's
+    /// argument is not reported as well.
+    clock: Option<At<()>>,
     krate: Option<syn::Path>,
 }
 
@@ -192,16 +199,22 @@ impl Errors {
     }
 }
 
-/// Parses and checks the attribute's arguments.
-pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Options> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    let mut errors = Errors::default();
+/// Parses and checks the attribute's arguments, pushing what is wrong to `errors`. `None`
+/// where they are not even a list of options; else the options as far as they were
+/// understood (with errors pushed, they are only good for checking the function).
+pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Option<Options> {
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+        Ok(metas) => metas,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
     let mut raw = Raw::default();
     for meta in &metas {
-        parse_one(kind, meta, &mut raw, &mut errors);
+        parse_one(kind, meta, &mut raw, errors);
     }
-    let options = check(kind, raw, &mut errors);
-    errors.into_result().map(|()| options)
+    Some(check(kind, raw, errors))
 }
 
 fn parse_one(kind: Kind, meta: &Meta, raw: &mut Raw, errors: &mut Errors) {
@@ -240,6 +253,7 @@ fn parse_one(kind: Kind, meta: &Meta, raw: &mut Raw, errors: &mut Errors) {
         "flavor" => raw.flavor.is_some(),
         "worker_threads" => raw.worker_threads.is_some(),
         "start_paused" => raw.start_paused.is_some(),
+        "clock" => raw.clock.is_some(),
         _ => raw.krate.is_some(),
     };
     if duplicate {
@@ -323,6 +337,20 @@ fn parse_one(kind: Kind, meta: &Meta, raw: &mut Raw, errors: &mut Errors) {
             Some(Lit::Bool(b)) => raw.start_paused = Some(all.with(b.value)),
             _ => errors.push(wrong_type(&key, value)),
         },
+        "clock" => {
+            raw.clock = Some(all);
+            match lit {
+                Some(Lit::Str(s)) if s.value() == "manual" => {}
+                Some(Lit::Str(s)) => errors.at(
+                    s.span(),
+                    format!(
+                        "unknown clock \"{}\": the one clock to ask for is \"manual\" (a `toro::ManualClock`, moved only by the test); leave `clock` out for the runtime's own clock",
+                        s.value()
+                    ),
+                ),
+                _ => errors.push(wrong_type(&key, value)),
+            }
+        }
         _ => match lit {
             // Like tokio's `crate = "..."`: a path in a string, parsed with the literal's
             // span, so a path that does not resolve is reported on the literal.
@@ -465,6 +493,20 @@ fn check(kind: Kind, raw: Raw, errors: &mut Errors) -> Options {
             );
         }
     }
+    if raw.clock.is_some() {
+        if let Some(paused) = raw.start_paused {
+            errors.on(
+                &paused,
+                "`start_paused` and `clock = \"manual\"` each stop time for the test: pick one (`start_paused` pauses tokio's clock, which moves by itself when the runtime is idle; `clock = \"manual\"` gives a `toro::ManualClock`, which moves only when the test advances it)",
+            );
+        }
+        if let Some(multi) = raw.flavor.filter(|f| f.value == Flavor::MultiThread) {
+            errors.on(
+                &multi,
+                "`clock = \"manual\"` needs tokio's current-thread runtime: the clock is entered on the test's thread, and tasks on other worker threads would not see it; remove `flavor = \"multi_thread\"`",
+            );
+        }
+    }
     Options {
         runtimes,
         tokio: TokioSettings {
@@ -472,6 +514,7 @@ fn check(kind: Kind, raw: Raw, errors: &mut Errors) -> Options {
             worker_threads: raw.worker_threads,
             start_paused: raw.start_paused,
         },
+        manual_clock: raw.clock.map(|clock| clock.span),
         krate: raw.krate.map_or_else(
             || quote::quote!(::toro),
             |path| quote::ToTokens::to_token_stream(&path),
@@ -485,6 +528,7 @@ fn example(key: &str) -> &'static str {
         "flavor" => "`flavor = \"current_thread\"` or `flavor = \"multi_thread\"`",
         "worker_threads" => "`worker_threads = 4`",
         "start_paused" => "`start_paused = true`",
+        "clock" => "`clock = \"manual\"`",
         "crate" => "`crate = \"my_toro\"` (for `my_toro = { package = \"toro\", ... }`)",
         _ => "`runtimes(tokio, smol, async_std, builtin)`",
     }
@@ -492,7 +536,7 @@ fn example(key: &str) -> &'static str {
 
 fn wrong_type(key: &str, value: &Expr) -> syn::Error {
     let what = match key {
-        "runtime" | "flavor" | "crate" => "a string literal",
+        "runtime" | "flavor" | "clock" | "crate" => "a string literal",
         "worker_threads" => "an integer literal",
         _ => "a bool literal",
     };

@@ -15,19 +15,23 @@ use crate::waiters::{FreshWaker, Key};
 ///
 /// Its [`handle`](Self::handle) is a [`LoopHandle`] like any other: give it to a wait with
 /// `.deadline_on(&handle, d)`, enter it for a thread with [`LoopHandle::enter`] (or let
-/// `#[toro::test(clock = manual)]` do that), and every toro deadline started there is
-/// measured on it, under tokio, smol, async-std, the built-in loop or [`block_on`]
-/// alike. So "this request times out after 5 s" is tested in microseconds, exactly, on
-/// the runtime of your choice.
+/// `#[toro::test(clock = "manual")]` do that, and hand the test the clock as its
+/// argument), and every toro deadline started there is measured on it, under tokio,
+/// smol, async-std, the built-in loop or [`block_on`] alike. So "this request times out
+/// after 5 s" is tested in microseconds, exactly, on the runtime of your choice.
 ///
 /// Clones share one clock. It starts at the real `Instant::now()` of its creation and
 /// moves only by [`advance`](Self::advance) and [`advance_to`](Self::advance_to).
 ///
-/// **Beside tokio's paused clock.** tokio's `start_paused` pauses tokio's own clock and
-/// moves it forward by itself whenever the runtime has nothing left to do; toro honours
-/// it (waits inside tokio use tokio's timer). A `ManualClock` never moves by itself, works
-/// without tokio, and drives only the waits timed on it: the test says when time passes.
-/// An advance wakes the waits now due; the tasks run when their executor polls them.
+/// **Beside tokio's paused clock.** tokio's `start_paused` pauses tokio's own clock: it
+/// exists only under tokio, times tokio's timers (`tokio::time::sleep` too), and moves
+/// forward by itself whenever the runtime has nothing left to do. toro keeps honouring
+/// it: waits inside tokio use tokio's timer unless another handle is entered. A
+/// `ManualClock` drives only toro's deadlines timed on it (not `tokio::time::sleep`, nor
+/// any other library's timers), works on any runtime or none, and moves only when the
+/// test says so: deterministic to the instant, a deadline of 5 s fires at
+/// `advance(5 s)` and never at 4.999 s. An advance wakes the waits now due; the tasks
+/// run when their executor polls them.
 ///
 /// [`block_on`]: crate::block_on
 ///

@@ -1,0 +1,2 @@
+#[toro::main(clock = "manual")]
+async fn main() {}
