@@ -199,37 +199,6 @@ impl<T: fmt::Debug> fmt::Debug for AsyncResult<T> {
     }
 }
 
-/// The future of [`AsyncResult::get`].
-///
-/// Resolves to a reference to the value once it is [`set`](AsyncResult::set); ready at
-/// once if it already is. Give it a deadline with `.deadline(d)` or
-/// `.deadline_on(&handle, d)`.
-///
-/// # Cancel safety
-///
-/// Dropping it takes nothing from anyone.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{AsyncResult, AsyncResultGet};
-/// # toro_core::block_on(async {
-/// let result = AsyncResult::new();
-/// let readers: Vec<AsyncResultGet<'_, u32>> = (0..3).map(|_| result.get()).collect();
-/// result.set(42).unwrap(); // every reader gets the value
-/// for reader in readers {
-///     assert_eq!(*reader.await, 42);
-/// }
-/// # });
-/// ```
-#[must_use = "the wait is registered already; .await the future to get the value"]
-pub struct AsyncResultGet<'a, T>
-where
-    T: 'a,
-{
-    stage: Stage<'a, Readers<T>>,
-}
-
 #[inline]
 fn value_of<T>(result: &AsyncResult<T>) -> &T {
     result
@@ -239,7 +208,31 @@ fn value_of<T>(result: &AsyncResult<T>) -> &T {
 }
 
 wait_future! {
-    AsyncResultGet<'a, T> -> &'a T,
+    /// The future of [`AsyncResult::get`].
+    ///
+    /// Resolves to a reference to the value once it is [`set`](AsyncResult::set); ready at
+    /// once if it already is. Give it a deadline with `.deadline(d)` or
+    /// `.deadline_on(&handle, d)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it takes nothing from anyone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{AsyncResult, AsyncResultGet};
+    /// # toro_core::block_on(async {
+    /// let result = AsyncResult::new();
+    /// let readers: Vec<AsyncResultGet<'_, u32>> = (0..3).map(|_| result.get()).collect();
+    /// result.set(42).unwrap(); // every reader gets the value
+    /// for reader in readers {
+    ///     assert_eq!(*reader.await, 42);
+    /// }
+    /// # });
+    /// ```
+    #[must_use = "the wait is registered already; .await the future to get the value"]
+    pub struct AsyncResultGet<'a, T>(Stage<'a, Readers<T>>) where T: 'a -> &'a T;
     finish |result, ()| value_of(result),
     carries () |()| (),
 }

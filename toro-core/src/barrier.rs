@@ -297,47 +297,43 @@ impl BarrierWaitResult {
     }
 }
 
-/// The future of [`Barrier::wait`]: its arrival already counts.
-///
-/// Ready at once if its arrival tripped the barrier (the leader); otherwise ready once a
-/// later arrival trips it, inside that arrival's call. Give it a deadline with
-/// `.deadline(d)` or `.deadline_on(&handle, d)`.
-///
-/// # Cancel safety
-///
-/// Dropping it before the barrier trips withdraws its arrival (the round waits for one
-/// more); a timed-out wait has withdrawn too. Dropping it after the trip changes nothing.
-///
-/// # Panics
-///
-/// Polling it again after it returned panics, like any finished future.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Barrier, BarrierWait};
-/// # toro_core::block_on(async {
-/// let barrier = Barrier::new(3);
-/// let mut waits: Vec<BarrierWait<'_>> = vec![barrier.wait(), barrier.wait()];
-/// drop(waits.pop()); // withdrawn: 1 of 3 now
-/// waits.push(barrier.wait());
-/// assert_eq!(barrier.waiters(), 2);
-/// waits.push(barrier.wait()); // the third arrival trips it
-/// let leaders = waits.len();
-/// let mut seen = 0;
-/// for wait in waits {
-///     seen += usize::from(wait.await.is_leader());
-/// }
-/// assert_eq!((leaders, seen), (3, 1));
-/// # });
-/// ```
-#[must_use = "the arrival counts already; .await the future to wait for the barrier"]
-pub struct BarrierWait<'a> {
-    stage: Stage<'a, Waiters>,
-}
-
 wait_future! {
-    BarrierWait<'a> -> BarrierWaitResult,
+    /// The future of [`Barrier::wait`]: its arrival already counts.
+    ///
+    /// Ready at once if its arrival tripped the barrier (the leader); otherwise ready once a
+    /// later arrival trips it, inside that arrival's call. Give it a deadline with
+    /// `.deadline(d)` or `.deadline_on(&handle, d)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it before the barrier trips withdraws its arrival (the round waits for one
+    /// more); a timed-out wait has withdrawn too. Dropping it after the trip changes nothing.
+    ///
+    /// # Panics
+    ///
+    /// Polling it again after it returned panics, like any finished future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Barrier, BarrierWait};
+    /// # toro_core::block_on(async {
+    /// let barrier = Barrier::new(3);
+    /// let mut waits: Vec<BarrierWait<'_>> = vec![barrier.wait(), barrier.wait()];
+    /// drop(waits.pop()); // withdrawn: 1 of 3 now
+    /// waits.push(barrier.wait());
+    /// assert_eq!(barrier.waiters(), 2);
+    /// waits.push(barrier.wait()); // the third arrival trips it
+    /// let leaders = waits.len();
+    /// let mut seen = 0;
+    /// for wait in waits {
+    ///     seen += usize::from(wait.await.is_leader());
+    /// }
+    /// assert_eq!((leaders, seen), (3, 1));
+    /// # });
+    /// ```
+    #[must_use = "the arrival counts already; .await the future to wait for the barrier"]
+    pub struct BarrierWait<'a>(Stage<'a, Waiters>) -> BarrierWaitResult;
     finish |_, result| result,
     carries () |()| (),
 }

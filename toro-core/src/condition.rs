@@ -194,39 +194,35 @@ impl fmt::Debug for Condition {
     }
 }
 
-/// The future of [`Condition::wait`]: already in line.
-///
-/// Completes once a [`notify`](Condition::notify) or
-/// [`notify_all`](Condition::notify_all) made after it was created reaches it. Give it a
-/// deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line; a wake-up it had already been given passes to the next
-/// waiter.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Condition, ConditionWait};
-/// # toro_core::block_on(async {
-/// let cond = Condition::new();
-/// let waits: Vec<ConditionWait<'_>> = (0..3).map(|_| cond.wait()).collect();
-/// cond.notify(2); // wakes the two oldest, inside the call
-/// assert_eq!(cond.waiters(), 1);
-/// cond.notify_all();
-/// for wait in waits {
-///     wait.await;
-/// }
-/// # });
-/// ```
-#[must_use = "the place in line is held already; .await the future to wait for the notification"]
-pub struct ConditionWait<'a> {
-    stage: Stage<'a, Waiters>,
-}
-
 wait_future! {
-    ConditionWait<'a> -> (),
+    /// The future of [`Condition::wait`]: already in line.
+    ///
+    /// Completes once a [`notify`](Condition::notify) or
+    /// [`notify_all`](Condition::notify_all) made after it was created reaches it. Give it a
+    /// deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line; a wake-up it had already been given passes to the next
+    /// waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Condition, ConditionWait};
+    /// # toro_core::block_on(async {
+    /// let cond = Condition::new();
+    /// let waits: Vec<ConditionWait<'_>> = (0..3).map(|_| cond.wait()).collect();
+    /// cond.notify(2); // wakes the two oldest, inside the call
+    /// assert_eq!(cond.waiters(), 1);
+    /// cond.notify_all();
+    /// for wait in waits {
+    ///     wait.await;
+    /// }
+    /// # });
+    /// ```
+    #[must_use = "the place in line is held already; .await the future to wait for the notification"]
+    pub struct ConditionWait<'a>(Stage<'a, Waiters>) -> ();
     finish |_, _| (),
     carries () |_| (),
 }

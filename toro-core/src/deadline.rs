@@ -633,18 +633,41 @@ impl<F> fmt::Debug for Deadlined<F> {
 /// wait hands back.
 macro_rules! wait_future {
     (
-        $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)? -> $output:ty,
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident
+            $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)? $(= $default:ty)?),*>)?
+            ($field_vis:vis $stage:ty) $(where $($wt:ident: $wl:lifetime),+)? -> $output:ty;
+        finish |$target:pat_param, $data:pat_param| $finish:expr,
+        carries $carried:ty |$a:pat_param $(, $b:pat_param)?| $carry:expr $(,)?
+    ) => {
+        $(#[$attr])*
+        $vis struct $name $(<$($lt,)* $($tp $(: $bound)? $(= $default)?),*>)?
+        $(where $($wt: $wl),+)?
+        {
+            $field_vis stage: $stage,
+        }
+
+        $crate::deadline::wait_future! {
+            @impl $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
+            finish |$target, $data| $finish,
+            carries $carried |$a $(, $b)?| $carry,
+        }
+    };
+    (
+        @impl $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)?
+            -> $output:ty,
         finish |$target:pat_param, $data:pat_param| $finish:expr,
         carries $carried:ty |$left:pat_param| $carry:expr $(,)?
     ) => {
         $crate::deadline::wait_future! {
-            $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
+            @impl $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
             finish |$target, $data| $finish,
             carries $carried |_, $left| $carry,
         }
     };
     (
-        $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)? -> $output:ty,
+        @impl $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)?
+            -> $output:ty,
         finish |$target:pat_param, $data:pat_param| $finish:expr,
         carries $carried:ty |$owner:pat_param, $left:pat_param| $carry:expr $(,)?
     ) => {

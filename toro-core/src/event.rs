@@ -327,39 +327,35 @@ impl fmt::Debug for Event {
     }
 }
 
-/// The future of [`Event::wait`].
-///
-/// Ready at once if the flag was set when it was created; otherwise released by the next
-/// [`set`](Event::set), even if [`clear`](Event::clear) follows at once. Give it a
-/// deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
-///
-/// # Cancel safety
-///
-/// Dropping it takes nothing from anyone.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Event, EventWait};
-/// # toro_core::block_on(async {
-/// let event = Event::new();
-/// let waits: Vec<EventWait<'_>> = vec![event.wait(), event.wait()];
-/// assert_eq!(event.waiters(), 2);
-/// event.set(); // releases both, inside the call
-/// event.clear();
-/// assert_eq!(event.waiters(), 0);
-/// for wait in waits {
-///     wait.await;
-/// }
-/// # });
-/// ```
-#[must_use = "the wait is registered already; .await the future to wait for the event"]
-pub struct EventWait<'a> {
-    stage: Stage<'a, Waiters>,
-}
-
 wait_future! {
-    EventWait<'a> -> (),
+    /// The future of [`Event::wait`].
+    ///
+    /// Ready at once if the flag was set when it was created; otherwise released by the next
+    /// [`set`](Event::set), even if [`clear`](Event::clear) follows at once. Give it a
+    /// deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it takes nothing from anyone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Event, EventWait};
+    /// # toro_core::block_on(async {
+    /// let event = Event::new();
+    /// let waits: Vec<EventWait<'_>> = vec![event.wait(), event.wait()];
+    /// assert_eq!(event.waiters(), 2);
+    /// event.set(); // releases both, inside the call
+    /// event.clear();
+    /// assert_eq!(event.waiters(), 0);
+    /// for wait in waits {
+    ///     wait.await;
+    /// }
+    /// # });
+    /// ```
+    #[must_use = "the wait is registered already; .await the future to wait for the event"]
+    pub struct EventWait<'a>(Stage<'a, Waiters>) -> ();
     finish |_, _| (),
     carries () |_| (),
 }

@@ -435,71 +435,63 @@ guard_access! {
     mut OwnedLockGuard;
 }
 
-/// The future of [`Lock::acquire`]: already holds the lock or its place in line.
-///
-/// Await it for the [`LockGuard`]; give it a deadline with `.deadline(d)` or
-/// `.deadline_on(&handle, d)`. Name the type to keep a pending acquire in a struct.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line; a lock already handed to it passes to the next waiter
-/// (or is released).
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Lock, LockAcquire};
-/// # toro_core::block_on(async {
-/// let lock = Lock::new();
-/// let first: LockAcquire<'_> = lock.acquire(); // the lock is taken here
-/// let second: LockAcquire<'_> = lock.acquire(); // in line behind `first`
-/// drop(first.await); // released: handed straight to `second`
-/// assert!(lock.locked());
-/// assert!(lock.try_acquire().is_none()); // nobody barges in
-/// let _guard = second.await;
-/// # });
-/// ```
-#[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
-pub struct LockAcquire<'a, T = ()> {
-    stage: StageOf<&'a Lock<T>, Acquirers>,
-}
-
 wait_future! {
-    LockAcquire<'a, T> -> LockGuard<'a, T>,
+    /// The future of [`Lock::acquire`]: already holds the lock or its place in line.
+    ///
+    /// Await it for the [`LockGuard`]; give it a deadline with `.deadline(d)` or
+    /// `.deadline_on(&handle, d)`. Name the type to keep a pending acquire in a struct.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line; a lock already handed to it passes to the next waiter
+    /// (or is released).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Lock, LockAcquire};
+    /// # toro_core::block_on(async {
+    /// let lock = Lock::new();
+    /// let first: LockAcquire<'_> = lock.acquire(); // the lock is taken here
+    /// let second: LockAcquire<'_> = lock.acquire(); // in line behind `first`
+    /// drop(first.await); // released: handed straight to `second`
+    /// assert!(lock.locked());
+    /// assert!(lock.try_acquire().is_none()); // nobody barges in
+    /// let _guard = second.await;
+    /// # });
+    /// ```
+    #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
+    pub struct LockAcquire<'a, T = ()>(StageOf<&'a Lock<T>, Acquirers>) -> LockGuard<'a, T>;
     finish |lock, request| LockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
     carries () |_| (),
 }
 
-/// The future of [`Lock::acquire_owned`]: like [`LockAcquire`], holding an `Arc` of the
-/// lock instead of a borrow, so it is `'static`.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line; a lock already handed to it passes to the next waiter
-/// (or is released).
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use std::time::Duration;
-/// use toro_core::{Lock, OwnedLockAcquire};
-/// # toro_core::block_on(async {
-/// let lock = Arc::new(Lock::with_value(0));
-/// let held = lock.acquire_owned().await;
-/// let waiting: OwnedLockAcquire<i32> = lock.acquire_owned(); // in line
-/// drop(held); // handed straight to `waiting`
-/// let guard = waiting.deadline(Duration::from_secs(1)).await.unwrap();
-/// assert_eq!(*guard, 0);
-/// # });
-/// ```
-#[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
-pub struct OwnedLockAcquire<T = ()> {
-    stage: StageOf<Arc<Lock<T>>, Acquirers>,
-}
-
 wait_future! {
-    OwnedLockAcquire<T> -> OwnedLockGuard<T>,
+    /// The future of [`Lock::acquire_owned`]: like [`LockAcquire`], holding an `Arc` of the
+    /// lock instead of a borrow, so it is `'static`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line; a lock already handed to it passes to the next waiter
+    /// (or is released).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use toro_core::{Lock, OwnedLockAcquire};
+    /// # toro_core::block_on(async {
+    /// let lock = Arc::new(Lock::with_value(0));
+    /// let held = lock.acquire_owned().await;
+    /// let waiting: OwnedLockAcquire<i32> = lock.acquire_owned(); // in line
+    /// drop(held); // handed straight to `waiting`
+    /// let guard = waiting.deadline(Duration::from_secs(1)).await.unwrap();
+    /// assert_eq!(*guard, 0);
+    /// # });
+    /// ```
+    #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
+    pub struct OwnedLockAcquire<T = ()>(StageOf<Arc<Lock<T>>, Acquirers>) -> OwnedLockGuard<T>;
     finish |lock, request| OwnedLockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
     carries () |_| (),
 }

@@ -294,131 +294,117 @@ guard_access! {
     OwnedUpgradableReadGuard: "OwnedUpgradableReadGuard";
 }
 
-/// The future of [`RwLock::acquire_upgradable`]: already holds its upgradable read or its
-/// place in line.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line; a token and slot already handed to it go on to the next
-/// in line.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{AcquireUpgradable, RwLock};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::new(2);
-/// let first = rw.acquire_upgradable().await;
-/// let second: AcquireUpgradable<'_> = rw.acquire_upgradable(); // waits for the slot
-/// assert_eq!(rw.waiters(), 1);
-/// drop(first); // the slot goes straight to `second`
-/// let _second = second.await;
-/// # });
-/// ```
-#[must_use = "the upgradable read is taken or the place in line held already; .await the future to get the guard"]
-pub struct AcquireUpgradable<'a, T = ()> {
-    stage: StageOf<&'a RwLock<T>, UpgradableAcquirers>,
-}
-
 wait_future! {
-    AcquireUpgradable<'a, T> -> UpgradableReadGuard<'a, T>,
+    /// The future of [`RwLock::acquire_upgradable`]: already holds its upgradable read or its
+    /// place in line.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line; a token and slot already handed to it go on to the next
+    /// in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{AcquireUpgradable, RwLock};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::new(2);
+    /// let first = rw.acquire_upgradable().await;
+    /// let second: AcquireUpgradable<'_> = rw.acquire_upgradable(); // waits for the slot
+    /// assert_eq!(rw.waiters(), 1);
+    /// drop(first); // the slot goes straight to `second`
+    /// let _second = second.await;
+    /// # });
+    /// ```
+    #[must_use = "the upgradable read is taken or the place in line held already; .await the future to get the guard"]
+    pub struct AcquireUpgradable<'a, T = ()>(StageOf<&'a RwLock<T>, UpgradableAcquirers>)
+        -> UpgradableReadGuard<'a, T>;
     finish |rw, request| UpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
     carries () |_| (),
 }
 
-/// The future of [`RwLock::acquire_upgradable_owned`]: like [`AcquireUpgradable`],
-/// holding an `Arc` of the lock.
-///
-/// # Cancel safety
-///
-/// As for [`AcquireUpgradable`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedAcquireUpgradable, RwLock};
-/// # toro_core::block_on(async {
-/// let rw = Arc::new(RwLock::new(2));
-/// let waiting: OwnedAcquireUpgradable = rw.acquire_upgradable_owned();
-/// let _guard = waiting.await;
-/// # });
-/// ```
-#[must_use = "the upgradable read is taken or the place in line held already; .await the future to get the guard"]
-pub struct OwnedAcquireUpgradable<T = ()> {
-    stage: StageOf<Arc<RwLock<T>>, UpgradableAcquirers>,
-}
-
 wait_future! {
-    OwnedAcquireUpgradable<T> -> OwnedUpgradableReadGuard<T>,
+    /// The future of [`RwLock::acquire_upgradable_owned`]: like [`AcquireUpgradable`],
+    /// holding an `Arc` of the lock.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`AcquireUpgradable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedAcquireUpgradable, RwLock};
+    /// # toro_core::block_on(async {
+    /// let rw = Arc::new(RwLock::new(2));
+    /// let waiting: OwnedAcquireUpgradable = rw.acquire_upgradable_owned();
+    /// let _guard = waiting.await;
+    /// # });
+    /// ```
+    #[must_use = "the upgradable read is taken or the place in line held already; .await the future to get the guard"]
+    pub struct OwnedAcquireUpgradable<T = ()>(StageOf<Arc<RwLock<T>>, UpgradableAcquirers>)
+        -> OwnedUpgradableReadGuard<T>;
     finish |rw, request| OwnedUpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
     carries () |_| (),
 }
 
-/// The future of [`UpgradableReadGuard::upgrade`]: waits, ahead of the line, for every
-/// other holder to leave, and resolves to the [`WriteGuard`].
-///
-/// # Cancel safety
-///
-/// With a deadline, a timeout hands the [`UpgradableReadGuard`] back in the `Timeout`,
-/// the tokens gathered meanwhile passed on. Dropping it gives back everything, the
-/// upgradable read included.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{RwLock, Upgrade, UpgradableReadGuard};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::with_value(0, 2);
-/// let reader = rw.acquire_read().await;
-/// let upgrading: Upgrade<'_, i32> = UpgradableReadGuard::upgrade(rw.acquire_upgradable().await);
-/// drop(reader); // the last token goes straight to the upgrade
-/// *upgrading.await += 1;
-/// # });
-/// ```
-#[must_use = "the upgrade has its place ahead of the line already; .await the future to get the write guard"]
-pub struct Upgrade<'a, T = ()> {
-    stage: StageOf<&'a RwLock<T>, Upgrades>,
-}
-
 wait_future! {
-    Upgrade<'a, T> -> WriteGuard<'a, T>,
+    /// The future of [`UpgradableReadGuard::upgrade`]: waits, ahead of the line, for every
+    /// other holder to leave, and resolves to the [`WriteGuard`].
+    ///
+    /// # Cancel safety
+    ///
+    /// With a deadline, a timeout hands the [`UpgradableReadGuard`] back in the `Timeout`,
+    /// the tokens gathered meanwhile passed on. Dropping it gives back everything, the
+    /// upgradable read included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{RwLock, Upgrade, UpgradableReadGuard};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::with_value(0, 2);
+    /// let reader = rw.acquire_read().await;
+    /// let upgrading: Upgrade<'_, i32> = UpgradableReadGuard::upgrade(rw.acquire_upgradable().await);
+    /// drop(reader); // the last token goes straight to the upgrade
+    /// *upgrading.await += 1;
+    /// # });
+    /// ```
+    #[must_use = "the upgrade has its place ahead of the line already; .await the future to get the write guard"]
+    pub struct Upgrade<'a, T = ()>(StageOf<&'a RwLock<T>, Upgrades>) -> WriteGuard<'a, T>;
     finish |rw, request| WriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
     carries UpgradableReadGuard<'a, T> |rw, request| UpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::carried(rw, request))),
     },
 }
 
-/// The future of [`OwnedUpgradableReadGuard::upgrade`]: like [`Upgrade`], resolving to
-/// the [`OwnedWriteGuard`].
-///
-/// # Cancel safety
-///
-/// As for [`Upgrade`]; a timeout hands the [`OwnedUpgradableReadGuard`] back.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedUpgrade, OwnedUpgradableReadGuard, RwLock};
-/// # toro_core::block_on(async {
-/// let rw = Arc::new(RwLock::with_value(0, 2));
-/// let upgrading: OwnedUpgrade<i32> =
-///     OwnedUpgradableReadGuard::upgrade(rw.acquire_upgradable_owned().await);
-/// *upgrading.await += 1;
-/// # });
-/// ```
-#[must_use = "the upgrade has its place ahead of the line already; .await the future to get the write guard"]
-pub struct OwnedUpgrade<T = ()> {
-    stage: StageOf<Arc<RwLock<T>>, Upgrades>,
-}
-
 wait_future! {
-    OwnedUpgrade<T> -> OwnedWriteGuard<T>,
+    /// The future of [`OwnedUpgradableReadGuard::upgrade`]: like [`Upgrade`], resolving to
+    /// the [`OwnedWriteGuard`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Upgrade`]; a timeout hands the [`OwnedUpgradableReadGuard`] back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedUpgrade, OwnedUpgradableReadGuard, RwLock};
+    /// # toro_core::block_on(async {
+    /// let rw = Arc::new(RwLock::with_value(0, 2));
+    /// let upgrading: OwnedUpgrade<i32> =
+    ///     OwnedUpgradableReadGuard::upgrade(rw.acquire_upgradable_owned().await);
+    /// *upgrading.await += 1;
+    /// # });
+    /// ```
+    #[must_use = "the upgrade has its place ahead of the line already; .await the future to get the write guard"]
+    pub struct OwnedUpgrade<T = ()>(StageOf<Arc<RwLock<T>>, Upgrades>) -> OwnedWriteGuard<T>;
     finish |rw, request| OwnedWriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
     carries OwnedUpgradableReadGuard<T> |rw, request| OwnedUpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::carried(rw, request))),

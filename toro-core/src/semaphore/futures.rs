@@ -10,44 +10,40 @@ use super::guards::{OwnedSemaphoreGuard, SemaphoreArc, SemaphoreGuard};
 #[cfg(doc)]
 use super::{BoundedSemaphore, Semaphore};
 
-/// The future of [`Semaphore::acquire`] and [`BoundedSemaphore::acquire`].
-///
-/// It already holds its place in line (or its token) when created. Await it for the
-/// [`SemaphoreGuard`]; give it a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
-///
-/// # Panics
-///
-/// Polling it panics if the semaphore was [closed](Semaphore::close) before the tokens
-/// were granted (a refused acquire has no guard to give): "acquire of a closed semaphore:
-/// await `.or_closed()` on the acquire to get `Err(Closed)`". Where the semaphore may be
-/// closed, await [`or_closed`](Self::or_closed) instead.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line and takes nothing; a token already handed to it goes to
-/// the next in line.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Semaphore, SemaphoreAcquire};
-/// # toro_core::block_on(async {
-/// let sem = Semaphore::new(1);
-/// let first = sem.acquire().await;
-/// let waiting: SemaphoreAcquire<'_> = sem.acquire(); // in line
-/// drop(first); // the token goes straight to `waiting`
-/// assert_eq!(sem.counter(), 0);
-/// assert!(sem.try_acquire().is_none()); // nobody barges in
-/// let _second = waiting.await;
-/// # });
-/// ```
-#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
-pub struct SemaphoreAcquire<'a> {
-    pub(super) stage: Stage<'a, Acquirers>,
-}
-
 wait_future! {
-    SemaphoreAcquire<'a> -> SemaphoreGuard<'a>,
+    /// The future of [`Semaphore::acquire`] and [`BoundedSemaphore::acquire`].
+    ///
+    /// It already holds its place in line (or its token) when created. Await it for the
+    /// [`SemaphoreGuard`]; give it a deadline with `.deadline(d)` or `.deadline_on(&handle, d)`.
+    ///
+    /// # Panics
+    ///
+    /// Polling it panics if the semaphore was [closed](Semaphore::close) before the tokens
+    /// were granted (a refused acquire has no guard to give): "acquire of a closed semaphore:
+    /// await `.or_closed()` on the acquire to get `Err(Closed)`". Where the semaphore may be
+    /// closed, await [`or_closed`](Self::or_closed) instead.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line and takes nothing; a token already handed to it goes to
+    /// the next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Semaphore, SemaphoreAcquire};
+    /// # toro_core::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// let first = sem.acquire().await;
+    /// let waiting: SemaphoreAcquire<'_> = sem.acquire(); // in line
+    /// drop(first); // the token goes straight to `waiting`
+    /// assert_eq!(sem.counter(), 0);
+    /// assert!(sem.try_acquire().is_none()); // nobody barges in
+    /// let _second = waiting.await;
+    /// # });
+    /// ```
+    #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+    pub struct SemaphoreAcquire<'a>(pub(crate) Stage<'a, Acquirers>) -> SemaphoreGuard<'a>;
     finish |pool, request| SemaphoreGuard { held: Held::granted(pool, not_closed(request)) },
     carries () |_| (),
 }
@@ -100,36 +96,33 @@ impl<'a> SemaphoreAcquire<'a> {
     }
 }
 
-/// [`SemaphoreAcquire::or_closed`]: an acquire resolving to `Result<SemaphoreGuard, Closed>`.
-///
-/// # Errors
-///
-/// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
-/// every token was granted; `Ok(guard)` if they were granted first.
-///
-/// # Cancel safety
-///
-/// As for [`SemaphoreAcquire`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Semaphore, SemaphoreAcquireOrClosed};
-/// # toro_core::block_on(async {
-/// let sem = Semaphore::new(0);
-/// let waiting: SemaphoreAcquireOrClosed<'_> = sem.acquire().or_closed();
-/// sem.release(); // handed to the waiter before any close
-/// sem.close();
-/// assert_eq!(waiting.await.unwrap().tokens(), 1);
-/// # });
-/// ```
-#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
-pub struct SemaphoreAcquireOrClosed<'a> {
-    pub(super) stage: Stage<'a, Acquirers>,
-}
-
 wait_future! {
-    SemaphoreAcquireOrClosed<'a> -> Result<SemaphoreGuard<'a>, Closed>,
+    /// [`SemaphoreAcquire::or_closed`]: an acquire resolving to `Result<SemaphoreGuard, Closed>`.
+    ///
+    /// # Errors
+    ///
+    /// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
+    /// every token was granted; `Ok(guard)` if they were granted first.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`SemaphoreAcquire`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Semaphore, SemaphoreAcquireOrClosed};
+    /// # toro_core::block_on(async {
+    /// let sem = Semaphore::new(0);
+    /// let waiting: SemaphoreAcquireOrClosed<'_> = sem.acquire().or_closed();
+    /// sem.release(); // handed to the waiter before any close
+    /// sem.close();
+    /// assert_eq!(waiting.await.unwrap().tokens(), 1);
+    /// # });
+    /// ```
+    #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+    pub struct SemaphoreAcquireOrClosed<'a>(pub(crate) Stage<'a, Acquirers>)
+        -> Result<SemaphoreGuard<'a>, Closed>;
     finish |pool, request| if request.is_closed() {
         Err(Closed)
     } else {
@@ -138,39 +131,36 @@ wait_future! {
     carries () |_| (),
 }
 
-/// The future of `acquire_owned` on [`Semaphore`] and [`BoundedSemaphore`]: like
-/// [`SemaphoreAcquire`], holding an `Arc` of the semaphore, so it is `'static`.
-///
-/// # Panics
-///
-/// Polling it panics if the semaphore was [closed](Semaphore::close) before the token was
-/// granted, as [`SemaphoreAcquire`] does; await [`or_closed`](Self::or_closed) where the
-/// semaphore may be closed.
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the line and takes nothing; a token already handed to it goes to
-/// the next in line.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedSemaphoreAcquire, Semaphore};
-/// # toro_core::block_on(async {
-/// let sem = Arc::new(Semaphore::new(0));
-/// let waiting: OwnedSemaphoreAcquire = sem.acquire_owned();
-/// sem.release(); // handed straight to `waiting`
-/// assert_eq!(waiting.await.tokens(), 1);
-/// # });
-/// ```
-#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
-pub struct OwnedSemaphoreAcquire {
-    pub(super) stage: StageOf<SemaphoreArc, Acquirers>,
-}
-
 wait_future! {
-    OwnedSemaphoreAcquire -> OwnedSemaphoreGuard,
+    /// The future of `acquire_owned` on [`Semaphore`] and [`BoundedSemaphore`]: like
+    /// [`SemaphoreAcquire`], holding an `Arc` of the semaphore, so it is `'static`.
+    ///
+    /// # Panics
+    ///
+    /// Polling it panics if the semaphore was [closed](Semaphore::close) before the token was
+    /// granted, as [`SemaphoreAcquire`] does; await [`or_closed`](Self::or_closed) where the
+    /// semaphore may be closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it leaves the line and takes nothing; a token already handed to it goes to
+    /// the next in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedSemaphoreAcquire, Semaphore};
+    /// # toro_core::block_on(async {
+    /// let sem = Arc::new(Semaphore::new(0));
+    /// let waiting: OwnedSemaphoreAcquire = sem.acquire_owned();
+    /// sem.release(); // handed straight to `waiting`
+    /// assert_eq!(waiting.await.tokens(), 1);
+    /// # });
+    /// ```
+    #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+    pub struct OwnedSemaphoreAcquire(pub(crate) StageOf<SemaphoreArc, Acquirers>)
+        -> OwnedSemaphoreGuard;
     finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, not_closed(request)) },
     carries () |_| (),
 }
@@ -201,36 +191,33 @@ impl OwnedSemaphoreAcquire {
     }
 }
 
-/// [`OwnedSemaphoreAcquire::or_closed`]: an owned acquire resolving to
-/// `Result<OwnedSemaphoreGuard, Closed>`.
-///
-/// # Errors
-///
-/// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
-/// the token was granted; `Ok(guard)` if it was granted first.
-///
-/// # Cancel safety
-///
-/// As for [`OwnedSemaphoreAcquire`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::OwnedSemaphoreAcquireOrClosed;
-/// # toro_core::block_on(async {
-/// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
-/// let first: OwnedSemaphoreAcquireOrClosed = sem.acquire_owned().or_closed();
-/// assert!(first.await.is_ok());
-/// # });
-/// ```
-#[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
-pub struct OwnedSemaphoreAcquireOrClosed {
-    pub(super) stage: StageOf<SemaphoreArc, Acquirers>,
-}
-
 wait_future! {
-    OwnedSemaphoreAcquireOrClosed -> Result<OwnedSemaphoreGuard, Closed>,
+    /// [`OwnedSemaphoreAcquire::or_closed`]: an owned acquire resolving to
+    /// `Result<OwnedSemaphoreGuard, Closed>`.
+    ///
+    /// # Errors
+    ///
+    /// Resolves to `Err(`[`Closed`]`)` if the semaphore was [closed](Semaphore::close) before
+    /// the token was granted; `Ok(guard)` if it was granted first.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`OwnedSemaphoreAcquire`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::OwnedSemaphoreAcquireOrClosed;
+    /// # toro_core::block_on(async {
+    /// let sem = Arc::new(toro_core::BoundedSemaphore::new(1));
+    /// let first: OwnedSemaphoreAcquireOrClosed = sem.acquire_owned().or_closed();
+    /// assert!(first.await.is_ok());
+    /// # });
+    /// ```
+    #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
+    pub struct OwnedSemaphoreAcquireOrClosed(pub(crate) StageOf<SemaphoreArc, Acquirers>)
+        -> Result<OwnedSemaphoreGuard, Closed>;
     finish |sem, request| if request.is_closed() {
         Err(Closed)
     } else {
@@ -239,36 +226,32 @@ wait_future! {
     carries () |_| (),
 }
 
-/// The future of [`Semaphore::wait`] and [`BoundedSemaphore::wait`].
-///
-/// Completes once a token is free, taking none: use it to learn that capacity is back
-/// without claiming it. Give it a deadline with `.deadline(d)` or
-/// `.deadline_on(&handle, d)`. A [`close`](Semaphore::close) does not end it (it has
-/// nothing to refuse): on a closed semaphore it still completes once a token is free.
-///
-/// # Cancel safety
-///
-/// Dropping it takes nothing from anyone.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Semaphore, SemaphoreWait};
-/// # toro_core::block_on(async {
-/// let sem = Semaphore::new(0);
-/// let watcher: SemaphoreWait<'_> = sem.wait();
-/// sem.release(); // no acquirer waits: the counter rises and the watcher wakes
-/// watcher.await;
-/// assert_eq!(sem.counter(), 1); // the wait took nothing
-/// # });
-/// ```
-#[must_use = "the wait is registered already; .await the future to wait for a free token"]
-pub struct SemaphoreWait<'a> {
-    pub(super) stage: Stage<'a, Watchers>,
-}
-
 wait_future! {
-    SemaphoreWait<'a> -> (),
+    /// The future of [`Semaphore::wait`] and [`BoundedSemaphore::wait`].
+    ///
+    /// Completes once a token is free, taking none: use it to learn that capacity is back
+    /// without claiming it. Give it a deadline with `.deadline(d)` or
+    /// `.deadline_on(&handle, d)`. A [`close`](Semaphore::close) does not end it (it has
+    /// nothing to refuse): on a closed semaphore it still completes once a token is free.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it takes nothing from anyone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Semaphore, SemaphoreWait};
+    /// # toro_core::block_on(async {
+    /// let sem = Semaphore::new(0);
+    /// let watcher: SemaphoreWait<'_> = sem.wait();
+    /// sem.release(); // no acquirer waits: the counter rises and the watcher wakes
+    /// watcher.await;
+    /// assert_eq!(sem.counter(), 1); // the wait took nothing
+    /// # });
+    /// ```
+    #[must_use = "the wait is registered already; .await the future to wait for a free token"]
+    pub struct SemaphoreWait<'a>(pub(crate) Stage<'a, Watchers>) -> ();
     finish |_, ()| (),
     carries () |()| (),
 }
