@@ -64,13 +64,17 @@ fn a_release_hands_straight_to_the_blocked_thread() {
     let sem = Arc::new(Semaphore::new(0));
     let waiter = {
         let sem = Arc::clone(&sem);
-        thread::spawn(move || sem.acquire().block().tokens())
+        // The guard comes back with the thread: the token stays taken until then.
+        thread::spawn(move || sem.acquire_owned().block())
     };
     until(|| sem.waiters() == 1);
     sem.release();
     // Handed inside `release`: the counter never shows the token.
     assert_eq!(sem.counter(), 0);
-    assert_eq!(waiter.join().unwrap(), 1);
+    let guard = waiter.join().unwrap();
+    assert_eq!((guard.tokens(), sem.counter()), (1, 0));
+    drop(guard);
+    assert_eq!(sem.counter(), 1);
 }
 
 #[test]
