@@ -565,6 +565,213 @@ fn async_result_get_polled_with_a_waker_that_panics_on_clone() {
     });
 }
 
+// AsyncResult as a OnceCell: the initialiser's `f`, its future and its value are user code.
+
+/// An `f` that must not be called.
+fn never_called<T>() -> std::future::Ready<T> {
+    panic!("an f called where it must not be")
+}
+
+/// An `f`'s future that yields once, then resolves to `value`: it runs across two polls.
+fn after_a_yield<T: Unpin>(value: T) -> impl std::future::Future<Output = T> + Unpin {
+    let mut yielded = false;
+    let mut value = Some(value);
+    std::future::poll_fn(move |cx| {
+        if std::mem::replace(&mut yielded, true) {
+            Poll::Ready(value.take().expect("polled after it completed"))
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+}
+
+#[test]
+fn async_result_initialiser_whose_f_calls_back_into_the_result() {
+    watchdog(|| {
+        let result = Arc::new(AsyncResult::new());
+        let inside = result.clone();
+        let (task, reader) = (Probe::new(), Probe::new());
+        let mut get = result.get();
+        reader.pending(&mut get);
+        let mut init = result.get_or_init(move || {
+            // Everything an initialiser might do to its own result: none of it runs under
+            // toro's lock.
+            assert_eq!(inside.get_nowait(), Err(toro::NotReady));
+            assert_eq!(inside.waiters(), 1);
+            assert_eq!(
+                format!("{inside:?}"),
+                "AsyncResult { value: <unset>, initialising: true, waiters: 1 }"
+            );
+            let in_line = inside.get_or_init(never_called);
+            assert_eq!(inside.waiters(), 2);
+            drop(in_line);
+            // `set` wins over the running initialiser.
+            inside.set(8).unwrap();
+            after_a_yield(7)
+        });
+        assert_eq!(task.poll(&mut init), Poll::Pending);
+        assert_eq!(reader.wakes(), 1, "the set inside f released the reader");
+        assert_eq!(task.ready(&mut init), &8, "f's own 7 was dropped");
+        assert_eq!(reader.ready(&mut get), &8);
+        assert_eq!(result.waiters(), 0);
+    });
+}
+
+#[test]
+fn async_result_initialiser_panicking_while_the_next_ones_waker_panics() {
+    watchdog(|| {
+        let result = AsyncResult::new();
+        let next_waker = panicking_probe();
+        let mut holder = result.get_or_init(|| -> std::future::Ready<u32> { panic!("f panics") });
+        let mut next = result.get_or_init(|| std::future::ready(2));
+        next_waker.pending(&mut next);
+        // The turn passes while f's panic unwinds; the next waker's panic, a second one,
+        // is caught there (it would abort the process), and f's panic goes on.
+        let message = panic_message(|| {
+            let _ = Probe::new().poll(&mut holder);
+        });
+        assert_eq!(message, "f panics");
+        assert_eq!(next_waker.wakes(), 1, "woken, though its wake panicked");
+        assert_eq!(Probe::new().ready(&mut next), &2, "it held the turn");
+    });
+}
+
+/// A future that panics when dropped.
+struct DropPanics;
+
+impl std::future::Future for DropPanics {
+    type Output = u32;
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<u32> {
+        Poll::Pending
+    }
+}
+
+impl Drop for DropPanics {
+    fn drop(&mut self) {
+        panic!("f's future panics when dropped")
+    }
+}
+
+#[test]
+fn async_result_cancelled_initialiser_whose_future_panics_when_dropped() {
+    watchdog(|| {
+        let result = AsyncResult::new();
+        let next_task = Probe::new();
+        let mut holder = result.get_or_init(|| DropPanics);
+        let mut next = result.get_or_init(|| std::future::ready(2));
+        assert!(Probe::new().poll(&mut holder).is_pending());
+        next_task.pending(&mut next);
+        // The panic reaches whoever dropped the holder; the turn passed on all the same.
+        assert_eq!(
+            panic_message(move || drop(holder)),
+            "f's future panics when dropped"
+        );
+        assert_eq!(next_task.wakes(), 1);
+        assert_eq!(next_task.ready(&mut next), &2);
+    });
+}
+
+#[test]
+fn async_result_initialised_value_lost_to_a_set_whose_drop_panics() {
+    watchdog(|| {
+        let result = AsyncResult::new();
+        let reader = Probe::new();
+        let mut holder = result.get_or_init(|| after_a_yield(PanicsOnDrop(2)));
+        let mut get = result.get();
+        assert!(Probe::new().poll(&mut holder).is_pending());
+        reader.pending(&mut get);
+        result
+            .set(PanicsOnDrop(1))
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(reader.wakes(), 1);
+        // The initialiser's own value is dropped in its poll, after the lock and the
+        // wake-ups: the panic goes to its caller, the set value stays.
+        let message = panic_message(|| {
+            let _ = Probe::new().poll(&mut holder);
+        });
+        assert_eq!(message, "value 2 panics when dropped");
+        assert!(matches!(reader.ready(&mut get), PanicsOnDrop(1)));
+        assert!(matches!(result.get_nowait(), Ok(PanicsOnDrop(1))));
+        drop((holder, get));
+        std::mem::forget(result); // its value panics when dropped
+    });
+}
+
+#[test]
+fn async_result_init_with_a_panicking_waker_still_wakes_the_others() {
+    watchdog(|| {
+        let result = AsyncResult::new();
+        let (panics, other, reader) = (panicking_probe(), Probe::new(), Probe::new());
+        let mut holder = result.get_or_init(|| after_a_yield(3));
+        let mut in_line = [
+            result.get_or_init(never_called),
+            result.get_or_init(never_called),
+        ];
+        let mut get = result.get();
+        assert!(Probe::new().poll(&mut holder).is_pending());
+        panics.pending(&mut in_line[0]);
+        other.pending(&mut in_line[1]);
+        reader.pending(&mut get);
+        // The value is stored before the wake-ups: the panic goes to the initialiser.
+        let message = panic_message(|| {
+            let _ = Probe::new().poll(&mut holder);
+        });
+        assert_eq!(message, WAKE_PANICS);
+        assert_eq!((other.wakes(), reader.wakes()), (1, 1), "a lost wake-up");
+        assert_eq!(panics.ready(&mut in_line[0]), &3);
+        assert_eq!(other.ready(&mut in_line[1]), &3);
+        assert_eq!(reader.ready(&mut get), &3);
+    });
+}
+
+#[test]
+fn async_result_failed_init_passes_the_turn_to_a_panicking_waker() {
+    watchdog(|| {
+        let result = AsyncResult::new();
+        let panics = panicking_probe();
+        let mut failing = result.get_or_try_init(|| std::future::ready(Err::<u32, _>("no")));
+        let mut next = result.get_or_try_init(|| std::future::ready(Ok::<_, &str>(2)));
+        let mut after = result.get_or_try_init(never_called::<Result<u32, &str>>);
+        panics.pending(&mut next);
+        // The turn is handed over before the wake-up: the panic reaches the failing
+        // caller, and the turn is the next one's.
+        let message = panic_message(|| {
+            let _ = Probe::new().poll(&mut failing);
+        });
+        assert_eq!(message, WAKE_PANICS);
+        assert_eq!(
+            result.waiters(),
+            1,
+            "the turn went to `next`, `after` waits"
+        );
+        assert_eq!(Probe::new().ready(&mut next), Ok(&2));
+        assert_eq!(Probe::new().ready(&mut after), Ok(&2));
+    });
+}
+
+#[test]
+fn async_result_wake_that_calls_back_into_get_or_init() {
+    watchdog(|| {
+        let result = Arc::new(AsyncResult::new());
+        let inside = result.clone();
+        let woken = Probe::hooked(move || {
+            // The value is there by the time the wake-up runs: at once, without f.
+            let mut again = inside.get_or_init(never_called);
+            assert_eq!(support::poll(&mut again), Poll::Ready(&5));
+            assert_eq!(inside.waiters(), 0);
+        });
+        let mut holder = result.get_or_init(|| after_a_yield(5));
+        let mut in_line = result.get_or_init(never_called);
+        assert!(Probe::new().poll(&mut holder).is_pending());
+        woken.pending(&mut in_line);
+        assert_eq!(Probe::new().ready(&mut holder), &5);
+        assert_eq!(woken.wakes(), 1);
+        assert_eq!(woken.ready(&mut in_line), &5);
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Deadlines and loop handles: a clock is user code too.
 
@@ -1228,6 +1435,22 @@ fn barrier_wait_polled_with_a_waker_that_panics_on_clone() {
         assert!(support::poll(&mut first).is_ready());
         assert_eq!(b.waiters(), 0);
     });
+}
+
+// An AsyncResult's initialisers wait in line behind a turn holder that never finishes (a
+// forgotten future); `set` gives them all the value.
+waker_callbacks! {
+    async_result_get_or_init: |p| {
+        new: {
+            let result = AsyncResult::<u32>::new();
+            std::mem::forget(result.get_or_init(std::future::pending));
+            result
+        },
+        wait: p.get_or_init(never_called),
+        release: p.set(1).unwrap(),
+        granted: |value| assert_eq!(*value, 1),
+        settled: assert_eq!(format!("{p:?}"), "AsyncResult { value: 1 }"),
+    }
 }
 
 #[test]

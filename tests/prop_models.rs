@@ -21,11 +21,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use toro::queue::order::{Fifo, Lifo, Order, Priority};
 use toro::{
-    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, Barrier, BarrierWait, BoundedSemaphore,
-    Condition, ConditionWait, Event, EventWait, JoinableQueue, LifoQueue, Lock, LockAcquire,
-    LockGuard, LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueRecv,
-    QueueSend, ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait,
-    Timeout, TryRecvError, TrySendError, WaitFuture, WithDeadline, WriteGuard,
+    AcquireRead, AcquireWrite, AsyncResult, AsyncResultGet, AsyncResultGetOrTryInit, Barrier,
+    BarrierWait, BoundedSemaphore, Condition, ConditionWait, Event, EventWait, JoinableQueue,
+    LifoQueue, Lock, LockAcquire, LockGuard, LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin,
+    QueuePut, QueueRecv, QueueSend, ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard,
+    SemaphoreWait, Timeout, TryRecvError, TrySendError, WaitFuture, WithDeadline, WriteGuard,
 };
 
 mod support;
@@ -904,64 +904,356 @@ fn run_event(ops: &[SignalOp]) {
     }
 }
 
-fn run_async_result(ops: &[SignalOp]) {
+// AsyncResult: `get()`s and `get_or_try_init`s against a model of the value, the readers'
+// line, the turn to initialise and the initialisers' line.
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum InitOutcome {
+    Ok(usize),
+    Err,
+    Panic,
+}
+
+#[derive(Clone, Debug)]
+enum ResultOp {
+    /// `get()`.
+    Get,
+    /// `get_or_try_init(f)`: `f`'s future is pending at its first poll and resolves to
+    /// the outcome at its second.
+    Init(InitOutcome),
+    /// `set(v)`.
+    Set(usize),
+    /// `get_nowait()`.
+    GetNowait,
+    Poll(usize),
+    Drop(usize),
+    Expire(usize),
+}
+
+fn result_op() -> impl Strategy<Value = ResultOp> {
+    let outcome = prop_oneof![
+        2 => (0..100usize).prop_map(InitOutcome::Ok),
+        2 => Just(InitOutcome::Err),
+        1 => Just(InitOutcome::Panic),
+    ];
+    prop_oneof![
+        2 => Just(ResultOp::Get),
+        4 => outcome.prop_map(ResultOp::Init),
+        1 => (100..200usize).prop_map(ResultOp::Set),
+        1 => Just(ResultOp::GetNowait),
+        5 => any::<usize>().prop_map(ResultOp::Poll),
+        2 => any::<usize>().prop_map(ResultOp::Drop),
+        2 => any::<usize>().prop_map(ResultOp::Expire),
+    ]
+}
+
+/// An initialiser's future: pending at its first poll (waking nobody: the model says who
+/// is woken), then its outcome; [`InitOutcome::Panic`] panics.
+struct InitFut(Option<InitOutcome>, bool);
+
+impl std::future::Future for InitFut {
+    type Output = Result<usize, ()>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<usize, ()>> {
+        if !std::mem::replace(&mut self.1, true) {
+            return Poll::Pending;
+        }
+        match self.0.take().expect("InitFut polled after it completed") {
+            InitOutcome::Ok(v) => Poll::Ready(Ok(v)),
+            InitOutcome::Err => Poll::Ready(Err(())),
+            InitOutcome::Panic => panic!("an initialiser's f panics (as the model said)"),
+        }
+    }
+}
+
+type InitFn<'a> = Box<dyn FnOnce() -> InitFut + 'a>;
+
+enum ResultFuture<'a> {
+    Get(AsyncResultGet<'a, usize>),
+    Init(AsyncResultGetOrTryInit<'a, usize, InitFn<'a>, InitFut>),
+}
+
+/// What a future of the result model resolved to.
+#[derive(Debug, PartialEq)]
+enum ResultOut {
+    Value(usize),
+    Failed,
+    Panicked,
+}
+
+impl ResultFuture<'_> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ResultOut> {
+        let polled = catch(|| match self {
+            ResultFuture::Get(f) => poll_unpin(f, cx).map(|v| Ok(*v)),
+            ResultFuture::Init(f) => poll_unpin(f, cx).map(|r| r.copied()),
+        });
+        match polled {
+            Ok(Poll::Ready(Ok(v))) => Poll::Ready(ResultOut::Value(v)),
+            Ok(Poll::Ready(Err(()))) => Poll::Ready(ResultOut::Failed),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(()) => Poll::Ready(ResultOut::Panicked),
+        }
+    }
+
+    /// Polled once with an expired deadline: `None` if it timed out.
+    fn expire(self, clock: &LoopHandle) -> Option<ResultOut> {
+        let zero = Duration::ZERO;
+        let out = match self {
+            ResultFuture::Get(f) => match expire(f.deadline_on(clock, zero)) {
+                Ok(v) => Ok(Ok(*v)),
+                Err(_) => return None,
+            },
+            ResultFuture::Init(f) => {
+                let mut timed = f.deadline_on(clock, zero);
+                match catch(|| poll(&mut timed)) {
+                    Ok(Poll::Ready(Ok(r))) => Ok(r.copied()),
+                    Ok(Poll::Ready(Err(_))) => return None,
+                    Ok(Poll::Pending) => panic!("a wait with an expired deadline stayed pending"),
+                    Err(()) => Err(()),
+                }
+            }
+        };
+        Some(match out {
+            Ok(Ok(v)) => ResultOut::Value(v),
+            Ok(Err(())) => ResultOut::Failed,
+            Err(()) => ResultOut::Panicked,
+        })
+    }
+}
+
+/// Where a future of the result model stands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ResultStand {
+    /// The value is there for it.
+    Value,
+    /// In the readers' or the initialisers' line.
+    Queued,
+    /// An initialiser holding the turn; `called`: its `f` has been called.
+    Turn { called: bool },
+}
+
+#[derive(Debug)]
+struct ResultModelFuture {
+    id: usize,
+    /// `None` for a `get()`.
+    init: Option<InitOutcome>,
+    stand: ResultStand,
+    /// Granted (the value or the turn) since it was last polled: it must have been woken.
+    owed_wake: bool,
+}
+
+#[derive(Default)]
+struct ResultModel {
+    value: Option<usize>,
+    futures: Vec<ResultModelFuture>,
+    readers: VecDeque<usize>,
+    initialisers: VecDeque<usize>,
+    turn_taken: bool,
+    next_id: usize,
+    /// The ids whose `f` was called, in order.
+    called: Vec<usize>,
+}
+
+impl ResultModel {
+    fn push(&mut self, init: Option<InitOutcome>) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        let stand = if self.value.is_some() {
+            ResultStand::Value
+        } else if init.is_none() {
+            self.readers.push_back(id);
+            ResultStand::Queued
+        } else if !self.turn_taken {
+            self.turn_taken = true;
+            ResultStand::Turn { called: false }
+        } else {
+            self.initialisers.push_back(id);
+            ResultStand::Queued
+        };
+        self.futures.push(ResultModelFuture {
+            id,
+            init,
+            stand,
+            owed_wake: false,
+        });
+        id
+    }
+
+    fn find(&mut self, id: usize) -> &mut ResultModelFuture {
+        self.futures.iter_mut().find(|f| f.id == id).unwrap()
+    }
+
+    /// A value is stored: every waiter in line gets it.
+    fn store(&mut self, v: usize) {
+        self.value = Some(v);
+        self.turn_taken = false;
+        let released: Vec<usize> = self
+            .readers
+            .drain(..)
+            .chain(self.initialisers.drain(..))
+            .collect();
+        for id in released {
+            let f = self.find(id);
+            f.stand = ResultStand::Value;
+            f.owed_wake = true;
+        }
+    }
+
+    /// The turn holder gives the turn up.
+    fn pass_turn(&mut self) {
+        if self.value.is_some() {
+            return;
+        }
+        match self.initialisers.pop_front() {
+            Some(id) => {
+                let f = self.find(id);
+                f.stand = ResultStand::Turn { called: false };
+                f.owed_wake = true;
+            }
+            None => self.turn_taken = false,
+        }
+    }
+
+    /// Future `index` is polled: what it resolves to, if it does (then it is gone).
+    fn poll(&mut self, index: usize) -> Option<ResultOut> {
+        self.futures[index].owed_wake = false;
+        let f = &self.futures[index];
+        let (id, init) = (f.id, f.init);
+        let out = match f.stand {
+            ResultStand::Queued => return None,
+            ResultStand::Value => ResultOut::Value(self.value.unwrap()),
+            ResultStand::Turn { called: false } => match self.value {
+                Some(v) => ResultOut::Value(v),
+                None => {
+                    self.called.push(id);
+                    self.futures[index].stand = ResultStand::Turn { called: true };
+                    return None;
+                }
+            },
+            ResultStand::Turn { called: true } => match init.unwrap() {
+                InitOutcome::Ok(v) => {
+                    if self.value.is_none() {
+                        self.store(v);
+                    }
+                    ResultOut::Value(self.value.unwrap())
+                }
+                InitOutcome::Err => {
+                    self.pass_turn();
+                    ResultOut::Failed
+                }
+                InitOutcome::Panic => {
+                    self.pass_turn();
+                    ResultOut::Panicked
+                }
+            },
+        };
+        self.futures.remove(index);
+        Some(out)
+    }
+
+    /// Future `index` is dropped.
+    fn drop_future(&mut self, index: usize) {
+        let f = self.futures.remove(index);
+        match f.stand {
+            ResultStand::Queued => {
+                self.readers.retain(|&id| id != f.id);
+                self.initialisers.retain(|&id| id != f.id);
+            }
+            ResultStand::Turn { .. } => self.pass_turn(),
+            ResultStand::Value => {}
+        }
+    }
+
+    /// Future `index` is polled once with an expired deadline: what it resolves to, or
+    /// `None` if it timed out (and left).
+    fn expire(&mut self, index: usize) -> Option<ResultOut> {
+        let out = self.poll(index);
+        if out.is_none() {
+            self.drop_future(index);
+        }
+        out
+    }
+}
+
+fn run_async_result(ops: &[ResultOp]) {
     let clock = expired_clock();
     let result = AsyncResult::new();
-    let mut value: Option<usize> = None;
-    let mut model = SignalLine::default();
-    let mut slots: Vec<Slot<AsyncResultGet<'_, usize>>> = Vec::new();
+    let calls = std::cell::RefCell::new(Vec::new());
+    let mut model = ResultModel::default();
+    let mut slots: Vec<Slot<ResultFuture<'_>>> = Vec::new();
 
     for op in ops {
         match *op {
-            SignalOp::Wait => {
-                slots.push(Slot::new(result.get()));
-                model.push(if value.is_some() {
-                    Stand::Ready
-                } else {
-                    Stand::Queued
-                });
+            ResultOp::Get => {
+                slots.push(Slot::new(ResultFuture::Get(result.get())));
+                model.push(None);
             }
-            SignalOp::Signal(v) => match value {
+            ResultOp::Init(outcome) => {
+                let id = model.next_id;
+                let calls = &calls;
+                let f: InitFn<'_> = Box::new(move || {
+                    calls.borrow_mut().push(id);
+                    InitFut(Some(outcome), false)
+                });
+                slots.push(Slot::new(ResultFuture::Init(result.get_or_try_init(f))));
+                model.push(Some(outcome));
+            }
+            ResultOp::Set(v) => match model.value {
                 None => {
                     assert!(result.set(v).is_ok());
-                    value = Some(v);
-                    model.grant_all();
+                    model.store(v);
                 }
                 Some(_) => assert_eq!(result.set(v).unwrap_err().into_inner(), v),
             },
-            SignalOp::Other => assert_eq!(result.get_nowait().ok(), value.as_ref()),
-            SignalOp::Poll(i) => {
+            ResultOp::GetNowait => assert_eq!(result.get_nowait().ok(), model.value.as_ref()),
+            ResultOp::Poll(i) => {
                 if let Some(i) = pick(i, slots.len()) {
-                    let real = slots[i].poll(poll_unpin);
-                    match model.futures[i].1 {
-                        Stand::Queued => assert!(real.is_pending(), "poll of getter #{i}"),
-                        _ => {
-                            assert_eq!(real, Poll::Ready(value.as_ref().unwrap()));
+                    let real = slots[i].poll(ResultFuture::poll);
+                    let expected = model.poll(i);
+                    match expected {
+                        None => assert!(real.is_pending(), "poll of future #{i}"),
+                        Some(out) => {
+                            assert_eq!(real, Poll::Ready(out), "poll of future #{i}");
                             slots.remove(i);
-                            model.remove(i);
                         }
                     }
                 }
             }
-            SignalOp::Drop(i) => {
+            ResultOp::Drop(i) => {
                 if let Some(i) = pick(i, slots.len()) {
                     drop(slots.remove(i));
-                    model.remove(i);
+                    model.drop_future(i);
                 }
             }
-            SignalOp::Expire(i) => {
+            ResultOp::Expire(i) => {
                 if let Some(i) = pick(i, slots.len()) {
-                    let real = expire(slots.remove(i).future.deadline_on(&clock, Duration::ZERO));
-                    match model.remove(i).0 {
-                        Stand::Queued => assert!(real.is_err(), "expired getter #{i}"),
-                        _ => assert_eq!(real, Ok(value.as_ref().unwrap())),
-                    }
+                    let real = slots.remove(i).future.expire(&clock);
+                    assert_eq!(real, model.expire(i), "expired future #{i}");
                 }
             }
         }
-        assert_eq!(result.ready(), value.is_some());
-        assert_eq!(result.waiters(), model.line.len());
-        check_wakes(&slots, model.stands());
+        assert_eq!(result.ready(), model.value.is_some());
+        let waiters = model.readers.len() + model.initialisers.len();
+        assert_eq!(result.waiters(), waiters);
+        if model.value.is_none() {
+            assert_eq!(
+                format!("{result:?}"),
+                format!(
+                    "AsyncResult {{ value: <unset>, initialising: {}, waiters: {waiters} }}",
+                    model.turn_taken
+                )
+            );
+        }
+        assert_eq!(
+            *calls.borrow(),
+            model.called,
+            "the initialisers whose f was called"
+        );
+        for (i, (slot, f)) in slots.iter().zip(&model.futures).enumerate() {
+            if slot.polled {
+                assert_eq!(slot.woken(), f.owed_wake, "future #{i} ({f:?}) woken");
+            }
+        }
     }
 }
 
@@ -978,8 +1270,10 @@ proptest! {
         run_event(&ops);
     }
 
+    /// `get()`, `get_or_try_init` (`f` succeeding, failing or panicking), `set`, drops and
+    /// expired deadlines against the model of the value, the turn and the two lines.
     #[test]
-    fn async_result_follows_the_model(ops in prop::collection::vec(signal_op(), 1..60)) {
+    fn async_result_follows_the_model(ops in prop::collection::vec(result_op(), 1..60)) {
         run_async_result(&ops);
     }
 }

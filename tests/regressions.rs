@@ -1052,6 +1052,14 @@ fn wait_futures_stay_compact() {
         toro::QueueRecv<'static, String, Fifo<String>>,
     );
     at_most!(48 => toro::OwnedSemaphoreAcquire, toro::OwnedSemaphoreAcquireOrClosed);
+    // An initialiser holds its `f`, then `f`'s future in the same place, beside its place
+    // in line: toro's part is 48 bytes (here `f` is a function pointer, its future 16).
+    use std::future::Ready;
+    at_most!(56 =>
+        toro::AsyncResultGetOrInit<'static, u64, fn() -> Ready<u64>, Ready<u64>>,
+        toro::AsyncResultGetOrTryInit<'static, u64, fn() -> Ready<Result<u64, ()>>, Ready<Result<u64, ()>>>,
+    );
+    at_most!(48 => toro::AsyncResultGetOrInit<'static, u64, (), ()>);
     at_most!(136 =>
         toro::WithDeadline<toro::LockAcquire<'static>>,
         toro::WithDeadline<toro::QueueGet<'static, u64, Fifo<u64>>>,

@@ -18,14 +18,14 @@ use std::sync::{Arc, MutexGuard};
 
 use toro::queue::order::{Fifo, Lifo, Priority};
 use toro::{
-    AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, Barrier, BarrierWait,
-    BarrierWaitResult, BoundedSemaphore, Condition, ConditionWait, Deadline, Deadlined, Empty,
-    EnterGuard, Event, EventWait, Full, JoinableQueue, LifoQueue, Lock, LockAcquire, LockGuard,
-    LoopHandle, NotLocked, NotReady, OwnedAcquireRead, OwnedAcquireWrite, OwnedLockAcquire,
-    OwnedLockGuard, OwnedReadGuard, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, OwnedWriteGuard,
-    PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, ReadGuard, RwLock, Semaphore,
-    SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout, TooManyReleases,
-    TooManyTaskDone, WithDeadline, WriteGuard,
+    AcquireRead, AcquireWrite, AlreadySet, AsyncResult, AsyncResultGet, AsyncResultGetOrInit,
+    AsyncResultGetOrTryInit, Barrier, BarrierWait, BarrierWaitResult, BoundedSemaphore, Condition,
+    ConditionWait, Deadline, Deadlined, Empty, EnterGuard, Event, EventWait, Full, JoinableQueue,
+    LifoQueue, Lock, LockAcquire, LockGuard, LoopHandle, NotLocked, NotReady, OwnedAcquireRead,
+    OwnedAcquireWrite, OwnedLockAcquire, OwnedLockGuard, OwnedReadGuard, OwnedSemaphoreAcquire,
+    OwnedSemaphoreGuard, OwnedWriteGuard, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut,
+    ReadGuard, RwLock, Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreWait, Sleep, Timeout,
+    TooManyReleases, TooManyTaskDone, WithDeadline, WriteGuard,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -250,6 +250,57 @@ fn queue_orders_are_send_sync_unpin() {
     all::<Lifo<u32>>();
     all::<Priority<u32>>();
 }
+
+/// `get_or_init`'s and `get_or_try_init`'s futures: `Send` when `T: Send + Sync` (they hand
+/// out `&T`) and `f` and its future are `Send`; `Sync` likewise; `Unpin` when `f`'s future
+/// is. Made `Send`, they can be spawned on a multi-threaded runtime.
+#[test]
+fn initialising_futures_are_send_sync_where_their_parts_allow() {
+    type Init<T, Fut> = AsyncResultGetOrInit<'static, T, fn() -> Fut, Fut>;
+    type TryInit<T, Fut> = AsyncResultGetOrTryInit<'static, T, fn() -> Fut, Fut>;
+    all::<Init<u32, Ready<u32>>>();
+    all::<TryInit<u32, Ready<Result<u32, String>>>>();
+    all::<Init<String, Pending<String>>>();
+    send::<Deadlined<Init<u32, Ready<u32>>>>();
+    send::<Deadlined<TryInit<u32, Ready<Result<u32, ()>>>>>();
+    unpin::<Deadlined<Init<u32, Ready<u32>>>>();
+    // The value is shared as `&T`: a `T` that is not `Sync` makes them neither.
+    not_send!(
+        Init<Cell<u32>, Ready<Cell<u32>>>,
+        TryInit<Cell<u32>, Ready<Result<Cell<u32>, ()>>>,
+    );
+    not_sync!(Init<Cell<u32>, Ready<Cell<u32>>>);
+    // `f`'s future is held across polls: one that is not `Send` makes them not `Send`.
+    not_send!(
+        Init<u32, RcFuture>,
+        TryInit<u32, RcTryFuture>,
+        Deadlined<Init<u32, RcFuture>>,
+    );
+
+    // With closures and async blocks, as written in a task.
+    fn assert_send<F: std::future::Future + Send>(_: &F) {}
+    static CELL: AsyncResult<String> = AsyncResult::new();
+    let prefix = String::from("made ");
+    let init = CELL.get_or_init(move || async move { prefix + "once" });
+    assert_send(&init);
+    let try_init = CELL.get_or_try_init(|| async { Ok::<_, std::io::Error>(String::new()) });
+    assert_send(&try_init);
+    let task = async {
+        let value = CELL.get_or_init(|| async { String::new() }).await;
+        let timed = CELL
+            .get_or_init(|| async { String::new() })
+            .deadline(std::time::Duration::from_secs(1))
+            .await;
+        let _ = (value, timed);
+    };
+    assert_send(&task);
+    drop((init, try_init));
+}
+
+/// Futures that are not `Send` (a local boxed future, as an `async` block holding an `Rc`
+/// across an `.await` would be).
+type RcFuture = std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>;
+type RcTryFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, ()>>>>;
 
 /// A guard can cross an `.await` in a task spawned on a multi-threaded runtime.
 #[test]

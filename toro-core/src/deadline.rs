@@ -591,6 +591,34 @@ pin_project_lite::pin_project! {
     }
 }
 
+impl<F: Future> Deadlined<F> {
+    /// Runs the future on this thread, parking it between polls, until it completes or
+    /// its deadline passes: what a wait's `block()` is for the futures [`DeadlineExt`]
+    /// times (an [`AsyncResult::get_or_init`](crate::AsyncResult::get_or_init), say).
+    ///
+    /// # Errors
+    ///
+    /// `Err(Timeout)` if the deadline passed first; the future was dropped.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives async tasks, as a wait's `block()`; and whatever the
+    /// future panics with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_core::DeadlineExt;
+    /// let never = std::future::pending::<()>();
+    /// assert!(never.deadline(Duration::from_millis(5)).block().is_err());
+    /// ```
+    #[track_caller]
+    pub fn block(self) -> Result<F::Output, Timeout> {
+        crate::rt::block(self)
+    }
+}
+
 impl<F: Future> Future for Deadlined<F> {
     type Output = Result<F::Output, Timeout>;
 

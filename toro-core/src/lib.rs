@@ -59,7 +59,9 @@ mod sync;
 mod tokens;
 mod waiters;
 
-pub use async_result::{AsyncResult, AsyncResultGet};
+pub use async_result::{
+    AsyncResult, AsyncResultGet, AsyncResultGetOrInit, AsyncResultGetOrTryInit,
+};
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condition::{Condition, ConditionWait};
 pub use deadline::{Deadline, DeadlineExt, Deadlined, WaitFuture, WithDeadline};

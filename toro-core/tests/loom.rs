@@ -865,6 +865,90 @@ fn async_result_set_races_deadline() {
     });
 }
 
+/// The turn to initialise passing on: the main thread's initialiser is cancelled (its
+/// future dropped while its `f` runs) while a second caller, on another thread, joins the
+/// line (or finds the turn free). The second one runs its `f` exactly once and gets its
+/// value; a lost wake-up would leave it waiting, which loom reports.
+#[test]
+fn async_result_cancelled_initialiser_passes_the_turn_to_one_joining() {
+    loom::model(|| {
+        let result = Arc::new(AsyncResult::new());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut first = result.get_or_init(|| std::future::pending::<u32>());
+        let (_, waker) = flag();
+        assert!(poll_with(&mut first, &waker).is_pending(), "its f runs");
+        let second = {
+            let (result, calls) = (result.clone(), calls.clone());
+            thread::spawn(move || {
+                *block_on(result.get_or_init(|| {
+                    calls.fetch_add(1, SeqCst);
+                    std::future::ready(2)
+                }))
+            })
+        };
+        drop(first);
+        assert_eq!(second.join().unwrap(), 2);
+        assert_eq!(calls.load(SeqCst), 1, "the second f ran exactly once");
+        assert_eq!(result.get_nowait(), Ok(&2));
+        assert_eq!(result.waiters(), 0);
+    });
+}
+
+/// A caller handed the turn by a failing initialiser, and dropped before it polls, on
+/// another thread: the turn goes on again, to the caller behind. Neither the failure
+/// racing the second caller's join nor the drop loses the turn.
+#[test]
+fn async_result_turn_handed_to_a_dropped_caller_goes_on() {
+    loom::model(|| {
+        let result = Arc::new(AsyncResult::<u32>::new());
+        let mut failing = result.get_or_try_init(|| std::future::ready(Err(())));
+        let dropper = {
+            let result = result.clone();
+            thread::spawn(move || {
+                drop(
+                    result.get_or_try_init(|| -> std::future::Ready<Result<u32, ()>> {
+                        unreachable!("dropped before its first poll")
+                    }),
+                )
+            })
+        };
+        let (_, waker) = flag();
+        assert_eq!(
+            poll_with(&mut failing, &waker),
+            std::task::Poll::Ready(Err(()))
+        );
+        dropper.join().unwrap();
+        assert_eq!(result.waiters(), 0);
+        assert_eq!(
+            block_on(result.get_or_try_init(|| async { Ok::<_, ()>(3) })),
+            Ok(&3)
+        );
+    });
+}
+
+/// A successful initialiser racing a caller on another thread who joins the line for the
+/// turn and then a plain `get()`: both get the value, and the second `f` never runs.
+#[test]
+fn async_result_initialiser_success_races_callers_joining() {
+    loom::model(|| {
+        let result = Arc::new(AsyncResult::new());
+        let holder = result.get_or_init(|| std::future::ready(1));
+        let other = {
+            let result = result.clone();
+            thread::spawn(move || {
+                let init = block_on(result.get_or_init(|| -> std::future::Ready<u32> {
+                    unreachable!("the holder made the value")
+                }));
+                assert_eq!(*init, 1);
+                assert_eq!(*block_on(result.get()), 1);
+            })
+        };
+        assert_eq!(*block_on(holder), 1);
+        other.join().unwrap();
+        assert_eq!(result.waiters(), 0);
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Barrier
 // ---------------------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-//! [`AsyncResult`]: a value set once, which many tasks can wait for.
+//! [`AsyncResult`]: a value set once, which many tasks can wait for; or, used as a
+//! `OnceCell`, a value made once by the first of many callers to need it.
+//!
+//! - this file: the result, its line of readers, [`set`](AsyncResult::set) and
+//!   [`get`](AsyncResult::get);
+//! - [`init`]: [`get_or_init`](AsyncResult::get_or_init) and
+//!   [`get_or_try_init`](AsyncResult::get_or_try_init), the turn to initialise and the line
+//!   of initialisers waiting for it.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -6,11 +13,20 @@ use std::sync::OnceLock;
 use crate::deadline::wait_future;
 use crate::error::{AlreadySet, NotReady};
 use crate::lazy::LazyBox;
-use crate::sync::{Mutex, const_fn, lock};
+use crate::sync::{Mutex, MutexGuard, const_fn, lock};
 use crate::waiters::{Line, Spot, Stage, WaiterList, WakeList, grants_are_data};
+
+mod init;
+
+pub use init::{AsyncResultGetOrInit, AsyncResultGetOrTryInit};
 
 /// A one-time value cell: [`set`](Self::set) once, [`get`](Self::get) by any number of
 /// waiters, each with its own deadline.
+///
+/// It is also an async `OnceCell`: [`get_or_init`](Self::get_or_init) and
+/// [`get_or_try_init`](Self::get_or_try_init) make the value once, the first caller's
+/// `f` running while the others wait in line, each taking its turn if the one before
+/// gives up.
 ///
 /// # Examples
 ///
@@ -24,25 +40,66 @@ use crate::waiters::{Line, Spot, Stage, WaiterList, WakeList, grants_are_data};
 /// # });
 /// ```
 pub struct AsyncResult<T> {
+    /// Written only under the line's lock, so that a caller about to wait, or to take the
+    /// turn to initialise, looks for it there and either sees it or is in line to be given
+    /// it.
     value: OnceLock<T>,
-    /// The line, made when the first reader has to wait (or the value is set).
-    line: LazyBox<Mutex<WaiterList<()>>>,
+    /// The line, made when the first caller has to wait or initialise (or the value is
+    /// set): everything beyond the value lives there, so a result is its value's cell
+    /// and one word.
+    line: LazyBox<Mutex<ResultLine>>,
+}
+
+/// What an [`AsyncResult`] keeps beside its value, made on first need.
+struct ResultLine {
+    /// `get()`s waiting for the value.
+    readers: WaiterList<()>,
+    /// `get_or_init`s and `get_or_try_init`s waiting for their turn to initialise (or for
+    /// the value), oldest first.
+    initialisers: WaiterList<()>,
+    /// Whether an initialiser holds the turn: running its `f`, or handed the turn and not
+    /// polled since. While it is free, nobody waits in `initialisers`: a caller who finds
+    /// it free takes it, and a turn given up goes straight to the oldest one in line.
+    /// Meaningless once the value is set.
+    turn_taken: bool,
+}
+
+impl ResultLine {
+    const fn new() -> Self {
+        ResultLine {
+            readers: WaiterList::new(),
+            initialisers: WaiterList::new(),
+            turn_taken: false,
+        }
+    }
+
+    /// Callers in line: readers, and initialisers waiting for their turn.
+    fn waiting(&self) -> usize {
+        self.readers.len() + self.initialisers.len()
+    }
+
+    /// The value was just stored: every waiter gets it, readers and initialisers alike.
+    fn release_all(&mut self, wakes: &mut WakeList) {
+        self.turn_taken = false;
+        self.readers.grant_all(wakes);
+        self.initialisers.grant_all(wakes);
+    }
 }
 
 struct Readers<T>(std::marker::PhantomData<T>);
 
 impl<T> Line for Readers<T> {
     type Target = AsyncResult<T>;
-    type State = WaiterList<()>;
+    type State = ResultLine;
     type Data = ();
     grants_are_data!();
 
-    fn state(result: &AsyncResult<T>) -> &Mutex<WaiterList<()>> {
+    fn state(result: &AsyncResult<T>) -> &Mutex<ResultLine> {
         result.line()
     }
 
-    fn list(list: &mut WaiterList<()>) -> &mut WaiterList<()> {
-        list
+    fn list(line: &mut ResultLine) -> &mut WaiterList<()> {
+        &mut line.readers
     }
 }
 
@@ -65,8 +122,13 @@ impl<T> AsyncResult<T> {
     }
 
     /// The line, made now if it was not.
-    fn line(&self) -> &Mutex<WaiterList<()>> {
-        self.line.get_or_make(|_| Mutex::new(WaiterList::new()))
+    fn line(&self) -> &Mutex<ResultLine> {
+        self.line.get_or_make(|_| Mutex::new(ResultLine::new()))
+    }
+
+    /// The line, locked, if it was made.
+    fn line_if_made(&self) -> Option<MutexGuard<'_, ResultLine>> {
+        self.line.get().map(lock)
     }
 
     /// Whether a value has been set.
@@ -83,7 +145,18 @@ impl<T> AsyncResult<T> {
         self.value.get().is_some()
     }
 
-    /// Stores the value and wakes every waiter, oldest first, inside this call.
+    /// Stores the value and wakes every waiter inside this call: the [`get`](Self::get)s,
+    /// oldest first, then the [`get_or_init`](Self::get_or_init)s waiting for their turn,
+    /// oldest first. Each gets the value.
+    ///
+    /// **While an initialiser holds the turn**, `set` wins: the value is stored at once
+    /// and every waiter gets it. An initialiser that has not called its `f` yet never
+    /// will; one whose `f` runs is not interrupted: when `f`'s future completes, the value
+    /// it made is dropped (in that initialiser's poll) and its caller gets the value `set`
+    /// stored (an `Err` from a [`get_or_try_init`](Self::get_or_try_init)'s `f` still goes
+    /// to its caller). `set` thus fails only when a value is there, which is what
+    /// [`AlreadySet`] says. (tokio's `OnceCell::set` refuses while an initialiser runs,
+    /// though the cell may then stay empty if that initialiser fails.)
     ///
     /// # Errors
     ///
@@ -102,9 +175,9 @@ impl<T> AsyncResult<T> {
         {
             // The value is stored under the line's lock, where a reader about to wait looks
             // for it: a reader either sees it or is in line to be woken.
-            let mut list = lock(self.line());
+            let mut line = lock(self.line());
             self.value.set(value).map_err(AlreadySet)?;
-            list.grant_all(&mut wakes);
+            line.release_all(&mut wakes);
         }
         wakes.wake_all();
         Ok(())
@@ -158,15 +231,18 @@ impl<T> AsyncResult<T> {
     #[cold]
     #[inline(never)]
     fn get_slow(&self) -> Option<Spot> {
-        let mut list = lock(self.line());
+        let mut line = lock(self.line());
         // `set` stores the value with the lock held: re-check under it.
         if self.ready() {
             return None;
         }
-        Some(list.join(()))
+        Some(line.readers.join(()))
     }
 
-    /// How many tasks wait for the value.
+    /// How many callers wait in line now: [`get`](Self::get)s waiting for the value, and
+    /// [`get_or_init`](Self::get_or_init)s / [`get_or_try_init`](Self::get_or_try_init)s
+    /// waiting for their turn to initialise. The initialiser whose turn it is does not
+    /// wait in line, and is not counted; timed-out and dropped callers are gone already.
     ///
     /// # Examples
     ///
@@ -174,9 +250,12 @@ impl<T> AsyncResult<T> {
     /// let r = toro_core::AsyncResult::<u8>::new();
     /// let _g = r.get();
     /// assert_eq!(r.waiters(), 1);
+    /// let _runs = r.get_or_init(|| async { 1 }); // takes the turn: not in line
+    /// let _next = r.get_or_init(|| async { 2 }); // waits for it
+    /// assert_eq!(r.waiters(), 2);
     /// ```
     pub fn waiters(&self) -> usize {
-        self.line.get().map_or(0, |line| lock(line).len())
+        self.line_if_made().map_or(0, |line| line.waiting())
     }
 }
 
@@ -191,9 +270,14 @@ impl<T: fmt::Debug> fmt::Debug for AsyncResult<T> {
         let mut d = f.debug_struct("AsyncResult");
         match self.value.get() {
             Some(value) => d.field("value", value),
-            None => d
-                .field("value", &format_args!("<unset>"))
-                .field("waiters", &self.waiters()),
+            None => {
+                let (waiters, initialising) = self
+                    .line_if_made()
+                    .map_or((0, false), |line| (line.waiting(), line.turn_taken));
+                d.field("value", &format_args!("<unset>"))
+                    .field("initialising", &initialising)
+                    .field("waiters", &waiters)
+            }
         }
         .finish()
     }
