@@ -59,6 +59,18 @@ mod sync;
 mod tokens;
 mod waiters;
 
+/// A xorshift generator for the randomised unit tests: `next(below)` is in `0..below`,
+/// and the same seed gives the same run.
+#[cfg(all(test, not(loom)))]
+fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |below| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    }
+}
+
 pub use async_result::{
     AsyncResult, AsyncResultGet, AsyncResultGetOrInit, AsyncResultGetOrTryInit,
 };

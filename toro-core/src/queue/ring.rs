@@ -315,16 +315,18 @@ impl<T> Drop for Ring<T> {
     }
 }
 
+/// A ring of `capacity`, its slots made and open, for the tests and the loom models.
+#[cfg(test)]
+fn open<T>(capacity: usize) -> Ring<T> {
+    let ring = Ring::new(Some(capacity));
+    ring.make_slots();
+    ring.open();
+    ring
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    fn open(capacity: usize) -> Ring<u64> {
-        let ring = Ring::new(Some(capacity));
-        ring.make_slots();
-        ring.open();
-        ring
-    }
 
     /// A ring of capacity 1 has two slots: a push claimed after a pop was claimed (but
     /// before it read its slot) must not take that slot.
@@ -434,13 +436,6 @@ mod loom_models {
     use super::*;
     use loom::sync::Arc;
     use loom::thread;
-
-    fn open(capacity: usize) -> Ring<u32> {
-        let ring = Ring::new(Some(capacity));
-        ring.make_slots();
-        ring.open();
-        ring
-    }
 
     fn push(ring: &Ring<u32>, mut item: u32) {
         while let Err(back) = ring.try_push(item) {

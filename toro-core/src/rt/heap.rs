@@ -136,15 +136,21 @@ impl TimerHeap {
         self.entries.at_mut(key).pos = pos;
     }
 
+    /// Swaps the timers at `pos` and `other`, files the one now at `pos`, and says where
+    /// the moving one went (`other`; it is filed when it settles).
+    fn exchange(&mut self, pos: usize, other: usize) -> usize {
+        self.heap.swap(pos, other);
+        self.set_pos(pos);
+        other
+    }
+
     fn sift_up(&mut self, mut pos: usize) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
             if !self.before(self.heap[pos], self.heap[parent]) {
                 break;
             }
-            self.heap.swap(pos, parent);
-            self.set_pos(pos);
-            pos = parent;
+            pos = self.exchange(pos, parent);
         }
         self.set_pos(pos);
     }
@@ -165,9 +171,7 @@ impl TimerHeap {
             if !self.before(self.heap[child], self.heap[pos]) {
                 break;
             }
-            self.heap.swap(pos, child);
-            self.set_pos(pos);
-            pos = child;
+            pos = self.exchange(pos, child);
         }
         self.set_pos(pos);
     }
@@ -193,13 +197,7 @@ mod tests {
     /// deadline order, arming order among equals, and cancelled ones never.
     #[test]
     fn fires_in_deadline_order_and_cancels_exactly() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut random = move |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut random = crate::xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut heap = TimerHeap::new();
         // (at, arming order, key, id) of the armed timers.

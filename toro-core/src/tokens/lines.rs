@@ -115,13 +115,18 @@ impl Lines {
     }
 }
 
+/// The line of acquirers; with `SLOT`, the same line seen by an `RwLock`'s upgradable
+/// reads, whose grant, never collected (its future dropped), gives the upgradable slot
+/// back with the token.
+pub(crate) enum AcquirersOf<const SLOT: bool> {}
+
 /// The line of acquirers.
-pub(crate) enum Acquirers {}
+pub(crate) type Acquirers = AcquirersOf<false>;
 
 /// The line of `Semaphore::wait()`ers: woken when a release leaves a token free.
 pub(crate) enum Watchers {}
 
-impl Line for Acquirers {
+impl<const SLOT: bool> Line for AcquirersOf<SLOT> {
     type Target = TokenPool;
     type State = Lines;
     type Data = Request;
@@ -153,6 +158,9 @@ impl Line for Acquirers {
     }
 
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
+        if SLOT {
+            lines.more().upgradable = false;
+        }
         // Cannot be refused: the tokens are out, and a manual `release()` gives back only
         // forgotten ones.
         let _ = pool.release_locked(pool.made_line(), lines, request.held, wakes);

@@ -22,15 +22,15 @@
 //!   keeping it, for a downgrade), and the head of the line is served: an upgradable read
 //!   waiting there for the slot gets it.
 
-use super::{Acquirers, Lines, ONE, QUEUED, Request, TokenPool};
+use super::lines::AcquirersOf;
+use super::{Lines, ONE, QUEUED, Request, TokenPool};
 use crate::sync::{Mutex, Ordering, lock};
-use crate::waiters::{
-    Anchor, HandedOver, Line, Spot, StageOf, Waiter, WaiterList, WakeList, grants_are_data,
-};
+use crate::waiters::{Anchor, Line, Spot, StageOf, Waiter, WaiterList, WakeList};
 
-/// Upgradable reads in the acquirers' line: [`Acquirers`] in every way, but a grant never
-/// collected (its future dropped) gives the upgradable slot back with the token.
-pub(crate) enum UpgradableAcquirers {}
+/// Upgradable reads in the acquirers' line: [`Acquirers`](super::Acquirers) in every way,
+/// but a grant never collected (its future dropped) gives the upgradable slot back with
+/// the token.
+pub(crate) type UpgradableAcquirers = AcquirersOf<true>;
 
 /// The line of an upgrade waiting for the rest of the tokens (at most one waiter).
 pub(crate) enum Upgrades {}
@@ -200,40 +200,6 @@ fn take_from_line(lines: &mut Lines, want: usize) -> usize {
         got += k;
     }
     got
-}
-
-impl Line for UpgradableAcquirers {
-    type Target = TokenPool;
-    type State = Lines;
-    type Data = Request;
-    grants_are_data!();
-    const RETURNS_GRANTS: bool = true;
-
-    fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        Acquirers::state(pool)
-    }
-
-    fn list(lines: &mut Lines) -> &mut WaiterList<Request> {
-        Acquirers::list(lines)
-    }
-
-    fn handed_over(pool: &TokenPool) -> Option<&HandedOver> {
-        Acquirers::handed_over(pool)
-    }
-
-    fn handed_grant(asked: usize) -> Request {
-        Acquirers::handed_grant(asked)
-    }
-
-    fn left_line(pool: &TokenPool, lines: &mut Lines, request: &mut Request, wakes: &mut WakeList) {
-        // Not granted: it never had the slot.
-        Acquirers::left_line(pool, lines, request, wakes);
-    }
-
-    fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
-        lines.more().upgradable = false;
-        Acquirers::return_grant(pool, lines, request, wakes);
-    }
 }
 
 impl Line for Upgrades {

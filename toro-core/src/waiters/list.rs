@@ -464,12 +464,9 @@ mod tests {
     /// every waiter finds its own data, and the line keeps its order.
     #[test]
     fn compactions_keep_every_waiter_and_the_order() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut random = move |below: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as usize
+        let mut random = {
+            let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d_u64);
+            move |below: usize| next(below as u64) as usize
         };
         let mut list = WaiterList::new();
         // (spot, value, granted), in the order they joined.
