@@ -26,6 +26,13 @@
 //! - `event_fanout/{ct,mt2}`: 100 tasks waiting on one event, released by one set from
 //!   another task once all stand in line, against `Notify::notify_waiters` and an
 //!   event-listener flag; time per woken waiter.
+//! - `barrier_uncontended`: a wait on a barrier of 1 (ready at once, its round's leader),
+//!   polled once, against tokio's and async-lock's barriers, with `std::sync::Barrier` as
+//!   the floor: a short cut in toro, which never lines a wait up for a barrier of 1.
+//!   `barrier_pair_uncontended`: a barrier of 2 met in one thread, polled with no runtime:
+//!   the first wait pending (in line), the second tripping it, the first polled again;
+//!   per wait. `barrier_rounds/{ct,mt2}`: 4 tasks meeting at one barrier of 4 for 64
+//!   rounds; time per task's wait.
 //!
 //! Run: `cargo bench --features tokio --bench primitives`, then `scripts/bench-table`.
 
@@ -734,9 +741,129 @@ fn fanout(c: &mut Criterion) {
     }
 }
 
+/// Tasks meeting at the barrier of the `barrier_rounds` rows, and the rounds they meet.
+const BARRIER_TASKS: usize = 4;
+const BARRIER_ROUNDS: usize = 64;
+
+fn barriers(c: &mut Criterion) {
+    // A barrier of 1: every wait trips it at once, and leads its round.
+    let mut g = c.benchmark_group("barrier_uncontended");
+    {
+        let barrier = toro::Barrier::new(1);
+        g.bench_function("toro", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = tokio::sync::Barrier::new(1);
+        g.bench_function("tokio", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = async_lock::Barrier::new(1);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = std::sync::Barrier::new(1);
+        g.bench_function("floor_std", |b| {
+            b.iter(|| black_box(barrier.wait().is_leader()))
+        });
+    }
+    g.finish();
+
+    // toro's barrier of 1 never stands in line; a pair does, in one thread: the first
+    // wait is polled once (pending, in line), the second trips the barrier, the first is
+    // polled again (released). Per wait.
+    let mut g = c.benchmark_group("barrier_pair_uncontended");
+    g.throughput(Throughput::Elements(2));
+    {
+        let barrier = toro::Barrier::new(2);
+        g.bench_function("toro", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+        let barrier = tokio::sync::Barrier::new(2);
+        g.bench_function("tokio", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+        let barrier = async_lock::Barrier::new(2);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+    }
+    g.finish();
+
+    // Every round trips with the last of its BARRIER_TASKS waits, so the barrier is empty
+    // again when an iteration's tasks have all finished.
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("barrier_rounds/{rt_name}"));
+        g.throughput(Throughput::Elements(
+            (BARRIER_TASKS * BARRIER_ROUNDS) as u64,
+        ));
+
+        let barrier = Arc::new(toro::Barrier::new(BARRIER_TASKS));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let barrier = Arc::new(tokio::sync::Barrier::new(BARRIER_TASKS));
+        g.bench_function("tokio", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let barrier = Arc::new(async_lock::Barrier::new(BARRIER_TASKS));
+        g.bench_function("async_lock", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout
+    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout, barriers
 }
 criterion_main!(benches);
