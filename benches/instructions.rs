@@ -465,11 +465,50 @@ library_benchmark_group!(
     benchmarks = barrier_toro, barrier_async_lock, barrier_tokio
 );
 
+// ---------------------------------------------------------------------------------------
+// An upgradable read, upgraded, released, one poll each (rwlock_upgrade_uncontended).
+
+fn toro_rwlock() -> toro::RwLock {
+    toro::RwLock::new(64)
+}
+
+fn async_lock_rwlock() -> async_lock::RwLock<()> {
+    async_lock::RwLock::new(())
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = toro_rwlock)]
+fn upgrade_toro(lock: toro::RwLock) {
+    for _ in 0..OPS {
+        let read = poll_once(lock.acquire_upgradable()).unwrap();
+        drop(black_box(
+            poll_once(toro::UpgradableReadGuard::upgrade(read)).unwrap(),
+        ));
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = async_lock_rwlock)]
+fn upgrade_async_lock(lock: async_lock::RwLock<()>) {
+    for _ in 0..OPS {
+        let read = poll_once(lock.upgradable_read()).unwrap();
+        drop(black_box(
+            poll_once(async_lock::RwLockUpgradableReadGuard::upgrade(read)).unwrap(),
+        ));
+    }
+}
+
+library_benchmark_group!(
+    name = rwlock_upgrade_uncontended;
+    benchmarks = upgrade_toro, upgrade_async_lock
+);
+
 main!(
     library_benchmark_groups = queue_single,
     queue_spsc,
     queue_pingpong,
     timed_wait,
     lock_uncontended,
-    barrier_uncontended
+    barrier_uncontended,
+    rwlock_upgrade_uncontended
 );

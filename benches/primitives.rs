@@ -33,6 +33,11 @@
 //!   the first wait pending (in line), the second tripping it, the first polled again;
 //!   per wait. `barrier_rounds/{ct,mt2}`: 4 tasks meeting at one barrier of 4 for 64
 //!   rounds; time per task's wait.
+//! - `rwlock_upgrade_uncontended`: an upgradable read, upgraded to a write, released, each
+//!   step polled once, against async-lock's (tokio's RwLock has no upgradable reads) with
+//!   parking_lot's as the floor. `rwlock_upgradable_contended/{ct,mt2}`: `rwlock_contended`
+//!   with every write taken as an upgradable read (held across a yield) then upgraded (the
+//!   write held across a yield); time per acquire, a read or an upgraded write.
 //!
 //! Run: `cargo bench --features tokio --bench primitives`, then `scripts/bench-table`.
 
@@ -45,6 +50,7 @@ use std::time::Duration;
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use tokio::task::yield_now;
 use tokio::time::timeout;
+use toro::UpgradableReadGuard;
 
 #[macro_use]
 mod common;
@@ -861,9 +867,106 @@ fn barriers(c: &mut Criterion) {
     }
 }
 
+fn upgradable(c: &mut Criterion) {
+    // tokio's RwLock has no upgradable reads: async-lock's is the one peer.
+    let mut g = c.benchmark_group("rwlock_upgrade_uncontended");
+    {
+        let lock = toro::RwLock::new(64);
+        g.bench_function("toro", |b| {
+            b.iter(|| {
+                let read = poll_once(lock.acquire_upgradable()).unwrap();
+                drop(black_box(
+                    poll_once(UpgradableReadGuard::upgrade(read)).unwrap(),
+                ))
+            })
+        });
+        let l = async_lock::RwLock::new(());
+        g.bench_function("async_lock", |b| {
+            b.iter(|| {
+                let read = poll_once(l.upgradable_read()).unwrap();
+                drop(black_box(
+                    poll_once(async_lock::RwLockUpgradableReadGuard::upgrade(read)).unwrap(),
+                ))
+            })
+        });
+        let l = parking_lot::RwLock::new(());
+        g.bench_function("floor_parking_lot", |b| {
+            b.iter(|| {
+                let read = l.upgradable_read();
+                drop(black_box(parking_lot::RwLockUpgradableReadGuard::upgrade(
+                    read,
+                )))
+            })
+        });
+    }
+    g.finish();
+
+    // The mix of `rwlock_contended`, each write an upgradable read first: it reads (held
+    // across a yield, plain readers may come in), upgrades (waiting for them to leave) and
+    // writes (held across a yield). 64 readers for toro: no more than 4 tasks ever read at
+    // once, so its limit never binds, as async-lock's readers are unlimited.
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("rwlock_upgradable_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((RW_TASKS * RW_OPS) as u64));
+
+        let lock = Arc::new(toro::RwLock::new(64));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                (0..RW_TASKS)
+                    .map(|i| {
+                        let lock = lock.clone();
+                        tokio::spawn(async move {
+                            for j in 0..RW_OPS {
+                                if is_write(i, j) {
+                                    let read = lock.acquire_upgradable().await;
+                                    yield_now().await;
+                                    let write = UpgradableReadGuard::upgrade(read).await;
+                                    yield_now().await;
+                                    drop(write);
+                                } else {
+                                    let guard = lock.acquire_read().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let lock = Arc::new(async_lock::RwLock::new(()));
+        g.bench_function("async_lock", |b| {
+            bench_tasks(b, &rt, || {
+                (0..RW_TASKS)
+                    .map(|i| {
+                        let lock = lock.clone();
+                        tokio::spawn(async move {
+                            for j in 0..RW_OPS {
+                                if is_write(i, j) {
+                                    let read = lock.upgradable_read().await;
+                                    yield_now().await;
+                                    let write =
+                                        async_lock::RwLockUpgradableReadGuard::upgrade(read).await;
+                                    yield_now().await;
+                                    drop(write);
+                                } else {
+                                    let guard = lock.read().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout, barriers
+    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout, barriers, upgradable
 }
 criterion_main!(benches);
