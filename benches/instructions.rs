@@ -388,10 +388,127 @@ library_benchmark_group!(
     benchmarks = lock_toro, lock_async_lock, lock_tokio
 );
 
+// ---------------------------------------------------------------------------------------
+// Barriers in one thread, no runtime: `one_poll`, a barrier of 1, each wait ready at once
+// (barrier_uncontended); `pair`, a barrier of 2, the first wait polled once (pending, in
+// line), the second tripping it, the first polled again (barrier_pair_uncontended). OPS
+// waits either way.
+
+/// One wait on a barrier of 1 per operation.
+macro_rules! barrier_one_poll {
+    ($barrier:expr) => {
+        for _ in 0..OPS {
+            black_box(poll_once($barrier.wait()).unwrap().is_leader());
+        }
+    };
+}
+
+/// Two waits on a barrier of 2 per two operations.
+macro_rules! barrier_pair {
+    ($barrier:expr) => {
+        for _ in 0..OPS / 2 {
+            let mut first = pin!($barrier.wait());
+            assert!(poll_once(first.as_mut()).is_none());
+            let second = poll_once($barrier.wait()).unwrap();
+            black_box(second.is_leader() && !poll_once(first).unwrap().is_leader());
+        }
+    };
+}
+
+fn toro_barrier(n: usize) -> (toro::Barrier, usize) {
+    (toro::Barrier::new(n), n)
+}
+
+fn async_lock_barrier(n: usize) -> (async_lock::Barrier, usize) {
+    (async_lock::Barrier::new(n), n)
+}
+
+fn tokio_barrier(n: usize) -> (tokio::sync::Barrier, usize) {
+    (tokio::sync::Barrier::new(n), n)
+}
+
+#[library_benchmark]
+#[bench::one_poll(args = (1), setup = toro_barrier)]
+#[bench::pair(args = (2), setup = toro_barrier)]
+fn barrier_toro((barrier, n): (toro::Barrier, usize)) {
+    if n == 1 {
+        barrier_one_poll!(barrier);
+    } else {
+        barrier_pair!(barrier);
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(args = (1), setup = async_lock_barrier)]
+#[bench::pair(args = (2), setup = async_lock_barrier)]
+fn barrier_async_lock((barrier, n): (async_lock::Barrier, usize)) {
+    if n == 1 {
+        barrier_one_poll!(barrier);
+    } else {
+        barrier_pair!(barrier);
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(args = (1), setup = tokio_barrier)]
+#[bench::pair(args = (2), setup = tokio_barrier)]
+fn barrier_tokio((barrier, n): (tokio::sync::Barrier, usize)) {
+    if n == 1 {
+        barrier_one_poll!(barrier);
+    } else {
+        barrier_pair!(barrier);
+    }
+}
+
+library_benchmark_group!(
+    name = barrier_uncontended;
+    benchmarks = barrier_toro, barrier_async_lock, barrier_tokio
+);
+
+// ---------------------------------------------------------------------------------------
+// An upgradable read, upgraded, released, one poll each (rwlock_upgrade_uncontended).
+
+fn toro_rwlock() -> toro::RwLock {
+    toro::RwLock::new(64)
+}
+
+fn async_lock_rwlock() -> async_lock::RwLock<()> {
+    async_lock::RwLock::new(())
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = toro_rwlock)]
+fn upgrade_toro(lock: toro::RwLock) {
+    for _ in 0..OPS {
+        let read = poll_once(lock.acquire_upgradable()).unwrap();
+        drop(black_box(
+            poll_once(toro::UpgradableReadGuard::upgrade(read)).unwrap(),
+        ));
+    }
+}
+
+#[library_benchmark]
+#[bench::one_poll(setup = async_lock_rwlock)]
+fn upgrade_async_lock(lock: async_lock::RwLock<()>) {
+    for _ in 0..OPS {
+        let read = poll_once(lock.upgradable_read()).unwrap();
+        drop(black_box(
+            poll_once(async_lock::RwLockUpgradableReadGuard::upgrade(read)).unwrap(),
+        ));
+    }
+}
+
+library_benchmark_group!(
+    name = rwlock_upgrade_uncontended;
+    benchmarks = upgrade_toro, upgrade_async_lock
+);
+
 main!(
     library_benchmark_groups = queue_single,
     queue_spsc,
     queue_pingpong,
     timed_wait,
-    lock_uncontended
+    lock_uncontended,
+    barrier_uncontended,
+    rwlock_upgrade_uncontended
 );

@@ -26,6 +26,18 @@
 //! - `event_fanout/{ct,mt2}`: 100 tasks waiting on one event, released by one set from
 //!   another task once all stand in line, against `Notify::notify_waiters` and an
 //!   event-listener flag; time per woken waiter.
+//! - `barrier_uncontended`: a wait on a barrier of 1 (ready at once, its round's leader),
+//!   polled once, against tokio's and async-lock's barriers, with `std::sync::Barrier` as
+//!   the floor: a short cut in toro, which never lines a wait up for a barrier of 1.
+//!   `barrier_pair_uncontended`: a barrier of 2 met in one thread, polled with no runtime:
+//!   the first wait pending (in line), the second tripping it, the first polled again;
+//!   per wait. `barrier_rounds/{ct,mt2}`: 4 tasks meeting at one barrier of 4 for 64
+//!   rounds; time per task's wait.
+//! - `rwlock_upgrade_uncontended`: an upgradable read, upgraded to a write, released, each
+//!   step polled once, against async-lock's (tokio's RwLock has no upgradable reads) with
+//!   parking_lot's as the floor. `rwlock_upgradable_contended/{ct,mt2}`: `rwlock_contended`
+//!   with every write taken as an upgradable read (held across a yield) then upgraded (the
+//!   write held across a yield); time per acquire, a read or an upgraded write.
 //!
 //! Run: `cargo bench --features tokio --bench primitives`, then `scripts/bench-table`.
 
@@ -38,6 +50,7 @@ use std::time::Duration;
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use tokio::task::yield_now;
 use tokio::time::timeout;
+use toro::UpgradableReadGuard;
 
 #[macro_use]
 mod common;
@@ -734,9 +747,226 @@ fn fanout(c: &mut Criterion) {
     }
 }
 
+/// Tasks meeting at the barrier of the `barrier_rounds` rows, and the rounds they meet.
+const BARRIER_TASKS: usize = 4;
+const BARRIER_ROUNDS: usize = 64;
+
+fn barriers(c: &mut Criterion) {
+    // A barrier of 1: every wait trips it at once, and leads its round.
+    let mut g = c.benchmark_group("barrier_uncontended");
+    {
+        let barrier = toro::Barrier::new(1);
+        g.bench_function("toro", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = tokio::sync::Barrier::new(1);
+        g.bench_function("tokio", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = async_lock::Barrier::new(1);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| black_box(poll_once(barrier.wait()).unwrap().is_leader()))
+        });
+        let barrier = std::sync::Barrier::new(1);
+        g.bench_function("floor_std", |b| {
+            b.iter(|| black_box(barrier.wait().is_leader()))
+        });
+    }
+    g.finish();
+
+    // toro's barrier of 1 never stands in line; a pair does, in one thread: the first
+    // wait is polled once (pending, in line), the second trips the barrier, the first is
+    // polled again (released). Per wait.
+    let mut g = c.benchmark_group("barrier_pair_uncontended");
+    g.throughput(Throughput::Elements(2));
+    {
+        let barrier = toro::Barrier::new(2);
+        g.bench_function("toro", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+        let barrier = tokio::sync::Barrier::new(2);
+        g.bench_function("tokio", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+        let barrier = async_lock::Barrier::new(2);
+        g.bench_function("async_lock", |b| {
+            b.iter(|| {
+                let mut first = pin!(barrier.wait());
+                assert!(poll_once(first.as_mut()).is_none());
+                let second = poll_once(barrier.wait()).unwrap();
+                black_box(second.is_leader() && !poll_once(first).unwrap().is_leader())
+            })
+        });
+    }
+    g.finish();
+
+    // Every round trips with the last of its BARRIER_TASKS waits, so the barrier is empty
+    // again when an iteration's tasks have all finished.
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("barrier_rounds/{rt_name}"));
+        g.throughput(Throughput::Elements(
+            (BARRIER_TASKS * BARRIER_ROUNDS) as u64,
+        ));
+
+        let barrier = Arc::new(toro::Barrier::new(BARRIER_TASKS));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let barrier = Arc::new(tokio::sync::Barrier::new(BARRIER_TASKS));
+        g.bench_function("tokio", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let barrier = Arc::new(async_lock::Barrier::new(BARRIER_TASKS));
+        g.bench_function("async_lock", |b| {
+            bench_tasks(b, &rt, || {
+                (0..BARRIER_TASKS)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..BARRIER_ROUNDS {
+                                black_box(barrier.wait().await.is_leader());
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        g.finish();
+    }
+}
+
+fn upgradable(c: &mut Criterion) {
+    // tokio's RwLock has no upgradable reads: async-lock's is the one peer.
+    let mut g = c.benchmark_group("rwlock_upgrade_uncontended");
+    {
+        let lock = toro::RwLock::new(64);
+        g.bench_function("toro", |b| {
+            b.iter(|| {
+                let read = poll_once(lock.acquire_upgradable()).unwrap();
+                drop(black_box(
+                    poll_once(UpgradableReadGuard::upgrade(read)).unwrap(),
+                ))
+            })
+        });
+        let l = async_lock::RwLock::new(());
+        g.bench_function("async_lock", |b| {
+            b.iter(|| {
+                let read = poll_once(l.upgradable_read()).unwrap();
+                drop(black_box(
+                    poll_once(async_lock::RwLockUpgradableReadGuard::upgrade(read)).unwrap(),
+                ))
+            })
+        });
+        let l = parking_lot::RwLock::new(());
+        g.bench_function("floor_parking_lot", |b| {
+            b.iter(|| {
+                let read = l.upgradable_read();
+                drop(black_box(parking_lot::RwLockUpgradableReadGuard::upgrade(
+                    read,
+                )))
+            })
+        });
+    }
+    g.finish();
+
+    // The mix of `rwlock_contended`, each write an upgradable read first: it reads (held
+    // across a yield, plain readers may come in), upgrades (waiting for them to leave) and
+    // writes (held across a yield). 64 readers for toro: no more than 4 tasks ever read at
+    // once, so its limit never binds, as async-lock's readers are unlimited.
+    for (rt_name, rt) in runtimes() {
+        let mut g = c.benchmark_group(format!("rwlock_upgradable_contended/{rt_name}"));
+        g.throughput(Throughput::Elements((RW_TASKS * RW_OPS) as u64));
+
+        let lock = Arc::new(toro::RwLock::new(64));
+        g.bench_function("toro", |b| {
+            bench_tasks(b, &rt, || {
+                (0..RW_TASKS)
+                    .map(|i| {
+                        let lock = lock.clone();
+                        tokio::spawn(async move {
+                            for j in 0..RW_OPS {
+                                if is_write(i, j) {
+                                    let read = lock.acquire_upgradable().await;
+                                    yield_now().await;
+                                    let write = UpgradableReadGuard::upgrade(read).await;
+                                    yield_now().await;
+                                    drop(write);
+                                } else {
+                                    let guard = lock.acquire_read().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        let lock = Arc::new(async_lock::RwLock::new(()));
+        g.bench_function("async_lock", |b| {
+            bench_tasks(b, &rt, || {
+                (0..RW_TASKS)
+                    .map(|i| {
+                        let lock = lock.clone();
+                        tokio::spawn(async move {
+                            for j in 0..RW_OPS {
+                                if is_write(i, j) {
+                                    let read = lock.upgradable_read().await;
+                                    yield_now().await;
+                                    let write =
+                                        async_lock::RwLockUpgradableReadGuard::upgrade(read).await;
+                                    yield_now().await;
+                                    drop(write);
+                                } else {
+                                    let guard = lock.read().await;
+                                    yield_now().await;
+                                    drop(guard);
+                                }
+                            }
+                        })
+                    })
+                    .collect()
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout
+    targets = uncontended, contended, wakeup, data_locks, task_locks, fanout, barriers, upgradable
 }
 criterion_main!(benches);

@@ -8,8 +8,8 @@
 //! several operations per iteration set `Throughput::Elements(n)`; `scripts/bench-table`
 //! divides by it to print ns per item (or per hop, per timed get).
 //!
-//! Every row but `queue_single_uncontended` runs on a current-thread (`/ct`) and on a
-//! 2-worker (`/mt2`) tokio runtime.
+//! Every row but `queue_single_uncontended` and `queue_blocking_threads` runs on a
+//! current-thread (`/ct`) and on a 2-worker (`/mt2`) tokio runtime.
 //!
 //! - `queue_single_uncontended`: a put and a get in one task, polled once, no runtime.
 //! - `queue_spsc`, `queue_mpsc`, `queue_mpmc`: 1 producer and 1 consumer, 4 producers and
@@ -19,6 +19,11 @@
 //! - `queue_pingpong`: two tasks passing an item through two capacity-1 queues; per hop.
 //! - `priority_queue`: SPSC through a capacity-64 PriorityQueue; per item.
 //! - `timed_wait`: a get with a 60 s deadline, pending, then satisfied; per get.
+//! - `queue_blocking_threads`: no runtime; 2 producer threads and 2 consumer threads, each
+//!   parked while it waits (toro's `.block()`, flume's `send`/`recv`, async-channel's
+//!   `send_blocking`/`recv_blocking`), through a capacity-64 channel, with std's
+//!   `sync_channel` as the floor; per item. The threads are spawned once per criterion
+//!   sample (`iter_custom`), not per iteration, and the clock starts once all stand ready.
 //!
 //! Run: `cargo bench --features tokio --bench queues`, then `scripts/bench-table`.
 
@@ -26,15 +31,16 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use tokio::sync::Notify;
 
 mod common;
 use common::{
-    bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, tokio_loop,
+    HUNG, bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, tokio_loop,
 };
 
 const CAPACITY: usize = 64;
@@ -48,6 +54,8 @@ const ROUND_TRIPS: usize = 128;
 const TIMED_GETS: usize = 64;
 /// A deadline that is never reached.
 const FAR: Duration = Duration::from_secs(60);
+/// Producer threads and consumer threads of the blocking row.
+const BLOCKING_THREADS: (usize, usize) = (2, 2);
 
 fn single(c: &mut Criterion) {
     let mut g = c.benchmark_group("queue_single_uncontended");
@@ -398,9 +406,157 @@ fn timed(c: &mut Criterion) {
     }
 }
 
+/// Times `iters` rounds of `ITEMS` items through a channel between plain threads: each
+/// of `BLOCKING_THREADS` producers runs `produce(n)`, putting `n` items, and each consumer
+/// `consume(n)`, getting `n`. The threads are spawned once for all `iters` rounds (their
+/// items follow one another with no pause between rounds), and the clock runs from the
+/// moment all stand ready to the last one's end.
+fn bench_threads<P, C>(
+    b: &mut Bencher<'_>,
+    produce: impl Fn(usize) -> P,
+    consume: impl Fn(usize) -> C,
+) where
+    P: FnOnce() + Send + 'static,
+    C: FnOnce() + Send + 'static,
+{
+    let (producers, consumers) = BLOCKING_THREADS;
+    b.iter_custom(|iters| {
+        let items = iters as usize * ITEMS;
+        let ready = Arc::new(Barrier::new(producers + consumers + 1));
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let mut bodies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+        bodies.extend((0..producers).map(|_| Box::new(produce(items / producers)) as Box<_>));
+        bodies.extend((0..consumers).map(|_| Box::new(consume(items / consumers)) as Box<_>));
+        let threads: Vec<_> = bodies
+            .into_iter()
+            .map(|body| {
+                let (ready, done_tx) = (ready.clone(), done_tx.clone());
+                thread::spawn(move || {
+                    ready.wait();
+                    body();
+                    done_tx.send(()).unwrap();
+                })
+            })
+            .collect();
+        ready.wait();
+        let start = Instant::now();
+        for _ in 0..threads.len() {
+            done_rx
+                .recv_timeout(HUNG)
+                .expect("bench threads hung for 30 s (or one panicked): a lost wake-up?");
+        }
+        let elapsed = start.elapsed();
+        for thread in threads {
+            thread.join().expect("bench thread panicked");
+        }
+        elapsed
+    });
+}
+
+fn blocking(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_blocking_threads");
+    g.throughput(Throughput::Elements(ITEMS as u64));
+
+    let q = Arc::new(toro::Queue::new(CAPACITY));
+    g.bench_function("toro", |b| {
+        bench_threads(
+            b,
+            |n| {
+                let q = q.clone();
+                move || {
+                    for i in 0..n {
+                        q.put(i).block();
+                    }
+                }
+            },
+            |n| {
+                let q = q.clone();
+                move || {
+                    for _ in 0..n {
+                        black_box(q.get().block());
+                    }
+                }
+            },
+        )
+    });
+
+    let (tx, rx) = flume::bounded(CAPACITY);
+    g.bench_function("flume", |b| {
+        bench_threads(
+            b,
+            |n| {
+                let tx = tx.clone();
+                move || {
+                    for i in 0..n {
+                        tx.send(i).unwrap();
+                    }
+                }
+            },
+            |n| {
+                let rx = rx.clone();
+                move || {
+                    for _ in 0..n {
+                        black_box(rx.recv().unwrap());
+                    }
+                }
+            },
+        )
+    });
+
+    let (tx, rx) = async_channel::bounded(CAPACITY);
+    g.bench_function("async_channel", |b| {
+        bench_threads(
+            b,
+            |n| {
+                let tx = tx.clone();
+                move || {
+                    for i in 0..n {
+                        tx.send_blocking(i).unwrap();
+                    }
+                }
+            },
+            |n| {
+                let rx = rx.clone();
+                move || {
+                    for _ in 0..n {
+                        black_box(rx.recv_blocking().unwrap());
+                    }
+                }
+            },
+        )
+    });
+
+    // std's channel has one receiver: the consumers share it through a mutex, each
+    // holding it for one `recv`.
+    let (tx, rx) = std::sync::mpsc::sync_channel(CAPACITY);
+    let rx = Arc::new(Mutex::new(rx));
+    g.bench_function("floor_std", |b| {
+        bench_threads(
+            b,
+            |n| {
+                let tx = tx.clone();
+                move || {
+                    for i in 0..n {
+                        tx.send(i).unwrap();
+                    }
+                }
+            },
+            |n| {
+                let rx = rx.clone();
+                move || {
+                    for _ in 0..n {
+                        black_box(rx.lock().unwrap().recv().unwrap());
+                    }
+                }
+            },
+        )
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = single, channels, pingpong, priority_queue, timed
+    targets = single, channels, pingpong, priority_queue, timed, blocking
 }
 criterion_main!(benches);

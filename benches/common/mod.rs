@@ -47,7 +47,7 @@ pub fn runtimes() -> [(&'static str, Runtime); 2] {
 }
 
 /// An iteration that takes this long has lost a wake-up: fail loudly rather than hang.
-const HUNG: Duration = Duration::from_secs(30);
+pub const HUNG: Duration = Duration::from_secs(30);
 
 /// Times `iters` rounds of: spawn the tasks `spawn` makes on `rt`, wait for all of them.
 pub fn bench_tasks(
