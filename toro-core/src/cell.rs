@@ -453,18 +453,20 @@ impl<P: Anchor<TokenPool>, U: ?Sized> MappedRead<P, U> {
 /// `Anchor` and `DataAnchor` for the two ways a guard holds a data lock (`&'a L<T>` and
 /// `Arc<L<T>>`), whose `inner` is its [`Guarded`] in `mode`.
 macro_rules! data_anchors {
-    ($lock:ident, $mode:ty) => {
-        data_anchors!(@one ['a] &'a $lock<T>, $mode, &'a $crate::tokens::TokenPool,
+    ($lock:ident, $mode:ty, bound: $bound:expr) => {
+        data_anchors!(@one ['a] &'a $lock<T>, $mode, $bound, &'a $crate::tokens::TokenPool,
             |lock| &lock.inner.pool);
-        data_anchors!(@one [] std::sync::Arc<$lock<T>>, $mode, std::sync::Arc<$lock<T>>,
+        data_anchors!(@one [] std::sync::Arc<$lock<T>>, $mode, $bound, std::sync::Arc<$lock<T>>,
             |lock| std::sync::Arc::clone(lock));
     };
-    (@one [$($lt:lifetime)?] $ty:ty, $mode:ty, $keeps:ty, |$lock:ident| $keep:expr) => {
+    (@one [$($lt:lifetime)?] $ty:ty, $mode:ty, $bound:expr, $keeps:ty, |$lock:ident| $keep:expr) => {
         impl<$($lt,)? T> $crate::waiters::Anchor<$crate::tokens::TokenPool> for $ty {
             #[inline]
             fn anchor(&self) -> &$crate::tokens::TokenPool {
                 &self.inner.pool
             }
+
+            const BOUND: Option<usize> = $bound;
         }
 
         impl<$($lt,)? T> $crate::cell::DataAnchor for $ty {

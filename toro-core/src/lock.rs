@@ -319,7 +319,8 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
     }
 }
 
-data_anchors!(Lock, Exclusive);
+// A lock's pool always has one token: its fast paths need not read the bound.
+data_anchors!(Lock, Exclusive, bound: Some(1));
 
 /// Holds a [`Lock`]; releases it when dropped. Derefs to the lock's data.
 ///

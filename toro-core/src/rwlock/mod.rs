@@ -421,7 +421,7 @@ impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-data_anchors!(RwLock, Shared);
+data_anchors!(RwLock, Shared, bound: None);
 
 mod futures;
 mod guards;

@@ -131,7 +131,7 @@ impl<R: Anchor<TokenPool>> Held<R> {
     /// Takes `n` tokens from `owner`'s pool if they are free and nobody is in line.
     #[inline]
     pub(crate) fn try_take(owner: R, n: usize) -> Option<Self> {
-        if owner.anchor().try_acquire(n) {
+        if owner.anchor().try_acquire(n, R::BOUND) {
             Some(Held::new(owner, n))
         } else {
             None
@@ -224,7 +224,7 @@ impl<R: Anchor<TokenPool>> Drop for Held<R> {
         if self.n > 0 {
             // Cannot be refused: these tokens are out, and a manual `release()` gives back
             // only forgotten ones.
-            let _ = self.owner.anchor().release(self.n);
+            let _ = self.owner.anchor().release_hinted(self.n, R::BOUND);
         }
     }
 }

@@ -118,8 +118,12 @@ impl TokenPool {
     /// tries this first and needs no load before it (a load feeding the CAS measurably
     /// slowed every acquire + release); a wrong guess costs one failed CAS, which
     /// returns the real value. A `Semaphore` has no such state, so it loads.
+    /// `bound` is the pool's bound when the caller's type says it ([`Anchor::BOUND`]).
     #[inline]
-    fn idle_guess(&self) -> usize {
+    fn idle_guess(&self, bound: Option<usize>) -> usize {
+        if let Some(bound) = bound {
+            return bound * ONE;
+        }
         match self.line.seed() {
             // Never contended: the bound is still in the line's place.
             Some(bound) if bound != MAX_TOKENS => bound * ONE,
@@ -128,13 +132,14 @@ impl TokenPool {
     }
 
     /// Takes `n` tokens if they are free and nobody is in line. Zero tokens are always
-    /// there: a request for none never waits.
+    /// there: a request for none never waits. `bound` is the pool's bound if the caller's
+    /// type says it ([`Anchor::BOUND`]).
     #[inline]
-    pub(crate) fn try_acquire(&self, n: usize) -> bool {
+    pub(crate) fn try_acquire(&self, n: usize, bound: Option<usize>) -> bool {
         if n == 0 {
             return true;
         }
-        let mut s = self.idle_guess();
+        let mut s = self.idle_guess(bound);
         while s & QUEUED == 0 && s / ONE >= n {
             match self
                 .state
@@ -152,7 +157,7 @@ impl TokenPool {
     /// of the primitive); the guard gets it.
     #[inline]
     pub(crate) fn acquire<R: Anchor<TokenPool>>(owner: R, n: usize) -> StageOf<R, Acquirers> {
-        if owner.anchor().try_acquire(n) {
+        if owner.anchor().try_acquire(n, R::BOUND) {
             return StageOf::granted(owner, Request::whole(n));
         }
         // A small answer, and the stage built here (see `StageOf::granted_or_queued`).
@@ -240,7 +245,14 @@ impl TokenPool {
     /// (`Err`) if that would leave more than `bound` tokens free.
     #[inline]
     pub(crate) fn release(&self, n: usize) -> Result<(), ()> {
-        if self.add_free(n, self.bound())? {
+        self.release_hinted(n, None)
+    }
+
+    /// [`release`](Self::release), with the bound if the caller knows it.
+    #[inline]
+    pub(crate) fn release_hinted(&self, n: usize, bound: Option<usize>) -> Result<(), ()> {
+        let bound = bound.unwrap_or_else(|| self.bound());
+        if self.add_free(n, bound)? {
             return Ok(());
         }
         self.release_slow(n)

@@ -110,6 +110,11 @@ pub(crate) use grants_are_data;
 /// line (a token pool, a queue engine) inside the primitive.
 pub(crate) trait Anchor<T> {
     fn anchor(&self) -> &T;
+
+    /// For a token pool: its bound, when the anchor's type alone says it (a `Lock`'s is
+    /// always 1). The uncontended acquire and release then guess the idle state from it
+    /// without reading the pool's bound.
+    const BOUND: Option<usize> = None;
 }
 
 impl<T> Anchor<T> for &T {
