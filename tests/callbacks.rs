@@ -8,8 +8,8 @@
 //!
 //! Sections: wakers and values on `Event`, `Condition` and `AsyncResult`; deadlines and
 //! loop handles; every wait of the locks, semaphores and `Barrier` (and
-//! `JoinableQueue::join`), the barrier's trip past wakers that panic or arrive again, and
-//! the data of a `Lock<T>`; then every queue's waits and its items' `Drop`, `Debug` and
+//! `JoinableQueue::join`), the barrier's trip past wakers that panic or arrive again, an
+//! `RwLock`'s upgradable read and its upgrade, and the data of a `Lock<T>`; then every queue's waits and its items' `Drop`, `Debug` and
 //! `Ord`, streams and sinks. The waker tests shared by all waits are written once
 //! ([`waker_callbacks!`], [`queue_callbacks!`]).
 
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use toro::{
     AsyncResult, Barrier, BarrierWait, BoundedSemaphore, Clock, Condition, DeadlineExt, Event,
     JoinableQueue, LifoQueue, Lock, LoopHandle, PriorityQueue, Queue, RwLock, Semaphore, Shutdown,
-    Sleep, Timeout, TooManyReleases, TooManyTaskDone, TryRecvError,
+    Sleep, Timeout, TooManyReleases, TooManyTaskDone, TryRecvError, UpgradableReadGuard,
 };
 
 mod support;
@@ -1237,6 +1237,24 @@ waker_callbacks! {
         granted: |_writer| assert!(p.try_acquire_read().is_none()),
         settled: assert_eq!(format!("{p:?}"), RWLOCK_FREE),
     }
+    // An upgradable read waits for a token; the one granted holds the upgradable slot.
+    rwlock_upgradable: |p| {
+        new: {
+            let rw = RwLock::new(2);
+            rw.try_acquire_write().unwrap().forget();
+            rw
+        },
+        wait: p.acquire_upgradable(),
+        release: p.release_write().unwrap(),
+        granted: |_upgradable| {
+            assert!(p.try_acquire_upgradable().is_none(), "one upgradable read at a time");
+            assert!(p.try_acquire_read().is_some(), "plain readers still get in");
+        },
+        settled: {
+            assert_eq!(format!("{p:?}"), RWLOCK_FREE);
+            assert!(p.try_acquire_upgradable().is_some(), "the slot came back");
+        },
+    }
     semaphore: |p| {
         new: {
             let sem = Semaphore::new(1);
@@ -1604,6 +1622,235 @@ fn rwlock_write_release_with_a_panicking_waker_still_admits_every_reader() {
         assert!(rw.locked());
         drop(guards);
         assert!(rw.try_acquire_write().is_some(), "every token came back");
+    });
+}
+
+// `UpgradableReadGuard::upgrade` has one waiter at most (the slot's holder), so it cannot
+// go through `waker_callbacks!` (whose tests stand two waits in line): its cases follow by
+// hand. Each upgrade waits for a plain read given up with `forget()`, which
+// `release_read()` gives back.
+
+/// `Debug` of an `RwLock::new(2)` whose upgrade waits for the forgotten read.
+const UPGRADE_IN_LINE: &str = "RwLock { max_readers: 2, counter: 0, waiters: 1, data: <locked> }";
+
+/// An `RwLock::new(2)` with its upgradable read taken (returned) and its other token
+/// held by a read given up with `forget()`.
+fn upgradable_beside_a_forgotten_read(rw: &RwLock) -> UpgradableReadGuard<'_> {
+    let upgradable = rw.try_acquire_upgradable().unwrap();
+    rw.try_acquire_read().unwrap().forget();
+    upgradable
+}
+
+/// Once every guard is gone: both tokens free, and the upgradable slot too.
+fn assert_rwlock_settled(rw: &RwLock) {
+    assert_eq!(format!("{rw:?}"), RWLOCK_FREE);
+    assert!(rw.try_acquire_upgradable().is_some(), "the slot came back");
+}
+
+#[test]
+fn upgrade_replaced_waker_whose_drop_calls_back() {
+    watchdog(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let (old, seen) = debug_on_drop_waker(&rw);
+        let task = Probe::new();
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        assert!(poll_by(&mut upgrade, &old).is_pending());
+        drop(old); // toro holds the last clone
+        task.pending(&mut upgrade);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [UPGRADE_IN_LINE],
+            "dropped once, with the upgrade still in line"
+        );
+        rw.release_read().unwrap();
+        assert_eq!(task.wakes(), 1, "the new waker was woken");
+        drop(task.ready(&mut upgrade));
+        drop(upgrade);
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// An upgrade dropped in line drops its stored waker once it has left the line and the
+/// mutex is released; the same drop gives back the upgradable read it carried (the waker's
+/// drop may still see that read held).
+#[test]
+fn dropped_upgrade_whose_waker_drop_calls_back() {
+    watchdog(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let (waker, seen) = debug_on_drop_waker(&rw);
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        assert!(poll_by(&mut upgrade, &waker).is_pending());
+        drop(waker);
+        drop(upgrade);
+        let seen = std::mem::take(&mut *seen.lock().unwrap());
+        assert_eq!(seen.len(), 1, "dropped once");
+        assert!(
+            seen[0].contains("waiters: 0"),
+            "after leaving the line: {}",
+            seen[0]
+        );
+        assert_eq!(
+            format!("{rw:?}"),
+            "RwLock { max_readers: 2, counter: 1, waiters: 0, data: () }",
+            "the upgradable read went with the upgrade"
+        );
+        rw.release_read().unwrap();
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// A waker whose `clone` calls back: toro clones it to store it with no mutex held, and
+/// only once for a task that polls again.
+#[test]
+fn upgrade_waker_whose_clone_calls_back() {
+    watchdog(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let (waker, seen) = debug_on_clone_waker(&rw);
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        assert!(poll_by(&mut upgrade, &waker).is_pending());
+        assert!(poll_by(&mut upgrade, &waker).is_pending());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [UPGRADE_IN_LINE],
+            "cloned once, with the upgrade in line"
+        );
+        rw.release_read().unwrap();
+        drop(Probe::new().ready(&mut upgrade));
+        drop(upgrade);
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// The upgrade's wake-up runs after the mutex is released: a wake that looks at the lock
+/// sees the upgrade granted (out of line, every token its own).
+#[test]
+fn upgrade_wake_that_calls_back_into_the_rwlock() {
+    watchdog(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let seen = Seen::default();
+        let woken = {
+            let (inside, seen) = (Arc::clone(&rw), seen.clone());
+            Probe::hooked(move || {
+                assert!(
+                    inside.try_acquire_read().is_none(),
+                    "the upgrade holds both"
+                );
+                assert!(inside.try_acquire_upgradable().is_none());
+                seen.lock().unwrap().push(format!("{inside:?}"));
+            })
+        };
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        woken.pending(&mut upgrade);
+        rw.release_read().unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["RwLock { max_readers: 2, counter: 0, waiters: 0, data: <locked> }"]
+        );
+        drop(woken.ready(&mut upgrade));
+        drop(upgrade);
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// The upgrade's wake-up panics inside the `release_read()` that completed it: the
+/// tokens are its own all the same, and its write guard hands them on to the reader
+/// waiting behind it.
+#[test]
+fn upgrade_granted_to_a_panicking_waker_loses_no_token() {
+    watchdog(|| {
+        let rw = RwLock::new(2);
+        let (panics, reader) = (panicking_probe(), Probe::new());
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        panics.pending(&mut upgrade);
+        let mut late = rw.acquire_read();
+        reader.pending(&mut late);
+        assert_eq!(panic_message(|| rw.release_read().unwrap()), WAKE_PANICS);
+        assert_eq!(reader.wakes(), 0, "the token went to the upgrade");
+        assert!(rw.locked());
+        drop(panics.ready(&mut upgrade));
+        assert_eq!(reader.wakes(), 1, "the write guard handed the tokens on");
+        drop(reader.ready(&mut late));
+        drop((upgrade, late));
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// A timed upgrade times out at a poll with another waker: that poll first replaces the
+/// stored waker, dropped after the mutex is released (its drop sees the upgrade still in
+/// line), then leaves the line and hands the upgradable read back.
+#[test]
+fn timed_upgrade_whose_waker_drop_calls_back() {
+    watchdog(|| {
+        let rw = Arc::new(RwLock::new(2));
+        let (waker, seen) = debug_on_drop_waker(&rw);
+        let (clock, handle) = MockClock::new();
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw))
+            .deadline_on(&handle, Duration::from_secs(1));
+        assert!(poll_by(&mut upgrade, &waker).is_pending());
+        drop(waker);
+        clock.advance(Duration::from_secs(1));
+        let Poll::Ready(Err(timeout)) = support::poll(&mut upgrade) else {
+            panic!("the upgrade timed out");
+        };
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [UPGRADE_IN_LINE],
+            "dropped once, outside the mutex"
+        );
+        let upgradable = timeout.into_inner();
+        assert!(rw.try_acquire_upgradable().is_none(), "handed back whole");
+        rw.release_read().unwrap();
+        let write = UpgradableReadGuard::try_upgrade(upgradable)
+            .unwrap_or_else(|_| panic!("the reader is gone: the upgrade goes through"));
+        drop(write);
+        drop(upgrade);
+        assert_rwlock_settled(&rw);
+    });
+}
+
+#[test]
+fn upgrade_polled_with_a_waker_that_panics_on_clone() {
+    watchdog(|| {
+        let rw = RwLock::new(2);
+        let mut upgrade = UpgradableReadGuard::upgrade(upgradable_beside_a_forgotten_read(&rw));
+        let message = panic_message(|| {
+            let _ = poll_by(&mut upgrade, &clone_panics_waker());
+        });
+        assert_eq!(message, CLONE_PANICS);
+        // Still in line: the release goes to it.
+        assert_eq!(rw.waiters(), 1);
+        rw.release_read().unwrap();
+        drop(Probe::new().ready(&mut upgrade));
+        drop(upgrade);
+        assert_rwlock_settled(&rw);
+    });
+}
+
+/// An upgradable read and a plain read wait behind a write; the release hands the first
+/// its token and the slot and the second the surplus, then wakes both: the first wake-up
+/// panics, the second is not lost.
+#[test]
+fn upgradable_read_granted_to_a_panicking_waker_passes_the_surplus_on() {
+    watchdog(|| {
+        let rw = RwLock::new(3);
+        let writer = rw.try_acquire_write().unwrap();
+        let (panics, reader) = (panicking_probe(), Probe::new());
+        let mut upgradable = rw.acquire_upgradable();
+        let mut plain = rw.acquire_read();
+        panics.pending(&mut upgradable);
+        reader.pending(&mut plain);
+        assert_eq!(panic_message(move || drop(writer)), WAKE_PANICS);
+        assert_eq!(reader.wakes(), 1, "a lost wake-up");
+        let guards = (panics.ready(&mut upgradable), reader.ready(&mut plain));
+        assert_eq!(
+            format!("{rw:?}"),
+            "RwLock { max_readers: 3, counter: 1, waiters: 0, data: () }"
+        );
+        assert!(rw.try_acquire_upgradable().is_none(), "the slot is taken");
+        drop(guards);
+        drop((upgradable, plain));
+        assert!(rw.try_acquire_write().is_some(), "every token came back");
+        assert!(rw.try_acquire_upgradable().is_some(), "the slot came back");
     });
 }
 

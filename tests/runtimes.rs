@@ -2,7 +2,8 @@
 //! and multi-thread runtimes, async-std, smol, `toro::block_on` and
 //! `futures::executor::block_on` (with its thread pool), spawning its tasks with
 //! that runtime's own `spawn` (for `toro::block_on`, which has none, each task gets an OS
-//! thread with its own `toro::block_on`).
+//! thread with its own `toro::block_on`). Some scenarios add plain threads that wait with
+//! `.block()` in the same lines as the tasks.
 //!
 //! Nothing is gated on the facade's features except the checks of which clock a deadline
 //! uses.
@@ -52,15 +53,20 @@ fn smol_spawn(task: Task) -> Task {
     Box::pin(smol::spawn(task))
 }
 
-/// toro's loop runs one future per thread: each task gets its own thread and loop, and its
-/// end is signalled through a toro `Event`.
+/// toro's loop runs one future per thread: each task gets its own thread and loop.
 fn toro_spawn(task: Task) -> Task {
+    on_thread(move || toro::block_on(task))
+}
+
+/// Runs `f` on a plain thread of its own; awaiting the returned task waits for it (its end
+/// is signalled through a toro `Event`, so no runtime thread blocks on a join) and
+/// re-raises its panic.
+fn on_thread(f: impl FnOnce() + Send + 'static) -> Task {
     type Panic = Box<dyn Any + Send>;
     let done = Arc::new((Event::new(), Mutex::new(None::<Panic>)));
     let finished = done.clone();
     thread::spawn(move || {
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| toro::block_on(task)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         *finished.1.lock().unwrap() = outcome.err();
         finished.0.set();
     });
@@ -780,3 +786,233 @@ shutdown_on_runtime!(shutdown_async_std, run_async_std);
 shutdown_on_runtime!(shutdown_smol, run_smol);
 shutdown_on_runtime!(shutdown_toro_block_on, run_toro);
 shutdown_on_runtime!(shutdown_futures_block_on, run_futures);
+
+// ----------------------------------------------------------------------------------------
+// Plain threads waiting with `.block()` beside tasks on every runtime: the same waits, the
+// same line. The threads are the test's own (never a runtime's), so `.block()` may park
+// them; the scenario awaits them through `on_thread`, never blocking a runtime thread.
+
+mod blocking_scenarios {
+    use super::*;
+    use toro::{RwLock, UpgradableReadGuard};
+
+    /// Plain threads put with `.block()` into a small queue while tasks take with `.await`;
+    /// the last producer shuts the queue down, and the tasks drain it and end. Each item
+    /// comes out exactly once, and each task sees each producer's items in order.
+    pub async fn threads_put_tasks_get(sp: Spawner) {
+        const THREADS: usize = 3;
+        const EACH: usize = 200;
+        let q = leak(Queue::new(2));
+        let finished = leak(AtomicUsize::new(0));
+        let producers: Vec<Task> = (0..THREADS)
+            .map(|t| {
+                on_thread(move || {
+                    for i in 0..EACH {
+                        q.put((t, i)).block();
+                    }
+                    if finished.fetch_add(1, SeqCst) + 1 == THREADS {
+                        q.shutdown();
+                    }
+                })
+            })
+            .collect();
+        let got = Arc::new(Mutex::new(vec![Vec::new(); THREADS]));
+        let consumers: Vec<Task> = (0..2)
+            .map(|_| {
+                let got = got.clone();
+                sp.spawn(async move {
+                    let mut mine = vec![Vec::new(); THREADS];
+                    while let Ok((t, i)) = q.recv().await {
+                        mine[t].push(i);
+                        if i % 7 == 0 {
+                            yield_now().await;
+                        }
+                    }
+                    for (t, items) in mine.into_iter().enumerate() {
+                        assert!(items.is_sorted(), "producer {t}'s items out of order");
+                        got.lock().unwrap()[t].extend(items);
+                    }
+                })
+            })
+            .collect();
+        join_all(consumers).await; // a hang here: an item or the shutdown was lost
+        join_all(producers).await;
+        for (t, items) in got.lock().unwrap().iter_mut().enumerate() {
+            items.sort_unstable();
+            assert_eq!(
+                *items,
+                (0..EACH).collect::<Vec<_>>(),
+                "producer {t}: each item exactly once"
+            );
+        }
+        assert!(q.is_shutdown() && q.empty());
+    }
+
+    /// The upgradable read of an `RwLock` taken and upgraded in turn by a plain thread
+    /// (`.block()`) and by a task (`.await`; half the time with an expired deadline, which
+    /// hands the guard back while a reader is in), while reader tasks come and go. The
+    /// upgradable holder sees no write between its read and its upgrade, readers never see
+    /// a write half done nor the count go back, and every increment lands exactly once.
+    ///
+    /// Each reader reads a fixed number of times rather than until the upgraders are done:
+    /// a task that only yields is polled again at once by the `futures` thread pool, so
+    /// two such readers would hold its two workers for good.
+    pub async fn upgrades_beside_readers(sp: Spawner) {
+        const ROUNDS: usize = 40;
+        const READERS: usize = 3;
+        const READS: usize = 100;
+        let rw = leak(RwLock::with_value((0usize, 0usize), 3));
+        let readers: Vec<Task> = (0..READERS)
+            .map(|_| {
+                sp.spawn(async move {
+                    let mut last = 0;
+                    for _ in 0..READS {
+                        {
+                            let read = rw.acquire_read().await;
+                            assert_eq!(read.0, read.1, "a reader saw a write half done");
+                            assert!(read.0 >= last, "a reader saw the count go back");
+                            last = read.0;
+                            yield_now().await;
+                        }
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let thread_upgrader = on_thread(move || {
+            for _ in 0..ROUNDS {
+                let upgradable = rw.acquire_upgradable().block();
+                let seen = *upgradable;
+                thread::yield_now();
+                let mut write = UpgradableReadGuard::upgrade(upgradable).block();
+                assert_eq!(
+                    *write, seen,
+                    "a write came between the read and its upgrade"
+                );
+                write.0 += 1;
+                thread::yield_now();
+                write.1 += 1;
+            }
+        });
+        let task_upgrader = sp.spawn(async move {
+            for round in 0..ROUNDS {
+                let upgradable = rw.acquire_upgradable().await;
+                let seen = *upgradable;
+                yield_now().await;
+                let upgrade = UpgradableReadGuard::upgrade(upgradable);
+                let mut write = if round % 2 == 0 {
+                    upgrade.await
+                } else {
+                    match upgrade.deadline(Duration::ZERO).await {
+                        Ok(write) => write,
+                        Err(timeout) => {
+                            // Handed back still holding the read: nobody wrote meanwhile.
+                            let upgradable = timeout.into_inner();
+                            assert_eq!(*upgradable, seen);
+                            UpgradableReadGuard::upgrade(upgradable).await
+                        }
+                    }
+                };
+                assert_eq!(
+                    *write, seen,
+                    "a write came between the read and its upgrade"
+                );
+                write.0 += 1;
+                yield_now().await;
+                write.1 += 1;
+                let read = write.downgrade();
+                assert_eq!(read.0, read.1);
+            }
+        });
+        thread_upgrader.await;
+        task_upgrader.await;
+        join_all(readers).await;
+        assert_eq!(*rw.acquire_read().await, (2 * ROUNDS, 2 * ROUNDS));
+        // Every token and the upgradable slot came back.
+        assert!(rw.try_acquire_upgradable().is_some());
+        assert!(rw.try_acquire_write().is_some());
+    }
+
+    /// Plain threads (`.block()`) and tasks (`.await`) meet at one barrier, round after
+    /// round: no party leaves a round before every party arrived, and each round has one
+    /// leader.
+    pub async fn barrier_threads_and_tasks(sp: Spawner) {
+        const THREADS: usize = 2;
+        const TASKS: usize = 2;
+        const PARTIES: usize = THREADS + TASKS;
+        const ROUNDS: usize = 30;
+        let barrier = leak(Barrier::new(PARTIES));
+        let arrived: &'static [AtomicUsize] =
+            leak((0..ROUNDS).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
+        let leaders: &'static [AtomicUsize] =
+            leak((0..ROUNDS).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
+        let arrive = move |round: usize| {
+            arrived[round].fetch_add(1, SeqCst);
+        };
+        let after = move |round: usize, leader: bool| {
+            assert_eq!(
+                arrived[round].load(SeqCst),
+                PARTIES,
+                "round {round}: released before every party arrived"
+            );
+            if leader {
+                leaders[round].fetch_add(1, SeqCst);
+            }
+        };
+        let mut parties: Vec<Task> = (0..THREADS)
+            .map(|_| {
+                on_thread(move || {
+                    for round in 0..ROUNDS {
+                        arrive(round);
+                        after(round, barrier.wait().block().is_leader());
+                    }
+                })
+            })
+            .collect();
+        parties.extend((0..TASKS).map(|_| {
+            sp.spawn(async move {
+                for round in 0..ROUNDS {
+                    arrive(round);
+                    after(round, barrier.wait().await.is_leader());
+                    if round % 3 == 0 {
+                        yield_now().await;
+                    }
+                }
+            })
+        }));
+        join_all(parties).await;
+        let per_round: Vec<usize> = leaders.iter().map(|l| l.load(SeqCst)).collect();
+        assert_eq!(per_round, [1; ROUNDS], "leaders per round");
+        assert_eq!(barrier.waiters(), 0);
+    }
+}
+
+macro_rules! blocking_on_runtime {
+    ($runtime:ident, $run:ident) => {
+        mod $runtime {
+            use super::*;
+
+            #[test]
+            fn threads_put_tasks_get() {
+                $run(blocking_scenarios::threads_put_tasks_get)
+            }
+
+            #[test]
+            fn upgrades_beside_readers() {
+                $run(blocking_scenarios::upgrades_beside_readers)
+            }
+
+            #[test]
+            fn barrier_threads_and_tasks() {
+                $run(blocking_scenarios::barrier_threads_and_tasks)
+            }
+        }
+    };
+}
+
+blocking_on_runtime!(blocking_tokio_current_thread, run_tokio_current_thread);
+blocking_on_runtime!(blocking_tokio_multi_thread, run_tokio_multi_thread);
+blocking_on_runtime!(blocking_async_std, run_async_std);
+blocking_on_runtime!(blocking_smol, run_smol);
+blocking_on_runtime!(blocking_toro_block_on, run_toro);
+blocking_on_runtime!(blocking_futures_block_on, run_futures);
