@@ -97,6 +97,7 @@ impl Lines {
     /// Hands up to `n` tokens to the upgrade waiting ahead of the line, if any; returns
     /// what is left. A whole upgrade is granted (its entry keeps the grant until its
     /// future collects it, which frees the slot).
+    #[inline]
     pub(super) fn serve_upgrade(&mut self, n: usize, wakes: &mut WakeList) -> usize {
         let Some(more) = self.more.as_deref_mut() else {
             return n;

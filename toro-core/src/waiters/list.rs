@@ -86,6 +86,7 @@ impl<W> WaiterList<W> {
     }
 
     /// Joins the line at the back: where the waiter stands, and its ticket.
+    #[inline]
     pub(crate) fn join(&mut self, data: W) -> Spot {
         let ticket = self.next_ticket;
         self.next_ticket = next_ticket(ticket);
@@ -177,6 +178,7 @@ impl<W> WaiterList<W> {
     /// `over` moves past its ticket, so its future learns of the grant from `over` alone,
     /// without the mutex, and rebuilds what it was given ([`Line::handed_grant`]). Adds its
     /// waker to `wakes`.
+    #[inline]
     pub(crate) fn hand_over_front(&mut self, over: &HandedOver, wakes: &mut WakeList) -> bool {
         let Some(key) = self.front() else {
             return false;
@@ -231,6 +233,7 @@ impl<W> WaiterList<W> {
     ///
     /// May compact the slab: every other key held outside the list must be
     /// [`locate`](Self::locate)d again before its next use.
+    #[inline]
     pub(crate) fn remove(&mut self, key: Key) -> Removed<W> {
         let granted = self.is_granted(key);
         if !granted {
@@ -293,6 +296,7 @@ impl<W> WaiterList<W> {
         }
     }
 
+    #[inline]
     fn unlink(&mut self, key: Key) {
         let Place::Queued { prev, next } = self.slab.at(key).place else {
             unreachable!("unlinked a waiter that is not in line")

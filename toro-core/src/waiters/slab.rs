@@ -54,6 +54,7 @@ impl<V> Slab<V> {
         }
     }
 
+    #[inline]
     pub(crate) fn insert(&mut self, value: V) -> Key {
         self.occupied += 1;
         match key_at(self.free) {
@@ -76,6 +77,7 @@ impl<V> Slab<V> {
     }
 
     /// Takes the value at `key` out; its key is free for the next insert.
+    #[inline]
     pub(crate) fn remove(&mut self, key: Key) -> V {
         let entry = std::mem::replace(
             &mut self.entries[key],
