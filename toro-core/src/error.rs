@@ -71,6 +71,10 @@ pub struct NotLocked;
 /// A [`BoundedSemaphore::release`](crate::BoundedSemaphore::release) with no forgotten
 /// token to give back: toro's `ValueError('Semaphore released too many times')`.
 ///
+/// The message is toro's own, word for word, which says `Semaphore` although only a
+/// `BoundedSemaphore` refuses a release: code that matches on toro's messages keeps
+/// working; the type, not the text, is what names the bounded semaphore.
+///
 /// A bounded semaphore's manual release gives back only a token whose guard was given up
 /// with `forget()` and not released yet. Every other release is refused, nothing changing:
 /// with the counter at its initial value (toro's case), and also below it while live
