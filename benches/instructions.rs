@@ -132,6 +132,64 @@ library_benchmark_group!(
 );
 
 // ---------------------------------------------------------------------------------------
+// Priority queue, one task: with 32 items held, put one and get the least, one poll each
+// (what priority_queue times per item, without the tasks). The reference is what the
+// wall-time row compares with: a `Mutex<BinaryHeap>` (its `Notify` calls find nobody
+// waiting here, as on this path).
+
+/// Priorities spread over 0..1024, as in the wall-time bench.
+fn priority(i: usize) -> usize {
+    i.wrapping_mul(7919) % 1024
+}
+
+const HELD: usize = 32;
+
+fn toro_priority_queue() -> toro::PriorityQueue<usize> {
+    let q = toro::PriorityQueue::new(CAPACITY);
+    for i in 0..HELD {
+        q.put_nowait(priority(i)).unwrap();
+    }
+    q
+}
+
+fn heap_notify() -> HeapNotify {
+    let heap = (0..HELD).map(|i| std::cmp::Reverse(priority(i))).collect();
+    (std::sync::Mutex::new(heap), tokio::sync::Notify::new())
+}
+
+type HeapNotify = (
+    std::sync::Mutex<std::collections::BinaryHeap<std::cmp::Reverse<usize>>>,
+    tokio::sync::Notify,
+);
+
+#[library_benchmark]
+#[bench::held32(setup = toro_priority_queue)]
+fn priority_toro(q: toro::PriorityQueue<usize>) {
+    for i in HELD..HELD + OPS {
+        poll_once(q.put(black_box(priority(i)))).unwrap();
+        black_box(poll_once(q.get()).unwrap());
+    }
+}
+
+#[library_benchmark]
+#[bench::held32(setup = heap_notify)]
+fn priority_heap_notify((heap, notify): HeapNotify) {
+    for i in HELD..HELD + OPS {
+        heap.lock()
+            .unwrap()
+            .push(std::cmp::Reverse(black_box(priority(i))));
+        notify.notify_one();
+        black_box(heap.lock().unwrap().pop().unwrap());
+        notify.notify_one();
+    }
+}
+
+library_benchmark_group!(
+    name = priority_single;
+    benchmarks = priority_toro, priority_heap_notify
+);
+
+// ---------------------------------------------------------------------------------------
 // One producer task, one consumer task, capacity 64 (queue_spsc/ct).
 
 /// The producer and the consumer of a toro queue.
@@ -505,6 +563,7 @@ library_benchmark_group!(
 
 main!(
     library_benchmark_groups = queue_single,
+    priority_single,
     queue_spsc,
     queue_pingpong,
     timed_wait,

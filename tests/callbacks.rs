@@ -2324,6 +2324,115 @@ fn priority_queue_ord_that_calls_back_panics_instead_of_deadlocking() {
     });
 }
 
+/// An item whose `cmp` runs a hook first (set per test through the item's shared cell).
+struct Hooked(u32, Arc<dyn Fn() + Send + Sync>);
+impl PartialEq for Hooked {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Hooked {}
+impl PartialOrd for Hooked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Hooked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.1)();
+        self.0.cmp(&o.0)
+    }
+}
+
+/// One queue's `Ord` may use another queue (nothing is locked twice); only a call back
+/// into a queue whose `Ord` is running on this thread, however deep, is refused.
+#[test]
+fn priority_queue_ord_may_use_another_queue_but_not_an_outer_one() {
+    use std::sync::OnceLock;
+    watchdog(|| {
+        let outer: Arc<OnceLock<Arc<PriorityQueue<Hooked>>>> = Arc::new(OnceLock::new());
+        let inner: Arc<PriorityQueue<Hooked>> = Arc::new(PriorityQueue::new(0));
+        // The inner queue's `Ord` reads the outer queue, if asked to.
+        let reads_outer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let inner_hook: Arc<dyn Fn() + Send + Sync> = {
+            let (outer, reads_outer) = (Arc::clone(&outer), Arc::clone(&reads_outer));
+            Arc::new(move || {
+                if reads_outer.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = outer.get().unwrap().qsize();
+                }
+            })
+        };
+        inner
+            .put_nowait(Hooked(5, Arc::clone(&inner_hook)))
+            .unwrap();
+        // The outer queue's `Ord` puts into the inner queue and takes it out again.
+        let outer_hook: Arc<dyn Fn() + Send + Sync> = {
+            let (inner, inner_hook) = (Arc::clone(&inner), Arc::clone(&inner_hook));
+            Arc::new(move || {
+                inner
+                    .put_nowait(Hooked(1, Arc::clone(&inner_hook)))
+                    .unwrap();
+                assert_eq!(inner.get_nowait().unwrap().0, 1);
+            })
+        };
+        let q = Arc::new(PriorityQueue::new(0));
+        outer.set(Arc::clone(&q)).ok().unwrap();
+        q.put_nowait(Hooked(2, Arc::clone(&outer_hook))).unwrap();
+        // Nested use of another queue works.
+        q.put_nowait(Hooked(1, Arc::clone(&outer_hook))).unwrap();
+        assert_eq!(q.qsize(), 2);
+        assert_eq!(inner.qsize(), 1);
+        // A call back into the outer queue from the inner queue's `Ord` is refused.
+        reads_outer.store(true, std::sync::atomic::Ordering::Relaxed);
+        let message = panic_message(|| q.put_nowait(Hooked(3, Arc::clone(&outer_hook))).unwrap());
+        assert_eq!(message, "PriorityQueue: Ord called back into the queue");
+        reads_outer.store(false, std::sync::atomic::Ordering::Relaxed);
+        // Both queues are still usable afterwards, with every item they held: the outer
+        // queue's third item, and the item its `Ord` had put into the inner queue when the
+        // inner queue's `Ord` panicked.
+        assert_eq!(q.qsize(), 3);
+        assert_eq!(inner.qsize(), 2);
+        assert_eq!(q.get_nowait().unwrap().0, 1);
+    });
+}
+
+/// While one thread runs a queue's `Ord`, another thread's calls are not taken for a call
+/// back: they wait for the mutex (or, taking none, go ahead) as usual.
+#[test]
+fn priority_queue_ord_running_on_another_thread_is_no_call_back() {
+    use std::sync::mpsc;
+    watchdog(|| {
+        let (in_ord_tx, in_ord_rx) = mpsc::channel::<()>();
+        let (go_on_tx, go_on_rx) = mpsc::channel::<()>();
+        let in_ord_tx = std::sync::Mutex::new(Some(in_ord_tx));
+        let go_on_rx = std::sync::Mutex::new(go_on_rx);
+        // The first comparison says it is running, then waits to be let go.
+        let hook: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            if let Some(tx) = in_ord_tx.lock().unwrap().take() {
+                tx.send(()).unwrap();
+                go_on_rx.lock().unwrap().recv().unwrap();
+            }
+        });
+        let q = Arc::new(PriorityQueue::new(0));
+        q.put_nowait(Hooked(2, Arc::clone(&hook))).unwrap();
+        let putter = {
+            let (q, hook) = (Arc::clone(&q), Arc::clone(&hook));
+            thread::spawn(move || q.put_nowait(Hooked(1, hook)).unwrap())
+        };
+        in_ord_rx.recv().unwrap();
+        // The putter's thread is inside the queue's `Ord` now: this thread is not.
+        assert!(q.qsize() >= 1);
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_nowait().unwrap().0)
+        };
+        go_on_tx.send(()).unwrap();
+        putter.join().unwrap();
+        assert_eq!(getter.join().unwrap(), 1, "the getter waited for the put");
+        assert_eq!(q.get_nowait().unwrap().0, 2);
+    });
+}
+
 // Streams and sinks.
 
 #[test]

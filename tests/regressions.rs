@@ -1020,7 +1020,7 @@ fn primitives_stay_compact() {
         toro::Lock, Semaphore, BoundedSemaphore, toro::Event, toro::Condition, toro::Barrier,
     );
     at_most!(24 => toro::RwLock, toro::Lock<u64>, toro::AsyncResult<u64>);
-    at_most!(384 => toro::Queue<u64>, toro::PriorityQueue<u64>, toro::JoinableQueue<u64>);
+    at_most!(392 => toro::Queue<u64>, toro::PriorityQueue<u64>, toro::JoinableQueue<u64>);
 }
 
 /// Every wait future is a few words: its state lives in the primitive. A get carries an

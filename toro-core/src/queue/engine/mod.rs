@@ -44,7 +44,7 @@ mod user_code;
 
 pub(crate) use lines::{Getters, Joiners, Putters};
 pub(crate) use user_code::Wakes;
-use user_code::{InOrd, OrdScope, wake_unwinding};
+use user_code::{OrdRunner, wake_unwinding};
 
 /// An item handed to a getter (or taken at the call), with the stamp that places it in
 /// the queue's order should the getter give it back; `None` for a getter ended by a
@@ -64,6 +64,9 @@ pub(crate) struct Engine<T, O> {
     outside: AtomicUsize,
     /// `JoinableQueue`: items that entered and were not marked done.
     unfinished: AtomicUsize,
+    /// The thread running this queue's `Ord`, if any (a `PriorityQueue`'s guard against an
+    /// `Ord` that calls back into its queue).
+    ord_runner: OrdRunner,
     state: Mutex<State<T, O>>,
 }
 
@@ -138,6 +141,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             ring: Ring::new(O::RING.then_some(maxsize)),
             outside: AtomicUsize::new(0),
             unfinished: AtomicUsize::new(0),
+            ord_runner: OrdRunner::new(),
             state: Mutex::new(State {
                 buffer: O::new(),
                 stash: Stash::new(),
@@ -178,7 +182,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// under that mutex: locking it again would deadlock).
     #[inline]
     fn checked_state(&self) -> &Mutex<State<T, O>> {
-        if O::RUNS_USER_CODE && InOrd::running(self as *const Self as usize) {
+        if O::RUNS_USER_CODE && self.ord_runner.is_this_thread() {
             panic!("PriorityQueue: Ord called back into the queue");
         }
         &self.state
@@ -217,7 +221,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// Runs a buffer operation, marked as this queue's `Ord` if the order has one.
     #[inline]
     fn in_ord<R>(&self, op: impl FnOnce() -> R) -> R {
-        let _scope = O::RUNS_USER_CODE.then(|| OrdScope::enter(self as *const Self as usize));
+        let _scope = O::RUNS_USER_CODE.then(|| self.ord_runner.enter());
         op()
     }
 

@@ -1,10 +1,9 @@
 //! User code run from inside a queue operation, kept from breaking it: the wakers a call
 //! collects ([`Wakes`]), woken after the mutex and even when an item's `Ord` panics
-//! midway, and the scope that marks a thread as running a queue's `Ord` ([`OrdScope`]),
+//! midway, and the mark of the thread running a queue's `Ord` ([`OrdRunner`]),
 //! so that an `Ord` calling back into its own queue is caught instead of deadlocking.
 
-use std::cell::{Cell, RefCell};
-
+use crate::sync::{AtomicUsize, Ordering};
 use crate::waiters::WakeList;
 
 /// Wakers collected under the queue's mutex, woken when this is dropped: after the mutex
@@ -82,70 +81,60 @@ impl Wakes {
     }
 }
 
-/// The engines whose `Ord` this thread is running, under their mutex: the innermost in a
-/// cell (what every check and nearly every scope touches), the outer ones, when one
-/// queue's `Ord` uses another queue, in a vector.
-pub(super) struct InOrd {
-    innermost: Cell<usize>,
-    depth: Cell<usize>,
-    outer: RefCell<Vec<usize>>,
-}
+/// Which thread, if any, is running a queue's `Ord` under its mutex: a word in the
+/// queue's engine, 0 when none. A thread is named by the address of a thread-local of its
+/// own ([`this_thread`]), which no other live thread shares, so a queue's guard asks one
+/// question of its own word: "is it me?". Another thread's mark never equals this
+/// thread's, and this thread always reads back its own last write (the word is only
+/// written by the thread that holds the mutex), so `Relaxed` is enough.
+///
+/// Queues nest without help: when one queue's `Ord` uses a second queue whose `Ord` calls
+/// back into the first, the first queue's word still names this thread.
+pub(super) struct OrdRunner(AtomicUsize);
 
-thread_local! {
-    static IN_ORD: InOrd = const {
-        InOrd {
-            innermost: Cell::new(0),
-            depth: Cell::new(0),
-            outer: RefCell::new(Vec::new()),
+impl OrdRunner {
+    crate::sync::const_fn! {
+        pub(super) fn new() -> Self {
+            OrdRunner(AtomicUsize::new(NOBODY))
         }
-    };
-}
+    }
 
-impl InOrd {
-    /// Whether this thread is running `engine`'s `Ord`.
+    /// Whether this thread is running this queue's `Ord`.
     #[inline]
-    pub(super) fn running(engine: usize) -> bool {
-        IN_ORD
-            .try_with(|in_ord| {
-                in_ord.innermost.get() == engine
-                    || (in_ord.depth.get() > 1 && in_ord.outer.borrow().contains(&engine))
-            })
-            .unwrap_or(false)
+    pub(super) fn is_this_thread(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == this_thread()
+    }
+
+    /// Marks this thread as running the queue's `Ord` (under its mutex) until the scope
+    /// is dropped, also by a panic in the `Ord`.
+    #[inline]
+    pub(super) fn enter(&self) -> OrdScope<'_> {
+        self.0.store(this_thread(), Ordering::Relaxed);
+        OrdScope(&self.0)
     }
 }
 
-/// Marks this thread as running `engine`'s `Ord` (under its mutex) until dropped.
-pub(super) struct OrdScope;
+/// Returned by [`OrdRunner::enter`]; the mark goes when it is dropped.
+pub(super) struct OrdScope<'a>(&'a AtomicUsize);
 
-impl OrdScope {
-    #[inline]
-    pub(super) fn enter(engine: usize) -> Self {
-        // `try_with`: a queue used from a thread-local destructor runs unguarded rather
-        // than panicking.
-        let _ = IN_ORD.try_with(|in_ord| {
-            let depth = in_ord.depth.get();
-            if depth > 0 {
-                in_ord.outer.borrow_mut().push(in_ord.innermost.get());
-            }
-            in_ord.innermost.set(engine);
-            in_ord.depth.set(depth + 1);
-        });
-        OrdScope
-    }
-}
-
-impl Drop for OrdScope {
+impl Drop for OrdScope<'_> {
     #[inline]
     fn drop(&mut self) {
-        let _ = IN_ORD.try_with(|in_ord| {
-            let depth = in_ord.depth.get() - 1;
-            in_ord.depth.set(depth);
-            let outer = if depth > 0 {
-                in_ord.outer.borrow_mut().pop().unwrap_or(0)
-            } else {
-                0
-            };
-            in_ord.innermost.set(outer);
-        });
+        self.0.store(NOBODY, Ordering::Relaxed);
     }
+}
+
+/// No thread (a thread-local's address is never 0).
+const NOBODY: usize = 0;
+
+thread_local! {
+    /// Its address names the thread. A byte with no destructor: reading its address costs
+    /// no lazy initialisation and works in any thread-local destructor too.
+    static THREAD_MARK: u8 = const { 0 };
+}
+
+/// This thread, as a number no other live thread has at the same time.
+#[inline]
+fn this_thread() -> usize {
+    THREAD_MARK.with(|mark| std::ptr::from_ref(mark).addr())
 }
