@@ -556,6 +556,104 @@ fn upgrade_async_lock(lock: async_lock::RwLock<()>) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Two tasks waking each other (wakeup_pingpong/ct): OPS round trips.
+
+fn event_pingpong_tasks() -> Vec<JoinHandle<()>> {
+    let events = Arc::new((toro::Event::new(), toro::Event::new()));
+    let (e1, e2) = (events.clone(), events);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*e1;
+            for _ in 0..OPS {
+                ping.set();
+                pong.wait().await;
+                pong.clear();
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*e2;
+            for _ in 0..OPS {
+                ping.wait().await;
+                ping.clear();
+                pong.set();
+            }
+        }),
+    ]
+}
+
+fn condition_pingpong_tasks() -> Vec<JoinHandle<()>> {
+    let conds = Arc::new((toro::Condition::new(), toro::Condition::new()));
+    let (c1, c2) = (conds.clone(), conds);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*c1;
+            while ping.waiters() == 0 {
+                tokio::task::yield_now().await;
+            }
+            for _ in 0..OPS {
+                let reply = pong.wait();
+                ping.notify(1);
+                reply.await;
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*c2;
+            let mut next = ping.wait();
+            for _ in 0..OPS {
+                next.await;
+                next = ping.wait();
+                pong.notify(1);
+            }
+            drop(next);
+        }),
+    ]
+}
+
+fn notify_pingpong_tasks() -> Vec<JoinHandle<()>> {
+    let notifies = Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new()));
+    let (n1, n2) = (notifies.clone(), notifies);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*n1;
+            for _ in 0..OPS {
+                ping.notify_one();
+                pong.notified().await;
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*n2;
+            for _ in 0..OPS {
+                ping.notified().await;
+                pong.notify_one();
+            }
+        }),
+    ]
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn wakeup_toro_event(rt: Runtime) {
+    run(&rt, event_pingpong_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn wakeup_toro_condition(rt: Runtime) {
+    run(&rt, condition_pingpong_tasks);
+}
+
+#[library_benchmark]
+#[bench::ct(setup = runtime)]
+fn wakeup_tokio_notify(rt: Runtime) {
+    run(&rt, notify_pingpong_tasks);
+}
+
+library_benchmark_group!(
+    name = wakeup_pingpong;
+    benchmarks = wakeup_toro_event, wakeup_toro_condition, wakeup_tokio_notify
+);
+
 library_benchmark_group!(
     name = rwlock_upgrade_uncontended;
     benchmarks = upgrade_toro, upgrade_async_lock
@@ -569,5 +667,6 @@ main!(
     timed_wait,
     lock_uncontended,
     barrier_uncontended,
-    rwlock_upgrade_uncontended
+    rwlock_upgrade_uncontended,
+    wakeup_pingpong
 );
