@@ -360,17 +360,16 @@ impl<T: Ord> Order<T> for Priority<T> {
         // waiting at the end.
         let rest = &mut self.heap[..last];
         let mut at = 0;
-        loop {
-            let left = 2 * at + 1;
-            let Some(left_item) = rest.get(left) else {
-                break;
-            };
-            let child = match rest.get(left + 1) {
-                Some(right_item) if right_item.before(left_item) => left + 1,
-                _ => left,
-            };
+        // While both children are there: the smaller one comes up.
+        while let Some([left, right]) = rest.get(2 * at + 1..2 * at + 3) {
+            let child = 2 * at + 1 + usize::from(right.before(left));
             rest.swap(at, child);
             at = child;
+        }
+        // A last lone left child.
+        if 2 * at + 1 < rest.len() {
+            rest.swap(at, 2 * at + 1);
+            at = 2 * at + 1;
         }
         sift_up(rest, at);
         self.heap
@@ -478,6 +477,36 @@ mod tests {
         l.put_back(st(2), 2);
         l.put_back(st(0), 0);
         assert_eq!(drain(l), [4, 3, 2, 1, 0]);
+    }
+
+    /// Random pushes, put-backs and pops against a sorted model, at every heap size from 0
+    /// to 64 (every shape of the last level: a lone left child or none).
+    #[test]
+    fn priority_matches_a_sorted_model() {
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut p = Priority::new();
+        let mut model = std::collections::BTreeSet::new();
+        let mut stamp = 0;
+        for _ in 0..20_000 {
+            let grow = model.len() < 64 && (model.is_empty() || next(100) < 55);
+            if grow {
+                // Few distinct values: many equal items, ordered by arrival.
+                let x = next(8) as u32;
+                p.push(st(stamp), x);
+                model.insert((x, stamp));
+                stamp += 1;
+            } else {
+                let (s, x) = p.pop().unwrap();
+                let least = model.pop_first().unwrap();
+                assert_eq!((x, s.minor), least);
+                if next(10) == 0 {
+                    // Given back: it returns to its place.
+                    p.put_back(s, x);
+                    model.insert(least);
+                }
+            }
+            assert_eq!(p.len(), model.len());
+        }
     }
 
     #[test]
