@@ -24,7 +24,10 @@ use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 mod common;
-use common::{pending_once, poll_once};
+use common::{
+    condition_pingpong, event_pingpong, notify_pingpong, pending_once, poll_once, priority,
+    toro_queue_pingpong,
+};
 
 /// Operations per benchmark function.
 const OPS: usize = 1000;
@@ -136,11 +139,6 @@ library_benchmark_group!(
 // (what priority_queue times per item, without the tasks). The reference is what the
 // wall-time row compares with: a `Mutex<BinaryHeap>` (its `Notify` calls find nobody
 // waiting here, as on this path).
-
-/// Priorities spread over 0..1024, as in the wall-time bench.
-fn priority(i: usize) -> usize {
-    i.wrapping_mul(7919) % 1024
-}
 
 const HELD: usize = 32;
 
@@ -270,23 +268,7 @@ library_benchmark_group!(
 
 fn pingpong_toro_tasks() -> Vec<JoinHandle<()>> {
     let qs = Arc::new((toro::Queue::new(1), toro::Queue::new(1)));
-    let (a, b) = (qs.clone(), qs);
-    vec![
-        tokio::spawn(async move {
-            let (ping, pong) = &*a;
-            for i in 0..OPS / 2 {
-                ping.put(i).await;
-                black_box(pong.get().await);
-            }
-        }),
-        tokio::spawn(async move {
-            let (ping, pong) = &*b;
-            for _ in 0..OPS / 2 {
-                let i = ping.get().await;
-                pong.put(i).await;
-            }
-        }),
-    ]
+    toro_queue_pingpong(qs, OPS / 2)
 }
 
 fn pingpong_tokio_mpsc_tasks() -> Vec<JoinHandle<()>> {
@@ -560,75 +542,21 @@ fn upgrade_async_lock(lock: async_lock::RwLock<()>) {
 // Two tasks waking each other (wakeup_pingpong/ct): OPS round trips.
 
 fn event_pingpong_tasks() -> Vec<JoinHandle<()>> {
-    let events = Arc::new((toro::Event::new(), toro::Event::new()));
-    let (e1, e2) = (events.clone(), events);
-    vec![
-        tokio::spawn(async move {
-            let (ping, pong) = &*e1;
-            for _ in 0..OPS {
-                ping.set();
-                pong.wait().await;
-                pong.clear();
-            }
-        }),
-        tokio::spawn(async move {
-            let (ping, pong) = &*e2;
-            for _ in 0..OPS {
-                ping.wait().await;
-                ping.clear();
-                pong.set();
-            }
-        }),
-    ]
+    event_pingpong(Arc::new((toro::Event::new(), toro::Event::new())), OPS)
 }
 
 fn condition_pingpong_tasks() -> Vec<JoinHandle<()>> {
-    let conds = Arc::new((toro::Condition::new(), toro::Condition::new()));
-    let (c1, c2) = (conds.clone(), conds);
-    vec![
-        tokio::spawn(async move {
-            let (ping, pong) = &*c1;
-            while ping.waiters() == 0 {
-                tokio::task::yield_now().await;
-            }
-            for _ in 0..OPS {
-                let reply = pong.wait();
-                ping.notify(1);
-                reply.await;
-            }
-        }),
-        tokio::spawn(async move {
-            let (ping, pong) = &*c2;
-            let mut next = ping.wait();
-            for _ in 0..OPS {
-                next.await;
-                next = ping.wait();
-                pong.notify(1);
-            }
-            drop(next);
-        }),
-    ]
+    condition_pingpong(
+        Arc::new((toro::Condition::new(), toro::Condition::new())),
+        OPS,
+    )
 }
 
 fn notify_pingpong_tasks() -> Vec<JoinHandle<()>> {
-    let notifies = Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new()));
-    let (n1, n2) = (notifies.clone(), notifies);
-    vec![
-        tokio::spawn(async move {
-            let (ping, pong) = &*n1;
-            for _ in 0..OPS {
-                ping.notify_one();
-                pong.notified().await;
-            }
-        }),
-        tokio::spawn(async move {
-            let (ping, pong) = &*n2;
-            for _ in 0..OPS {
-                ping.notified().await;
-                pong.notify_one();
-            }
-        }),
-    ]
+    notify_pingpong(
+        Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new())),
+        OPS,
+    )
 }
 
 #[library_benchmark]

@@ -54,7 +54,10 @@ use toro::UpgradableReadGuard;
 
 #[macro_use]
 mod common;
-use common::{bench_tasks, config, poll_once, runtimes, tokio_loop, until_registered};
+use common::{
+    bench_tasks, condition_pingpong, config, event_pingpong, notify_pingpong, poll_once, runtimes,
+    tokio_loop, until_registered,
+};
 
 /// The floor of every uncontended row: a bare compare-and-swap to take, a store to give
 /// back.
@@ -451,86 +454,17 @@ fn wakeup(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("wakeup_pingpong/{rt_name}"));
         g.throughput(Throughput::Elements((2 * ROUND_TRIPS) as u64));
 
-        // Event: each side waits for its event, clears it, sets the other's.
         let events = Arc::new((toro::Event::new(), toro::Event::new()));
         g.bench_function("toro", |b| {
-            bench_tasks(b, &rt, || {
-                let (e1, e2) = (events.clone(), events.clone());
-                vec![
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*e1;
-                        for _ in 0..ROUND_TRIPS {
-                            ping.set();
-                            pong.wait().await;
-                            pong.clear();
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*e2;
-                        for _ in 0..ROUND_TRIPS {
-                            ping.wait().await;
-                            ping.clear();
-                            pong.set();
-                        }
-                    }),
-                ]
-            })
+            bench_tasks(b, &rt, || event_pingpong(events.clone(), ROUND_TRIPS))
         });
-
-        // Condition stores nothing: each side registers its next wait (eagerly, at the
-        // call) before it notifies the other.
         let conds = Arc::new((toro::Condition::new(), toro::Condition::new()));
         g.bench_function("toro_condition", |b| {
-            bench_tasks(b, &rt, || {
-                let (c1, c2) = (conds.clone(), conds.clone());
-                vec![
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*c1;
-                        // Wait until the other side stands in line for the first ping.
-                        while ping.waiters() == 0 {
-                            yield_now().await;
-                        }
-                        for _ in 0..ROUND_TRIPS {
-                            let reply = pong.wait();
-                            ping.notify(1);
-                            reply.await;
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*c2;
-                        let mut next = ping.wait();
-                        for _ in 0..ROUND_TRIPS {
-                            next.await;
-                            next = ping.wait();
-                            pong.notify(1);
-                        }
-                        drop(next);
-                    }),
-                ]
-            })
+            bench_tasks(b, &rt, || condition_pingpong(conds.clone(), ROUND_TRIPS))
         });
-
         let notifies = Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new()));
         g.bench_function("tokio_notify", |b| {
-            bench_tasks(b, &rt, || {
-                let (n1, n2) = (notifies.clone(), notifies.clone());
-                vec![
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*n1;
-                        for _ in 0..ROUND_TRIPS {
-                            ping.notify_one();
-                            pong.notified().await;
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*n2;
-                        for _ in 0..ROUND_TRIPS {
-                            ping.notified().await;
-                            pong.notify_one();
-                        }
-                    }),
-                ]
-            })
+            bench_tasks(b, &rt, || notify_pingpong(notifies.clone(), ROUND_TRIPS))
         });
 
         type Flagged = (AtomicBool, event_listener::Event);

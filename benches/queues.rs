@@ -40,7 +40,8 @@ use tokio::sync::Notify;
 
 mod common;
 use common::{
-    HUNG, bench_tasks, channel_functions, config, pending_once, poll_once, runtimes, tokio_loop,
+    HUNG, bench_tasks, channel_functions, config, pending_once, poll_once, priority, runtimes,
+    tokio_loop, toro_queue_pingpong,
 };
 
 const CAPACITY: usize = 64;
@@ -128,25 +129,7 @@ fn pingpong(c: &mut Criterion) {
 
         let qs = Arc::new((toro::Queue::new(1), toro::Queue::new(1)));
         g.bench_function("toro", |b| {
-            bench_tasks(b, &rt, || {
-                let (a, b) = (qs.clone(), qs.clone());
-                vec![
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*a;
-                        for i in 0..ROUND_TRIPS {
-                            ping.put(i).await;
-                            black_box(pong.get().await);
-                        }
-                    }),
-                    tokio::spawn(async move {
-                        let (ping, pong) = &*b;
-                        for _ in 0..ROUND_TRIPS {
-                            let i = ping.get().await;
-                            pong.put(i).await;
-                        }
-                    }),
-                ]
-            })
+            bench_tasks(b, &rt, || toro_queue_pingpong(qs.clone(), ROUND_TRIPS))
         });
 
         let (ping_tx, ping_rx) = async_channel::bounded(1);
@@ -272,10 +255,6 @@ impl HeapQueue {
 }
 
 /// The priorities put in the priority row: a fixed scramble of 0..1024.
-fn priority(i: usize) -> usize {
-    i.wrapping_mul(7919) % 1024
-}
-
 fn priority_queue(c: &mut Criterion) {
     for (rt_name, rt) in runtimes() {
         let mut g = c.benchmark_group(format!("priority_queue/{rt_name}"));

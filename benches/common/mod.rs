@@ -299,3 +299,116 @@ pub fn channel_functions(
         });
     }
 }
+
+/// Priorities spread over `0..1024`, for the priority-queue rows.
+pub fn priority(i: usize) -> usize {
+    i.wrapping_mul(7919) % 1024
+}
+
+/// Two tasks ping-ponging `round_trips` times through two toro queues of capacity 1.
+pub fn toro_queue_pingpong(
+    qs: Arc<(toro::Queue<usize>, toro::Queue<usize>)>,
+    round_trips: usize,
+) -> Vec<JoinHandle<()>> {
+    let (a, b) = (qs.clone(), qs);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*a;
+            for i in 0..round_trips {
+                ping.put(i).await;
+                black_box(pong.get().await);
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*b;
+            for _ in 0..round_trips {
+                let i = ping.get().await;
+                pong.put(i).await;
+            }
+        }),
+    ]
+}
+
+/// Two tasks waking each other `round_trips` times: each waits for its toro `Event`,
+/// clears it and sets the other's.
+pub fn event_pingpong(
+    events: Arc<(toro::Event, toro::Event)>,
+    round_trips: usize,
+) -> Vec<JoinHandle<()>> {
+    let (e1, e2) = (events.clone(), events);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*e1;
+            for _ in 0..round_trips {
+                ping.set();
+                pong.wait().await;
+                pong.clear();
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*e2;
+            for _ in 0..round_trips {
+                ping.wait().await;
+                ping.clear();
+                pong.set();
+            }
+        }),
+    ]
+}
+
+/// [`event_pingpong`] through two toro `Condition`s. A condition stores nothing: each
+/// side registers its next wait (eagerly, at the call) before it notifies the other.
+pub fn condition_pingpong(
+    conds: Arc<(toro::Condition, toro::Condition)>,
+    round_trips: usize,
+) -> Vec<JoinHandle<()>> {
+    let (c1, c2) = (conds.clone(), conds);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*c1;
+            // Wait until the other side stands in line for the first ping.
+            while ping.waiters() == 0 {
+                yield_now().await;
+            }
+            for _ in 0..round_trips {
+                let reply = pong.wait();
+                ping.notify(1);
+                reply.await;
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*c2;
+            let mut next = ping.wait();
+            for _ in 0..round_trips {
+                next.await;
+                next = ping.wait();
+                pong.notify(1);
+            }
+            drop(next);
+        }),
+    ]
+}
+
+/// [`event_pingpong`] through two tokio `Notify`s.
+pub fn notify_pingpong(
+    notifies: Arc<(tokio::sync::Notify, tokio::sync::Notify)>,
+    round_trips: usize,
+) -> Vec<JoinHandle<()>> {
+    let (n1, n2) = (notifies.clone(), notifies);
+    vec![
+        tokio::spawn(async move {
+            let (ping, pong) = &*n1;
+            for _ in 0..round_trips {
+                ping.notify_one();
+                pong.notified().await;
+            }
+        }),
+        tokio::spawn(async move {
+            let (ping, pong) = &*n2;
+            for _ in 0..round_trips {
+                ping.notified().await;
+                pong.notify_one();
+            }
+        }),
+    ]
+}
