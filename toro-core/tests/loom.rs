@@ -244,6 +244,35 @@ fn lock_timer_fires_while_a_grant_arrives() {
     });
 }
 
+/// A `ManualClock` advanced past a deadline on one thread while another thread's wait
+/// takes its first pending poll: the timer is armed under the clock's lock before the
+/// waker is brought in, so an advance in between must still be seen (the wait times out,
+/// no wake-up is lost, no timer is left armed) and the held lock is untouched.
+#[test]
+fn manual_clock_advance_races_a_first_poll() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let lock = Lock::new();
+        let held = lock.try_acquire().unwrap();
+        let waiter = lock
+            .acquire()
+            .deadline_on(&clock.handle(), Duration::from_secs(1));
+        let advancer = {
+            let clock = clock.clone();
+            thread::spawn(move || clock.advance(Duration::from_secs(1)))
+        };
+        assert!(
+            block_on(waiter).is_err(),
+            "the deadline passed, the lock is held"
+        );
+        advancer.join().unwrap();
+        assert_eq!(clock.sleepers(), 0);
+        assert!(lock.locked());
+        drop(held);
+        assert!(!lock.locked());
+    });
+}
+
 /// The lock-free fast path of one thread racing the queued slow path of another (the
 /// `QUEUED` bit in tokens.rs): mutual exclusion, no lost wake-up, the lock free at the end.
 #[test]

@@ -3,10 +3,10 @@
 
 /// Declares a toro wait future: its struct (a `stage` field and the attributes given),
 /// `Future`, `WaitFuture`, `Debug`, `Unpin` and the inherent `deadline`, `deadline_on`
-/// and `block`. `finish` turns the waiter's granted
-/// data into the output (a guard, an item), the same on the fast path, after waiting, and
-/// when a grant beats the deadline; `carries` turns a waiter's data into what a timed-out
-/// wait hands back.
+/// and `block`. `finish` turns the waiter's granted data into the output (a guard, an
+/// item), the same on the fast path, after waiting, and when a grant beats the deadline;
+/// `carries` turns a waiter's data (`|data|`, or `|owner, data|` where the carry needs the
+/// primitive) into what a timed-out wait hands back.
 macro_rules! wait_future {
     (
         $(#[$attr:meta])*

@@ -58,11 +58,18 @@ pub(crate) fn block<F: Future>(wait: F) -> F::Output {
 /// unpark costs one more poll.)
 fn park_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
-    // A thread-local destructor that blocks gets a waker of its own.
-    let waker = WAKER
-        .try_with(Waker::clone)
-        .unwrap_or_else(|_| Waker::from(Arc::new(Unpark(std::thread::current()))));
-    let mut cx = Context::from_waker(&waker);
+    // The thread's waker, borrowed (no clone per call); a thread-local destructor that
+    // blocks gets a waker of its own.
+    if let Ok(output) = WAKER.try_with(|waker| poll_parking(future.as_mut(), waker)) {
+        return output;
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    poll_parking(future, &waker)
+}
+
+/// Polls `future` with `waker` until it is ready, parking the thread between polls.
+fn poll_parking<F: Future>(mut future: std::pin::Pin<&mut F>, waker: &Waker) -> F::Output {
+    let mut cx = Context::from_waker(waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;

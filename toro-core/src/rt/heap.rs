@@ -43,7 +43,8 @@ impl TimerHeap {
     }
 
     /// Arms a timer for `at`, to wake `waker` (which may come later, in
-    /// [`waker_slot`](Self::waker_slot)).
+    /// [`waker_slot`](Self::waker_slot): the manual clock arms under its lock, where it
+    /// reads its `now`, and brings the waker after, cloned outside the lock).
     pub(crate) fn insert(&mut self, at: Instant, waker: Option<Waker>) -> Key {
         let seq = self.next_seq;
         self.next_seq += 1;

@@ -6,7 +6,8 @@
 //! Which handle a wait uses, in order:
 //! 1. the one given with `.deadline_on(&handle, d)`;
 //! 2. the one entered on this thread ([`LoopHandle::enter`]: `#[toro::main]` and
-//!    `#[toro::test]` do this for you on the thread that runs the body), then the process
+//!    `#[toro::test]` do this for you on the thread that runs the body, except under
+//!    tokio, where only a test with `clock = "manual"` enters one), then the process
 //!    default ([`LoopHandle::set_default`], set only by your own code);
 //! 3. a runtime detected at run time: inside a tokio runtime that has its time driver
 //!    (`enable_time`), with the `tokio` feature on, tokio's timer (so `tokio::time::pause`
