@@ -1067,7 +1067,7 @@ fn wait_futures_stay_compact() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Grants handed over (waiters.rs, `HandedOver`): a whole grant frees the waiter's entry at
+// Grants handed over (toro-core/src/waiters/handed.rs, `HandedOver`): a whole grant frees the waiter's entry at
 // once, and the next waiter to join may stand in it. The handed-over future must never use
 // its old key again: dropped, it gives its grant back through the counter, not the entry.
 

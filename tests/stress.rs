@@ -1084,7 +1084,7 @@ fn joinable_queue_join_completes_only_at_zero() {
 
 // ----------------------------------------------------------------------------------------
 // Compaction under contention: lines long enough (512 waiters) that a burst leaving makes
-// their slab compact (see waiters.rs), while the waiters that stay are polled, granted and
+// their slab compact (see toro-core/src/waiters/list.rs), while the waiters that stay are polled, granted and
 // dropped from other workers.
 
 /// Waiters in each burst; one in [`PATIENT`] waits for good, the rest time out.

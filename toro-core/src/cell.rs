@@ -1,5 +1,5 @@
-//! The data under [`Lock<T>`](crate::Lock) and [`RwLock<T>`](crate::RwLock): the one module
-//! of toro-core with `unsafe` code.
+//! The data under [`Lock<T>`](crate::Lock) and [`RwLock<T>`](crate::RwLock): one of the
+//! modules of toro-core with `unsafe` code.
 //!
 //! A data lock is a [`TokenPool`] and an `UnsafeCell` side by side ([`Guarded`]). The pool
 //! decides who may touch the data; this module turns holding tokens into references:
@@ -131,7 +131,7 @@ impl<R: DataAnchor> WriteHold<R> {
     pub(crate) fn new(held: Held<R>) -> Self {
         let guarded = held.owner().guarded();
         assert!(
-            held.tokens() == guarded.pool.bound(),
+            held.tokens() == R::BOUND.unwrap_or_else(|| guarded.pool.bound()),
             "toro: a write hold without every token"
         );
         WriteHold {

@@ -24,7 +24,8 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use toro_core::{
     AsyncResult, Barrier, BoundedSemaphore, Clock, Condition, Event, JoinableQueue, Lock,
-    LoopHandle, ManualClock, Queue, RwLock, Semaphore, Sleep, TooManyReleases, UpgradableReadGuard,
+    LoopHandle, ManualClock, PriorityQueue, Queue, RwLock, Semaphore, Sleep, TooManyReleases,
+    UpgradableReadGuard,
 };
 
 /// A clock frozen at one instant whose sleeps end at once: a zero deadline has passed.
@@ -244,6 +245,43 @@ fn lock_timer_fires_while_a_grant_arrives() {
     });
 }
 
+/// Two threads putting into one `PriorityQueue` at once: each runs the queue's `Ord` in
+/// turn, under its mutex, and neither takes the other's run for a call back into the
+/// queue (the thread running a queue's `Ord` is named in one word of the queue).
+#[test]
+fn priority_queue_ords_on_two_threads_are_no_call_back() {
+    loom::model(|| {
+        let q = Arc::new(PriorityQueue::new(0));
+        q.put_nowait(2).unwrap();
+        let other = {
+            let q = q.clone();
+            thread::spawn(move || q.put_nowait(3).unwrap())
+        };
+        q.put_nowait(1).unwrap();
+        other.join().unwrap();
+        assert_eq!(q.qsize(), 3);
+        assert_eq!(q.get_nowait().unwrap(), 1);
+        assert_eq!(q.get_nowait().unwrap(), 2);
+        assert_eq!(q.get_nowait().unwrap(), 3);
+    });
+}
+
+/// A bounded semaphore's guard dropped on one thread while `add_permits` grows the bound
+/// on another: the drop's lock-free release may read the old bound, and must not be
+/// refused for it (the token would be lost).
+#[test]
+fn bounded_semaphore_guard_drop_races_add_permits() {
+    loom::model(|| {
+        // A std `Arc`: the owned guard's type takes one (loom's `Arc` is not modelled here).
+        let sem = std::sync::Arc::new(BoundedSemaphore::new(1));
+        let guard = sem.try_acquire_owned().unwrap();
+        let dropper = thread::spawn(move || drop(guard));
+        sem.add_permits(1);
+        dropper.join().unwrap();
+        assert_eq!(sem.counter(), 2, "the dropped guard's token is back");
+    });
+}
+
 /// A `ManualClock` advanced past a deadline on one thread while another thread's wait
 /// takes its first pending poll: the timer is armed under the clock's lock before the
 /// waker is brought in, so an advance in between must still be seen (the wait times out,
@@ -274,7 +312,7 @@ fn manual_clock_advance_races_a_first_poll() {
 }
 
 /// The lock-free fast path of one thread racing the queued slow path of another (the
-/// `QUEUED` bit in tokens.rs): mutual exclusion, no lost wake-up, the lock free at the end.
+/// `QUEUED` bit in src/tokens/mod.rs): mutual exclusion, no lost wake-up, the lock free at the end.
 #[test]
 fn lock_fast_path_races_slow_path() {
     loom::model(|| {
@@ -1551,7 +1589,7 @@ fn data_forget_then_release_on_another_thread() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Waiters (src/waiters.rs): a waker stored, replaced or given up while a grant comes, and a
+// Waiters (src/waiters/): a waker stored, replaced or given up while a grant comes, and a
 // stream's getter that stands in line outside a future.
 // ---------------------------------------------------------------------------------------
 

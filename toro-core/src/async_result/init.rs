@@ -207,17 +207,8 @@ impl<T> AsyncResult<T> {
     /// `set` came first, dropped (after the lock, and after the wake-ups: it is user
     /// code). The stored value either way.
     fn store_initialised(&self, value: T) -> &T {
-        let mut wakes = WakeList::new();
-        let refused = {
-            let mut line = lock(self.line());
-            let refused = self.value.set(value).err();
-            if refused.is_none() {
-                line.release_all(&mut wakes);
-            }
-            refused
-        };
-        wakes.wake_all();
-        drop(refused);
+        // A refused value comes back from `set` and is dropped here, after its lock.
+        drop(self.set(value));
         value_of(self)
     }
 

@@ -252,10 +252,13 @@ impl TokenPool {
     #[inline]
     pub(crate) fn release_hinted(&self, n: usize, bound: Option<usize>) -> Result<(), ()> {
         let bound = bound.unwrap_or_else(|| self.bound());
-        if self.add_free(n, bound)? {
-            return Ok(());
+        match self.add_free(n, bound) {
+            Ok(true) => Ok(()),
+            // In line, or refused by a bound read without the mutex: a resize
+            // (`add_permits`, `forget_permits`) may be changing it now. Under the mutex the
+            // bound and the tokens agree, so only a release refused there is refused.
+            Ok(false) | Err(()) => self.release_slow(n),
         }
-        self.release_slow(n)
     }
 
     #[cold]

@@ -20,14 +20,10 @@ use crate::sync::{AtomicU64, Ordering};
 pub(crate) struct HandedOver(AtomicU64);
 
 impl HandedOver {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        HandedOver(AtomicU64::new(FIRST_TICKET))
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        HandedOver(AtomicU64::new(FIRST_TICKET))
+    crate::sync::const_fn! {
+        pub(crate) fn new() -> Self {
+            HandedOver(AtomicU64::new(FIRST_TICKET))
+        }
     }
 
     /// Every waiter up to `ticket` has been handed its grant. Mutex held.

@@ -219,9 +219,9 @@ impl<W> WaiterList<W> {
         while self.grant_front(wakes).is_some() {}
     }
 
-    /// The slot of the waker to wake on grant ([`FreshWaker::store`] fills it).
+    /// The slot of the waker to wake on grant ([`FreshWaker::park`] fills it).
     ///
-    /// [`FreshWaker::store`]: super::FreshWaker::store
+    /// [`FreshWaker::park`]: super::FreshWaker::park
     #[inline]
     pub(crate) fn waker_slot(&mut self, key: Key) -> &mut Option<Waker> {
         &mut self.slab.at_mut(key).waker

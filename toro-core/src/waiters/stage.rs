@@ -355,8 +355,8 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     /// the stage through memory they share: the fast path would then write its grant
     /// there with narrow stores, and the future's move into the task would read it back
     /// with wide loads, a store-forwarding stall on every wait awaited in a task (the
-    /// `lock` rows of the bench show it). A slow path answers in registers (a
-    /// `Spot` is two 32-bit words) and the inline caller builds the stage, in place.
+    /// `lock` rows of the bench show it). A slow path answers in registers (a `Spot` is a
+    /// 32-bit link and a 64-bit ticket) and the inline caller builds the stage, in place.
     #[inline]
     pub(crate) fn granted_or_queued(owner: R, grant: L::Grant, joined: Option<Spot>) -> Self {
         match joined {

@@ -133,10 +133,17 @@ impl Drop for OrdScope<'_> {
 /// No thread (a thread-local's address is never 0).
 const NOBODY: usize = 0;
 
-thread_local! {
+#[cfg(not(loom))]
+std::thread_local! {
     /// Its address names the thread. A byte with no destructor: reading its address costs
     /// no lazy initialisation and works in any thread-local destructor too.
     static THREAD_MARK: u8 = const { 0 };
+}
+
+// loom runs its threads on one OS thread: a std thread-local would name them all alike.
+#[cfg(loom)]
+loom::thread_local! {
+    static THREAD_MARK: u8 = 0;
 }
 
 /// This thread, as a number no other live thread has at the same time.
