@@ -183,28 +183,41 @@ impl<W> WaiterList<W> {
         let Some(key) = self.front() else {
             return false;
         };
-        let ticket = self.slab.at(key).ticket;
-        // What it asked for is rebuilt by the waiter; nothing here is user code.
-        let Removed { waker, .. } = self.remove(key);
-        over.pass(ticket);
-        wakes.push(waker);
+        over.pass(self.let_go(key, wakes));
         true
     }
 
     /// [`hand_over_front`](Self::hand_over_front) for the waiters in line, oldest first,
-    /// while `eligible` holds for the front one's data.
+    /// while `eligible` holds for the front one's data. `over` moves once, past the last
+    /// one: the waiters look at it only after the mutex is released (their wake-up), or
+    /// under it.
     pub(crate) fn hand_over_while(
         &mut self,
         over: &HandedOver,
         wakes: &mut WakeList,
         eligible: impl Fn(&W) -> bool,
     ) {
-        while self
+        let mut last = None;
+        while let Some(key) = self
             .front()
-            .is_some_and(|key| eligible(&self.slab.at(key).data))
+            .filter(|&key| eligible(&self.slab.at(key).data))
         {
-            self.hand_over_front(over, wakes);
+            last = Some(self.let_go(key, wakes));
         }
+        if let Some(ticket) = last {
+            over.pass(ticket);
+        }
+    }
+
+    /// Frees the entry of the waiter in line at `key` (it was handed its grant) and adds
+    /// its waker to `wakes`; returns its ticket, for `over` to move past.
+    #[inline]
+    fn let_go(&mut self, key: Key, wakes: &mut WakeList) -> Ticket {
+        let ticket = self.slab.at(key).ticket;
+        // What it asked for is rebuilt by the waiter; nothing here is user code.
+        let Removed { waker, .. } = self.remove(key);
+        wakes.push(waker);
+        ticket
     }
 
     /// Grants the oldest waiter, if any, adding its waker to `wakes`.
