@@ -14,9 +14,11 @@
 //! callgrind toggles its counting on entry to anything named like the benchmark function,
 //! and an async block inside it would be named so, and switch the counting off.
 
+use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gungraun::{library_benchmark, library_benchmark_group, main};
@@ -26,7 +28,7 @@ use tokio::task::JoinHandle;
 mod common;
 use common::{
     condition_pingpong, event_pingpong, notify_pingpong, pending_once, poll_once, priority,
-    toro_queue_pingpong,
+    toro_queue_pingpong, until_registered,
 };
 
 /// Operations per benchmark function.
@@ -397,6 +399,99 @@ library_benchmark_group!(
 );
 
 // ---------------------------------------------------------------------------------------
+// `WAITERS` tasks waiting at once, each pending once, all released by one set
+// (deadline_waiters/ct at 1 000): what a waiter costs with and without its own timer.
+
+/// Waiters per round of the `deadline_waiters` rows.
+const WAITERS: usize = 1000;
+
+/// `WAITERS` tasks each making the wait `wait()`, polling it once (it stands in line, its
+/// timer armed if it has one), counting itself and awaiting it; and a task that runs
+/// `release` once all are counted.
+fn waiter_tasks<W>(
+    wait: impl Fn() -> W,
+    release: impl FnOnce() + Send + 'static,
+) -> Vec<JoinHandle<()>>
+where
+    W: Future<Output = ()> + Send + 'static,
+{
+    let registered = Arc::new(AtomicUsize::new(0));
+    let mut tasks: Vec<_> = (0..WAITERS)
+        .map(|_| {
+            let (wait, registered) = (wait(), registered.clone());
+            tokio::spawn(async move {
+                let mut wait = pin!(wait);
+                assert!(pending_once(&mut wait).await, "released before all waited");
+                registered.fetch_add(1, Ordering::AcqRel);
+                wait.await;
+            })
+        })
+        .collect();
+    tasks.push(tokio::spawn(async move {
+        until_registered(&registered, WAITERS).await;
+        release();
+    }));
+    tasks
+}
+
+fn toro_event_waiters(deadline: bool) -> Vec<JoinHandle<()>> {
+    let event = Arc::new(toro::Event::new());
+    let setter = event.clone();
+    waiter_tasks(
+        move || {
+            let event = event.clone();
+            async move {
+                if deadline {
+                    event.wait().deadline(FAR).await.unwrap();
+                } else {
+                    event.wait().await;
+                }
+            }
+        },
+        move || setter.set(),
+    )
+}
+
+fn tokio_notify_waiters(with_timeout: bool) -> Vec<JoinHandle<()>> {
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let notifier = notify.clone();
+    waiter_tasks(
+        move || {
+            let notify = notify.clone();
+            async move {
+                let mut notified = pin!(notify.notified());
+                notified.as_mut().enable();
+                if with_timeout {
+                    tokio::time::timeout(FAR, notified).await.unwrap();
+                } else {
+                    notified.await;
+                }
+            }
+        },
+        move || notifier.notify_waiters(),
+    )
+}
+
+#[library_benchmark]
+#[bench::with_deadline(args = (true), setup = runtime_and)]
+#[bench::without(args = (false), setup = runtime_and)]
+fn waiters_toro_event((rt, deadline): (Runtime, bool)) {
+    run(&rt, || toro_event_waiters(deadline));
+}
+
+#[library_benchmark]
+#[bench::with_timeout(args = (true), setup = runtime_and)]
+#[bench::without(args = (false), setup = runtime_and)]
+fn waiters_tokio_notify((rt, with_timeout): (Runtime, bool)) {
+    run(&rt, || tokio_notify_waiters(with_timeout));
+}
+
+library_benchmark_group!(
+    name = deadline_waiters;
+    benchmarks = waiters_toro_event, waiters_tokio_notify
+);
+
+// ---------------------------------------------------------------------------------------
 // Uncontended lock: acquire + release, one poll (lock_uncontended).
 
 #[library_benchmark]
@@ -593,6 +688,7 @@ main!(
     queue_spsc,
     queue_pingpong,
     timed_wait,
+    deadline_waiters,
     lock_uncontended,
     barrier_uncontended,
     rwlock_upgrade_uncontended,
