@@ -205,11 +205,22 @@ impl<R: Anchor<L::Target>, L: Line> Waiter<R, L> {
     }
 
     /// The grant, and the owner handed on, once the waiter has been granted.
+    ///
+    /// A grant handed over (the usual wake-up of a lock, event or semaphore waiter) is
+    /// seen inline, with one atomic load; only a waiter that must look in its line calls
+    /// out to [`poll_line`](Self::poll_line).
     pub(crate) fn poll_granted(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Grant)> {
         assert!(self.key != NIL, "toro future polled after it completed");
         if self.handed_over() {
             return Poll::Ready(self.take_handed());
         }
+        self.poll_line(cx)
+    }
+
+    /// [`poll_granted`](Self::poll_granted) for a waiter not handed its grant (yet): looks
+    /// in its line under the mutex, and parks its waker there if it is still waiting.
+    #[inline(never)]
+    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<(R, L::Grant)> {
         // A waker's clone and drop are user code and never run under the mutex. The first
         // poll must store a waker, so it clones before locking; a later poll compares
         // under the lock and, only if the task's waker changed, clones outside it and
