@@ -1900,6 +1900,72 @@ fn lock_holder_that_panics_hands_the_lock_on_with_its_data() {
     });
 }
 
+/// A holder that panics hands the lock, while unwinding, to a waiter whose waker panics
+/// too: that second panic, during the first one's unwinding, would abort the process. It
+/// is caught, the lock is the waiter's, and the waiter behind it is woken when it is
+/// handed on. The same holds for every release made from a destructor while unwinding.
+#[test]
+fn lock_handed_while_unwinding_to_a_waker_that_panics_aborts_nothing() {
+    watchdog(|| {
+        let lock = Arc::new(Lock::with_value(0));
+        let guard = lock.try_acquire_owned().unwrap();
+        let (panics, next) = (panicking_probe(), Probe::new());
+        let mut first = lock.acquire();
+        let mut second = lock.acquire();
+        panics.pending(&mut first);
+        next.pending(&mut second);
+        let holder = thread::spawn(move || {
+            let _guard = guard;
+            panic!("holder panics");
+        });
+        assert_eq!(panic_message_of(holder.join()), "holder panics");
+        assert!(lock.locked(), "the lock went to the first waiter");
+        *panics.ready(&mut first) += 1;
+        assert_eq!(next.wakes(), 1, "the first's guard handed the lock on");
+        assert_eq!(*next.ready(&mut second), 1);
+    });
+}
+
+/// An `Event` set from a destructor while a panic unwinds, to three waiters whose first
+/// waker panics: no abort, and the other two are woken.
+#[test]
+fn event_set_while_unwinding_wakes_everyone_past_a_waker_that_panics() {
+    watchdog(|| {
+        struct SetOnDrop(Arc<Event>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.set();
+            }
+        }
+        let event = Arc::new(Event::new());
+        let (panics, second, third) = (panicking_probe(), Probe::new(), Probe::new());
+        let mut waits: Vec<_> = (0..3).map(|_| event.wait()).collect();
+        panics.pending(&mut waits[0]);
+        second.pending(&mut waits[1]);
+        third.pending(&mut waits[2]);
+        let setter = SetOnDrop(event.clone());
+        let panicking = thread::spawn(move || {
+            let _setter = setter;
+            panic!("setter's thread panics");
+        });
+        assert_eq!(panic_message_of(panicking.join()), "setter's thread panics");
+        assert_eq!((second.wakes(), third.wakes()), (1, 1), "lost wake-ups");
+        for (probe, wait) in [&panics, &second, &third].into_iter().zip(&mut waits) {
+            probe.ready(wait);
+        }
+    });
+}
+
+/// The message of a thread's panic, from its `join`.
+fn panic_message_of(joined: thread::Result<()>) -> String {
+    let payload = joined.expect_err("the thread panicked");
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 // ---------------------------------------------------------------------------------------
 // Queues: wakers on every queue's get and put (`queue_callbacks!`, one module per queue),
 // and the items' `Drop`, `Debug` and (for the `PriorityQueue`) `Ord`.

@@ -216,13 +216,8 @@ impl<T> AsyncResult<T> {
     fn pass_turn(&self) {
         let mut wakes = WakeList::new();
         self.pass_turn_locked(&mut lock(self.line()), &mut wakes);
-        if std::thread::panicking() {
-            // Passed on while a panic in `f` unwinds: one more panic, in a waker, would
-            // abort the process (the rest are woken all the same, see `WakeList`).
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wakes.wake_all()));
-        } else {
-            wakes.wake_all();
-        }
+        // Also while a panic in `f` unwinds: `wake_all` then catches a panicking waker.
+        wakes.wake_all();
     }
 
     /// [`pass_turn`](Self::pass_turn) with the lock held. Once the value is set there is

@@ -46,15 +46,17 @@ impl WakeList {
     /// Wakes everything collected, oldest first. Call with no mutex held.
     ///
     /// A waker whose `wake` panics does not cost the others their wake-up: the rest are
-    /// still woken, then the panic goes on.
-    #[inline]
+    /// still woken, then the panic goes on. Called while a panic unwinds (a release from
+    /// a guard's or a future's drop), every waker is woken and a panicking one is caught:
+    /// a second panic then would abort the process.
+    #[inline(always)]
     pub(crate) fn wake_all(mut self) {
         let first = self.first.take();
         let rest = std::mem::take(&mut self.rest);
         // Emptied: skip the drop glue (and the debug check), measurable on every release.
         std::mem::forget(self);
         if let Some(first) = first {
-            if rest.is_empty() {
+            if rest.is_empty() && !std::thread::panicking() {
                 first.wake();
             } else {
                 wake_many(first, rest);
@@ -64,18 +66,18 @@ impl WakeList {
 }
 
 #[cold]
+#[inline(never)]
 fn wake_many(first: Waker, rest: Vec<Waker>) {
+    if std::thread::panicking() {
+        return wake_each_caught(std::iter::once(first).chain(rest));
+    }
     /// The wakers not woken yet; its drop wakes them if a `wake` panicked.
     struct Remaining(std::vec::IntoIter<Waker>);
 
     impl Drop for Remaining {
         fn drop(&mut self) {
-            // Reached with wakers left only while unwinding from a panicking `wake`: wake
-            // each of the rest on its own, so that one more panic loses nothing either
-            // (and does not abort the process).
-            for waker in &mut self.0 {
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
-            }
+            // Reached with wakers left only while unwinding from a panicking `wake`.
+            wake_each_caught(&mut self.0);
         }
     }
 
@@ -83,6 +85,15 @@ fn wake_many(first: Waker, rest: Vec<Waker>) {
     first.wake();
     for waker in &mut remaining.0 {
         waker.wake();
+    }
+}
+
+/// Wakes each waker on its own while a panic unwinds, catching a panicking one: one more
+/// panic then would abort the process, and the wakers after it would lose their wake-up.
+#[cold]
+fn wake_each_caught(wakers: impl Iterator<Item = Waker>) {
+    for waker in wakers {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
     }
 }
 
