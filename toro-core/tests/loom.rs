@@ -187,6 +187,48 @@ fn semaphore_last_waiter_leaves_while_a_release_comes() {
     });
 }
 
+/// `forget_permits`'s lock-free take racing an acquirer that finds no token and joins the
+/// line: the one token is either taken by the acquirer (and `forget_permits` takes none)
+/// or forgotten (and the acquirer waits, until a token added later goes to it). Never
+/// both, never neither.
+#[test]
+fn semaphore_forget_permits_races_an_acquirer_joining() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let forgetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.forget_permits(1))
+        };
+        let mut acquire = sem.acquire();
+        let (woken, waker) = flag();
+        // The guard is kept until the end: dropped, it would free the token again.
+        let at_once = match poll_with(&mut acquire, &waker) {
+            std::task::Poll::Ready(guard) => Some(guard),
+            std::task::Poll::Pending => None,
+        };
+        let forgot = forgetter.join().unwrap();
+        let guard = match at_once {
+            Some(guard) => {
+                assert_eq!(forgot, 0, "the token was held, not free");
+                guard
+            }
+            None => {
+                assert_eq!(forgot, 1, "the acquirer waits: the token was forgotten");
+                assert_eq!((sem.counter(), sem.waiters()), (0, 1));
+                sem.add_permits(1);
+                assert!(woken.0.load(SeqCst), "a lost wake-up");
+                match poll_with(&mut acquire, &waker) {
+                    std::task::Poll::Ready(guard) => guard,
+                    std::task::Poll::Pending => panic!("the added token went elsewhere"),
+                }
+            }
+        };
+        assert_eq!(sem.counter(), 0);
+        drop(guard);
+        assert_eq!((sem.counter(), sem.waiters()), (1, 0), "one token in all");
+    });
+}
+
 /// `add_permits` racing a waiter's deadline: the added permit goes to the waiter (which
 /// then holds it) or to the counter; none is lost or counted twice.
 #[test]
@@ -715,6 +757,31 @@ fn condition_notify_races_waiter_drop() {
     });
 }
 
+/// `notify(1)` on another thread racing the first `wait()` ever, which makes the line:
+/// `notify` finds no line (nothing to remember), or the line with nobody in it yet, or the
+/// waiter in it, which it then wakes. Never a line read before it was made, and a waiter
+/// it missed is still in line for the next `notify`.
+#[test]
+fn condition_first_notify_races_the_first_wait_making_the_line() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        let mut wait = cond.wait();
+        notifier.join().unwrap();
+        let (woken, waker) = flag();
+        if poll_with(&mut wait, &waker).is_pending() {
+            assert_eq!(cond.waiters(), 1, "missed by the notify, still in line");
+            cond.notify(1);
+            assert!(woken.0.load(SeqCst), "a lost wake-up");
+            assert!(poll_with(&mut wait, &waker).is_ready());
+        }
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
 /// `notify(1)` racing the first waiter's deadline: if it timed out, the notification went
 /// to the second waiter.
 #[test]
@@ -1012,6 +1079,32 @@ fn async_result_initialiser_success_races_callers_joining() {
         };
         assert_eq!(*block_on(holder), 1);
         other.join().unwrap();
+        assert_eq!(result.waiters(), 0);
+    });
+}
+
+/// `set` on another thread racing an initialiser whose `f` runs: the value stored is the
+/// first to arrive, and every caller sees it. If `set` came first, the initialiser's own
+/// value is dropped and it returns the set one (or its `f` never ran); if the initialiser
+/// stored first, `set` is refused with its value back.
+#[test]
+fn async_result_set_races_an_initialiser() {
+    loom::model(|| {
+        let result = Arc::new(AsyncResult::new());
+        let setter = {
+            let result = result.clone();
+            thread::spawn(move || result.set(2).map_err(|refused| refused.into_inner()))
+        };
+        let made = *block_on(result.get_or_init(|| std::future::ready(1)));
+        let set = setter.join().unwrap();
+        match set {
+            Ok(()) => assert_eq!(made, 2, "set first: the initialiser returns the set value"),
+            Err(refused) => {
+                assert_eq!((made, refused), (1, 2), "initialised first: set refused");
+            }
+        }
+        assert_eq!(result.get_nowait(), Ok(&made));
+        assert_eq!(*block_on(result.get()), made);
         assert_eq!(result.waiters(), 0);
     });
 }
