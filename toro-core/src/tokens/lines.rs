@@ -158,6 +158,17 @@ impl<const SLOT: bool> Line for AcquirersOf<SLOT> {
         pool.hand_out(pool.made_line(), lines, held, wakes);
     }
 
+    fn return_grant_unlocked(pool: &TokenPool, request: Request) -> Result<(), Request> {
+        if SLOT {
+            // The upgradable slot is given back under the mutex.
+            return Err(request);
+        }
+        // As a guard's drop gives its tokens back: lock-free while nobody waits. Cannot be
+        // refused (see `return_grant`).
+        let _ = pool.release(request.held);
+        Ok(())
+    }
+
     fn return_grant(pool: &TokenPool, lines: &mut Lines, request: Request, wakes: &mut WakeList) {
         if SLOT {
             lines.more().upgradable = false;

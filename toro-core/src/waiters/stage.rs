@@ -63,6 +63,17 @@ pub(crate) trait Line {
     ) {
     }
 
+    /// [`return_grant`](Self::return_grant) without the mutex, for a line that can give
+    /// a grant back as its guard would (a plain acquirer's tokens): then a grant made at
+    /// the call and dropped unpolled touches no lock and makes no line. `Err` hands the
+    /// grant back, to be returned under the mutex.
+    fn return_grant_unlocked(
+        _target: &Self::Target,
+        grant: Self::Grant,
+    ) -> Result<(), Self::Grant> {
+        Err(grant)
+    }
+
     /// A waiter was granted but its future was dropped before returning the grant: give
     /// it back (release the token, put the item back, pass the wake-up on).
     fn return_grant(
@@ -465,6 +476,9 @@ impl<R: Anchor<L::Target>, L: Line> Drop for StageOf<R, L> {
 #[cold]
 #[inline(never)]
 fn return_unreturned<L: Line>(target: &L::Target, data: L::Grant) {
+    let Err(data) = L::return_grant_unlocked(target, data) else {
+        return;
+    };
     let mut wakes = WakeList::new();
     L::return_grant(target, &mut lock(L::state(target)), data, &mut wakes);
     wakes.wake_all();
