@@ -115,7 +115,7 @@ impl TokenPool {
     pub(crate) fn try_upgrade(&self, want: usize) -> bool {
         let line = self.made_line();
         let mut lines = lock(&line.lines);
-        let in_line: usize = lines.acquirers.data_iter_mut().map(|r| r.held).sum();
+        let in_line = head_holds(&mut lines);
         let mut s = self.state.load(Ordering::Acquire);
         let from_free = loop {
             let free = s / ONE;
@@ -187,19 +187,34 @@ impl TokenPool {
     }
 }
 
-/// Takes up to `want` tokens from the waiters in line (an upgrade goes ahead of them);
-/// says how many. Only a waiter at the head holds any.
+/// The tokens the acquirers in line hold: only the head can hold any. A partial acquirer
+/// (a writer) takes free tokens only when it joins an empty line (behind anyone, none are
+/// free), tokens are handed to the head alone, and a head that leaves hands what it held
+/// to the next, which becomes the head. So no scan of the line.
+fn head_holds(lines: &mut Lines) -> usize {
+    let acquirers = &mut lines.acquirers;
+    let held = acquirers
+        .front()
+        .map_or(0, |head| acquirers.data_mut(head).held);
+    debug_assert_eq!(
+        acquirers.data_iter_mut().map(|r| r.held).sum::<usize>(),
+        held,
+        "an acquirer behind the head holds tokens"
+    );
+    held
+}
+
+/// Takes up to `want` tokens from the waiters in line (an upgrade goes ahead of them):
+/// from the head, the only one that holds any ([`head_holds`]); says how many.
 fn take_from_line(lines: &mut Lines, want: usize) -> usize {
-    let mut got = 0;
-    for request in lines.acquirers.data_iter_mut() {
-        if got == want {
-            break;
-        }
-        let k = request.held.min(want - got);
-        request.lose(k);
-        got += k;
-    }
-    got
+    let in_line = head_holds(lines);
+    let acquirers = &mut lines.acquirers;
+    let Some(head) = acquirers.front() else {
+        return 0;
+    };
+    let k = in_line.min(want);
+    acquirers.data_mut(head).lose(k);
+    k
 }
 
 impl Line for Upgrades {
