@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::RwLock;
 use super::guards::{OwnedReadGuard, OwnedWriteGuard, ReadGuard, WriteGuard};
-use crate::cell::{ReadHold, UpgradableHold, WriteHold, guard_access};
+use crate::cell::{ReadHold, UpgradableHold, WriteHold, data_guards};
 use crate::deadline::wait_future;
 use crate::tokens::{Held, TokenPool, UpgradableAcquirers, Upgrades};
 use crate::waiters::StageOf;
@@ -114,54 +114,52 @@ impl<T> RwLock<T> {
     }
 }
 
-/// An upgradable read of an [`RwLock`]: a read token, and the right to upgrade it to a
-/// write without letting go of the lock. Derefs to the data.
-///
-/// Made by [`RwLock::acquire_upgradable`] and [`RwLock::try_acquire_upgradable`]. Only
-/// one exists at a time per lock. Turn it into a write with [`upgrade`](Self::upgrade)
-/// (a wait) or [`try_upgrade`](Self::try_upgrade), or into a plain read with
-/// [`downgrade`](Self::downgrade); these are associated functions
-/// (`UpgradableReadGuard::upgrade(guard)`), so that they hide no method of the data.
-/// Dropping it gives its token and the upgradable slot to the head of the line.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{RwLock, UpgradableReadGuard};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::with_value(String::from("draft"), 3);
-/// let doc = rw.acquire_upgradable().await;
-/// if doc.starts_with("draft") {
-///     let mut doc = UpgradableReadGuard::upgrade(doc).await;
-///     doc.replace_range(..5, "final");
-/// }
-/// assert_eq!(*rw.acquire_read().await, "final");
-/// # });
-/// ```
-#[must_use = "the upgradable read is released as soon as the guard is dropped"]
-pub struct UpgradableReadGuard<'a, T = ()> {
-    pub(crate) hold: UpgradableHold<&'a RwLock<T>>,
-}
+data_guards! {
+    /// An upgradable read of an [`RwLock`]: a read token, and the right to upgrade it to a
+    /// write without letting go of the lock. Derefs to the data.
+    ///
+    /// Made by [`RwLock::acquire_upgradable`] and [`RwLock::try_acquire_upgradable`]. Only
+    /// one exists at a time per lock. Turn it into a write with [`upgrade`](Self::upgrade)
+    /// (a wait) or [`try_upgrade`](Self::try_upgrade), or into a plain read with
+    /// [`downgrade`](Self::downgrade); these are associated functions
+    /// (`UpgradableReadGuard::upgrade(guard)`), so that they hide no method of the data.
+    /// Dropping it gives its token and the upgradable slot to the head of the line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{RwLock, UpgradableReadGuard};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::with_value(String::from("draft"), 3);
+    /// let doc = rw.acquire_upgradable().await;
+    /// if doc.starts_with("draft") {
+    ///     let mut doc = UpgradableReadGuard::upgrade(doc).await;
+    ///     doc.replace_range(..5, "final");
+    /// }
+    /// assert_eq!(*rw.acquire_read().await, "final");
+    /// # });
+    /// ```
+    #[must_use = "the upgradable read is released as soon as the guard is dropped"]
+    pub struct UpgradableReadGuard<'a, T = ()> { pub(crate) hold: UpgradableHold<&'a RwLock<T>> }
 
-/// An upgradable read of an [`RwLock`] in an `Arc`: like [`UpgradableReadGuard`], but it
-/// borrows nothing and is `'static`.
-///
-/// Made by [`RwLock::acquire_upgradable_owned`] and
-/// [`RwLock::try_acquire_upgradable_owned`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedUpgradableReadGuard, RwLock};
-/// let rw = Arc::new(RwLock::with_value(1, 2));
-/// let guard = rw.try_acquire_upgradable_owned().unwrap();
-/// let write = OwnedUpgradableReadGuard::try_upgrade(guard).unwrap();
-/// assert_eq!(*write, 1);
-/// ```
-#[must_use = "the upgradable read is released as soon as the guard is dropped"]
-pub struct OwnedUpgradableReadGuard<T = ()> {
-    pub(crate) hold: UpgradableHold<Arc<RwLock<T>>>,
+    /// An upgradable read of an [`RwLock`] in an `Arc`: like [`UpgradableReadGuard`], but it
+    /// borrows nothing and is `'static`.
+    ///
+    /// Made by [`RwLock::acquire_upgradable_owned`] and
+    /// [`RwLock::try_acquire_upgradable_owned`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedUpgradableReadGuard, RwLock};
+    /// let rw = Arc::new(RwLock::with_value(1, 2));
+    /// let guard = rw.try_acquire_upgradable_owned().unwrap();
+    /// let write = OwnedUpgradableReadGuard::try_upgrade(guard).unwrap();
+    /// assert_eq!(*write, 1);
+    /// ```
+    #[must_use = "the upgradable read is released as soon as the guard is dropped"]
+    pub struct OwnedUpgradableReadGuard<T = ()> { pub(crate) hold: UpgradableHold<Arc<RwLock<T>>> }
 }
 
 /// `upgrade`, `try_upgrade` and `downgrade` of an upgradable guard, into the write,
@@ -287,11 +285,6 @@ let again = rw.acquire_upgradable_owned().await;
 assert_eq!(*OwnedUpgradableReadGuard::downgrade(again), 1);
 # });
 ```"
-}
-
-guard_access! {
-    UpgradableReadGuard<'a>: "UpgradableReadGuard";
-    OwnedUpgradableReadGuard: "OwnedUpgradableReadGuard";
 }
 
 wait_future! {
