@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::TooManyReleases;
+use crate::sealed::sealed_markers;
 use crate::sync::const_fn;
 use crate::tokens::{Held, MAX_TOKENS, TokenPool, too_many_tokens};
 
@@ -66,34 +67,33 @@ pub trait Kind: kind_sealed::Sealed + Sized {
     fn arc(sem: Arc<SemaphoreOf<Self>>) -> SemaphoreArc;
 }
 
-/// A semaphore whose manual `release()` adds a token: [`Semaphore`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::semaphore::{SemaphoreOf, Unbounded};
-/// let sem: SemaphoreOf<Unbounded> = toro_core::Semaphore::new(0);
-/// sem.release();
-/// assert_eq!(sem.counter(), 1);
-/// ```
-#[derive(Debug)]
-pub enum Unbounded {}
+sealed_markers! {
+    kind_sealed::Sealed;
 
-/// A semaphore whose manual `release()` gives back only forgotten tokens:
-/// [`BoundedSemaphore`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::semaphore::{Bounded, SemaphoreOf};
-/// let sem: SemaphoreOf<Bounded> = toro_core::BoundedSemaphore::new(1);
-/// assert!(sem.release().is_err()); // nothing was forgotten
-/// ```
-#[derive(Debug)]
-pub enum Bounded {}
+    /// A semaphore whose manual `release()` adds a token: [`Semaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::semaphore::{SemaphoreOf, Unbounded};
+    /// let sem: SemaphoreOf<Unbounded> = toro_core::Semaphore::new(0);
+    /// sem.release();
+    /// assert_eq!(sem.counter(), 1);
+    /// ```
+    pub enum Unbounded {}
 
-impl kind_sealed::Sealed for Unbounded {}
-impl kind_sealed::Sealed for Bounded {}
+    /// A semaphore whose manual `release()` gives back only forgotten tokens:
+    /// [`BoundedSemaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::semaphore::{Bounded, SemaphoreOf};
+    /// let sem: SemaphoreOf<Bounded> = toro_core::BoundedSemaphore::new(1);
+    /// assert!(sem.release().is_err()); // nothing was forgotten
+    /// ```
+    pub enum Bounded {}
+}
 
 impl Kind for Unbounded {
     const NAME: &'static str = "Semaphore";
