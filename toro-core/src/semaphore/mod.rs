@@ -95,22 +95,24 @@ sealed_markers! {
     pub enum Bounded {}
 }
 
-impl Kind for Unbounded {
-    const NAME: &'static str = "Semaphore";
-    const BOUNDED: bool = false;
-    const TOO_MANY: &'static str = too_many_tokens!("Semaphore::new");
-    fn arc(sem: Arc<Semaphore>) -> SemaphoreArc {
-        SemaphoreArc::Unbounded(sem)
-    }
+/// Each kind's `Kind`, from its type's name: `new`'s panic message names the type, and its
+/// [`SemaphoreArc`] variant is the kind's own.
+macro_rules! kinds {
+    ($($kind:ident: $name:literal, bounded: $bounded:literal;)+) => {$(
+        impl Kind for $kind {
+            const NAME: &'static str = $name;
+            const BOUNDED: bool = $bounded;
+            const TOO_MANY: &'static str = too_many_tokens!($name, "::new");
+            fn arc(sem: Arc<SemaphoreOf<Self>>) -> SemaphoreArc {
+                SemaphoreArc::$kind(sem)
+            }
+        }
+    )+};
 }
 
-impl Kind for Bounded {
-    const NAME: &'static str = "BoundedSemaphore";
-    const BOUNDED: bool = true;
-    const TOO_MANY: &'static str = too_many_tokens!("BoundedSemaphore::new");
-    fn arc(sem: Arc<BoundedSemaphore>) -> SemaphoreArc {
-        SemaphoreArc::Bounded(sem)
-    }
+kinds! {
+    Unbounded: "Semaphore", bounded: false;
+    Bounded: "BoundedSemaphore", bounded: true;
 }
 
 /// A semaphore: `counter()` tokens, taken by [`acquire`](SemaphoreOf::acquire) and given
