@@ -58,6 +58,16 @@ fn not_closed(request: Request) -> Request {
     request
 }
 
+/// The `or_closed` acquires' output: a request refused by `close` is `Err(Closed)`.
+#[inline]
+fn or_closed(request: Request) -> Result<Request, Closed> {
+    if request.is_closed() {
+        Err(Closed)
+    } else {
+        Ok(request)
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn refused_plainly() -> ! {
@@ -123,10 +133,8 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct SemaphoreAcquireOrClosed<'a>(pub(crate) Stage<'a, Acquirers>)
         -> Result<SemaphoreGuard<'a>, Closed>;
-    finish |pool, request| if request.is_closed() {
-        Err(Closed)
-    } else {
-        Ok(SemaphoreGuard { held: Held::granted(pool, request) })
+    finish |pool, request| {
+        or_closed(request).map(|request| SemaphoreGuard { held: Held::granted(pool, request) })
     },
     carries () |_| (),
 }
@@ -218,10 +226,8 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct OwnedSemaphoreAcquireOrClosed(pub(crate) StageOf<SemaphoreArc, Acquirers>)
         -> Result<OwnedSemaphoreGuard, Closed>;
-    finish |sem, request| if request.is_closed() {
-        Err(Closed)
-    } else {
-        Ok(OwnedSemaphoreGuard { held: Held::granted(sem, request) })
+    finish |sem, request| {
+        or_closed(request).map(|request| OwnedSemaphoreGuard { held: Held::granted(sem, request) })
     },
     carries () |_| (),
 }
