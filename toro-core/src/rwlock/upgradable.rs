@@ -268,22 +268,19 @@ upgradable_fns! {
         |rw| Arc::clone(rw);
     "```
 use std::sync::Arc;
-use std::time::Duration;
 use toro_core::{OwnedUpgradableReadGuard, RwLock};
-# toro_core::block_on(async {
 let rw = Arc::new(RwLock::with_value(0, 2));
-let upgradable = rw.acquire_upgradable_owned().await;
-let reader = rw.acquire_read().await;
-let upgradable = OwnedUpgradableReadGuard::try_upgrade(upgradable).unwrap_err();
-let timed_out = OwnedUpgradableReadGuard::upgrade(upgradable).deadline(Duration::ZERO).await;
-let upgradable = timed_out.unwrap_err().into_inner();
+let reader = rw.try_acquire_read_owned().unwrap();
+let upgradable = rw.try_acquire_upgradable_owned().unwrap();
+let upgradable = OwnedUpgradableReadGuard::try_upgrade(upgradable).unwrap_err(); // a reader is in
+// Borrowing nothing, the guard can move to a thread and wait there for its upgrade.
+let writer = std::thread::spawn(move || {
+    *OwnedUpgradableReadGuard::upgrade(upgradable).block() += 1;
+});
 drop(reader);
-let mut write = OwnedUpgradableReadGuard::upgrade(upgradable).await;
-*write += 1;
-drop(write);
-let again = rw.acquire_upgradable_owned().await;
-assert_eq!(*OwnedUpgradableReadGuard::downgrade(again), 1);
-# });
+writer.join().unwrap();
+let read = OwnedUpgradableReadGuard::downgrade(rw.try_acquire_upgradable_owned().unwrap());
+assert_eq!(*read, 1);
 ```"
 }
 
