@@ -457,7 +457,6 @@ wait_future! {
     #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
     pub struct LockAcquire<'a, T = ()>(StageOf<&'a Lock<T>, Acquirers>) -> LockGuard<'a, T>;
     finish |lock, request| LockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -487,5 +486,4 @@ wait_future! {
     #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
     pub struct OwnedLockAcquire<T = ()>(StageOf<Arc<Lock<T>>, Acquirers>) -> OwnedLockGuard<T>;
     finish |lock, request| OwnedLockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
-    carries () |_| (),
 }

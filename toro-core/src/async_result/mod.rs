@@ -340,5 +340,4 @@ wait_future! {
     #[must_use = "the wait is registered already; .await the future to get the value"]
     pub struct AsyncResultGet<'a, T>(Stage<'a, Readers<T>>) where T: 'a -> &'a T;
     finish |result, ()| value_of(result),
-    carries () |()| (),
 }

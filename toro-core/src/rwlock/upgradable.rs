@@ -312,7 +312,6 @@ wait_future! {
     finish |rw, request| UpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -340,7 +339,6 @@ wait_future! {
     finish |rw, request| OwnedUpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
-    carries () |_| (),
 }
 
 wait_future! {

@@ -45,7 +45,6 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct SemaphoreAcquire<'a>(pub(crate) Stage<'a, Acquirers>) -> SemaphoreGuard<'a>;
     finish |pool, request| SemaphoreGuard { held: Held::granted(pool, not_closed(request)) },
-    carries () |_| (),
 }
 
 /// The plain acquires' output is a guard: a refused one cannot be told apart, so it says
@@ -136,7 +135,6 @@ wait_future! {
     finish |pool, request| {
         or_closed(request).map(|request| SemaphoreGuard { held: Held::granted(pool, request) })
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -170,7 +168,6 @@ wait_future! {
     pub struct OwnedSemaphoreAcquire(pub(crate) StageOf<SemaphoreArc, Acquirers>)
         -> OwnedSemaphoreGuard;
     finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, not_closed(request)) },
-    carries () |_| (),
 }
 
 impl OwnedSemaphoreAcquire {
@@ -229,7 +226,6 @@ wait_future! {
     finish |sem, request| {
         or_closed(request).map(|request| OwnedSemaphoreGuard { held: Held::granted(sem, request) })
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -259,5 +255,4 @@ wait_future! {
     #[must_use = "the wait is registered already; .await the future to wait for a free token"]
     pub struct SemaphoreWait<'a>(pub(crate) Stage<'a, Watchers>) -> ();
     finish |_, ()| (),
-    carries () |()| (),
 }
