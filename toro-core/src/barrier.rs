@@ -335,5 +335,4 @@ wait_future! {
     #[must_use = "the arrival counts already; .await the future to wait for the barrier"]
     pub struct BarrierWait<'a>(Stage<'a, Waiters>) -> BarrierWaitResult;
     finish |_, result| result,
-    carries () |()| (),
 }

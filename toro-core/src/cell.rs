@@ -488,10 +488,17 @@ macro_rules! data_anchors {
 }
 pub(crate) use data_anchors;
 
-/// `Deref` (and, with `mut`, `DerefMut`) to the data, and a `Debug` that shows it, for
-/// guards whose `hold` field is a [`WriteHold`] or a [`ReadHold`].
-macro_rules! guard_access {
-    ($($guard:ident$(<$lt:lifetime>)?: $name:literal;)*) => {$(
+/// Declares guards of a data lock, each as written, with `Deref` to the data and a `Debug`
+/// that shows it; one whose hold is a [`WriteHold`] derefs mutably too.
+macro_rules! data_guards {
+    ($(
+        $(#[$attr:meta])*
+        pub struct $guard:ident<$($lt:lifetime,)? T = ()>
+            { pub(crate) hold: $hold:ident<$owner:ty> }
+    )*) => {$(
+        $(#[$attr])*
+        pub struct $guard<$($lt,)? T = ()> { pub(crate) hold: $hold<$owner> }
+
         impl<$($lt,)? T> std::ops::Deref for $guard<$($lt,)? T> {
             type Target = T;
             #[inline]
@@ -502,17 +509,21 @@ macro_rules! guard_access {
 
         impl<$($lt,)? T: std::fmt::Debug> std::fmt::Debug for $guard<$($lt,)? T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct($name).field("data", self.hold.get()).finish()
+                f.debug_struct(stringify!($guard)).field("data", self.hold.get()).finish()
             }
         }
+
+        $crate::cell::data_guards!(@mut $hold $guard$(<$lt>)?);
     )*};
-    ($(mut $guard:ident$(<$lt:lifetime>)?;)*) => {$(
+    (@mut WriteHold $guard:ident$(<$lt:lifetime>)?) => {
         impl<$($lt,)? T> std::ops::DerefMut for $guard<$($lt,)? T> {
             #[inline]
             fn deref_mut(&mut self) -> &mut T {
                 self.hold.get_mut()
             }
         }
-    )*};
+    };
+    // A `ReadHold` or an `UpgradableHold`: shared access only.
+    (@mut $read:ident $guard:ident$(<$lt:lifetime>)?) => {};
 }
-pub(crate) use guard_access;
+pub(crate) use data_guards;

@@ -54,6 +54,7 @@ mod parcel;
 pub mod queue;
 pub mod rt;
 mod rwlock;
+mod sealed;
 pub mod semaphore;
 mod sync;
 mod tokens;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::cell::{Exclusive, Guarded, WriteHold, data_anchors, guard_access};
+use crate::cell::{Exclusive, Guarded, WriteHold, data_anchors, data_guards};
 use crate::deadline::wait_future;
 use crate::error::NotLocked;
 use crate::sync::const_fn;
@@ -322,31 +322,31 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
 // A lock's pool always has one token: its fast paths need not read the bound.
 data_anchors!(Lock, Exclusive, bound: Some(1));
 
-/// Holds a [`Lock`]; releases it when dropped. Derefs to the lock's data.
-///
-/// Made by [`Lock::acquire`] and [`Lock::try_acquire`]. Keep it alive for the critical
-/// section; it may be held across `.await` and sent to another thread (`T: Send`).
-/// Dropping it hands the lock straight to the oldest waiter. To release from elsewhere,
-/// give it up with [`forget`](Self::forget) and call [`Lock::release`] later.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Lock, LockGuard};
-/// # toro_core::block_on(async {
-/// let lock = Lock::with_value(0);
-/// {
-///     let mut guard: LockGuard<'_, i32> = lock.acquire().await;
-///     *guard += 1;
-///     assert!(lock.locked());
-/// } // dropped here: released
-/// assert!(!lock.locked());
-/// assert_eq!(*lock.acquire().await, 1);
-/// # });
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct LockGuard<'a, T = ()> {
-    pub(crate) hold: WriteHold<&'a Lock<T>>,
+data_guards! {
+    /// Holds a [`Lock`]; releases it when dropped. Derefs to the lock's data.
+    ///
+    /// Made by [`Lock::acquire`] and [`Lock::try_acquire`]. Keep it alive for the critical
+    /// section; it may be held across `.await` and sent to another thread (`T: Send`).
+    /// Dropping it hands the lock straight to the oldest waiter. To release from elsewhere,
+    /// give it up with [`forget`](Self::forget) and call [`Lock::release`] later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Lock, LockGuard};
+    /// # toro_core::block_on(async {
+    /// let lock = Lock::with_value(0);
+    /// {
+    ///     let mut guard: LockGuard<'_, i32> = lock.acquire().await;
+    ///     *guard += 1;
+    ///     assert!(lock.locked());
+    /// } // dropped here: released
+    /// assert!(!lock.locked());
+    /// assert_eq!(*lock.acquire().await, 1);
+    /// # });
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct LockGuard<'a, T = ()> { pub(crate) hold: WriteHold<&'a Lock<T>> }
 }
 
 impl<T> LockGuard<'_, T> {
@@ -365,30 +365,32 @@ impl<T> LockGuard<'_, T> {
     }
 }
 
-/// Holds a [`Lock`] in an `Arc`; releases it when dropped. Derefs to the lock's data.
-///
-/// Made by [`Lock::acquire_owned`] and [`Lock::try_acquire_owned`]: it keeps the `Arc`,
-/// borrows nothing, and is `'static` and `Send` (for `T: Send + 'static`), so it can move
-/// into a spawned task. Otherwise like [`LockGuard`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{Lock, OwnedLockGuard};
-///
-/// fn log_in_background(mut guard: OwnedLockGuard<Vec<String>>) -> std::thread::JoinHandle<()> {
-///     std::thread::spawn(move || guard.push("done".into()))
-/// }
-///
-/// let log = Arc::new(Lock::with_value(Vec::new()));
-/// let guard = log.try_acquire_owned().unwrap();
-/// log_in_background(guard).join().unwrap();
-/// assert_eq!(log.try_acquire().unwrap().len(), 1);
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct OwnedLockGuard<T = ()> {
-    pub(crate) hold: WriteHold<Arc<Lock<T>>>,
+data_guards! {
+    /// Holds a [`Lock`] in an `Arc`; releases it when dropped. Derefs to the lock's data.
+    ///
+    /// Made by [`Lock::acquire_owned`] and [`Lock::try_acquire_owned`]: it keeps the `Arc`,
+    /// borrows nothing, and is `'static` and `Send` (for `T: Send + 'static`), so it can move
+    /// into a spawned task. Otherwise like [`LockGuard`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{Lock, OwnedLockGuard};
+    ///
+    /// fn log_in_background(
+    ///     mut guard: OwnedLockGuard<Vec<String>>,
+    /// ) -> std::thread::JoinHandle<()> {
+    ///     std::thread::spawn(move || guard.push("done".into()))
+    /// }
+    ///
+    /// let log = Arc::new(Lock::with_value(Vec::new()));
+    /// let guard = log.try_acquire_owned().unwrap();
+    /// log_in_background(guard).join().unwrap();
+    /// assert_eq!(log.try_acquire().unwrap().len(), 1);
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct OwnedLockGuard<T = ()> { pub(crate) hold: WriteHold<Arc<Lock<T>>> }
 }
 
 impl<T> OwnedLockGuard<T> {
@@ -427,15 +429,6 @@ impl<T> OwnedLockGuard<T> {
     }
 }
 
-guard_access! {
-    LockGuard<'a>: "LockGuard";
-    OwnedLockGuard: "OwnedLockGuard";
-}
-guard_access! {
-    mut LockGuard<'a>;
-    mut OwnedLockGuard;
-}
-
 wait_future! {
     /// The future of [`Lock::acquire`]: already holds the lock or its place in line.
     ///
@@ -464,7 +457,6 @@ wait_future! {
     #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
     pub struct LockAcquire<'a, T = ()>(StageOf<&'a Lock<T>, Acquirers>) -> LockGuard<'a, T>;
     finish |lock, request| LockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -494,5 +486,4 @@ wait_future! {
     #[must_use = "the lock is taken or the place in line held already; .await the future to get the guard"]
     pub struct OwnedLockAcquire<T = ()>(StageOf<Arc<Lock<T>>, Acquirers>) -> OwnedLockGuard<T>;
     finish |lock, request| OwnedLockGuard { hold: WriteHold::new(Held::granted(lock, request)) },
-    carries () |_| (),
 }

@@ -39,129 +39,160 @@ use crate::lock::{Lock, LockGuard, OwnedLockGuard};
 use crate::rwlock::{OwnedReadGuard, OwnedWriteGuard, ReadGuard, RwLock, WriteGuard};
 use crate::tokens::TokenPool;
 
-/// A [`LockGuard`] narrowed to a part of the data, with [`LockGuard::map`] or
-/// [`LockGuard::try_map`]; still holds the lock, and releases it when dropped. Derefs
-/// (mutably) to the part.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{Lock, LockGuard, MappedLockGuard};
-/// # toro_core::block_on(async {
-/// let lock = Lock::with_value((0, String::from("a")));
-/// let mut name: MappedLockGuard<'_, String> = LockGuard::map(lock.acquire().await, |p| &mut p.1);
-/// name.push('b');
-/// assert!(lock.locked());
-/// drop(name);
-/// assert_eq!(lock.acquire().await.1, "ab");
-/// # });
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct MappedLockGuard<'a, U: ?Sized> {
-    hold: MappedWrite<&'a TokenPool, U>,
+/// Declares mapped guards, each as written, with `Deref` to its part and a `Debug` that
+/// shows it; one whose hold is a [`MappedWrite`] derefs mutably too.
+macro_rules! mapped_guards {
+    ($(
+        $(#[$attr:meta])*
+        pub struct $mapped:ident<$p:tt, U: ?Sized $(= $default:ty)?>
+            { hold: $hold:ident<$keeps:ty, U> }
+    )*) => {$(
+        $(#[$attr])*
+        pub struct $mapped<$p, U: ?Sized $(= $default)?> { hold: $hold<$keeps, U> }
+
+        impl<$p, U: ?Sized> Deref for $mapped<$p, U> {
+            type Target = U;
+            #[inline]
+            fn deref(&self) -> &U {
+                self.hold.get()
+            }
+        }
+
+        impl<$p, U: ?Sized + fmt::Debug> fmt::Debug for $mapped<$p, U> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($mapped)).field("data", &self.hold.get()).finish()
+            }
+        }
+
+        mapped_guards!(@mut $hold $mapped<$p>);
+    )*};
+    (@mut MappedWrite $mapped:ident<$p:tt>) => {
+        impl<$p, U: ?Sized> DerefMut for $mapped<$p, U> {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut U {
+                self.hold.get_mut()
+            }
+        }
+    };
+    (@mut MappedRead $mapped:ident<$p:tt>) => {};
 }
 
-/// An [`OwnedLockGuard`] narrowed to a part of the data, with [`OwnedLockGuard::map`] or
-/// [`OwnedLockGuard::try_map`]: keeps the lock's `Arc` (so it is `'static`), holds the
-/// lock, and releases it when dropped. Derefs (mutably) to the part.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{Lock, OwnedLockGuard, OwnedMappedLockGuard};
-/// let lock = Arc::new(Lock::with_value(vec![1, 2, 3]));
-/// let last: OwnedMappedLockGuard<Vec<i32>, i32> =
-///     OwnedLockGuard::map(lock.try_acquire_owned().unwrap(), |v| v.last_mut().unwrap());
-/// std::thread::spawn(move || *{ last } += 10).join().unwrap();
-/// assert_eq!(*lock.try_acquire().unwrap(), [1, 2, 13]);
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct OwnedMappedLockGuard<T, U: ?Sized = T> {
-    hold: MappedWrite<Arc<Lock<T>>, U>,
-}
+mapped_guards! {
+    /// A [`LockGuard`] narrowed to a part of the data, with [`LockGuard::map`] or
+    /// [`LockGuard::try_map`]; still holds the lock, and releases it when dropped. Derefs
+    /// (mutably) to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{Lock, LockGuard, MappedLockGuard};
+    /// # toro_core::block_on(async {
+    /// let lock = Lock::with_value((0, String::from("a")));
+    /// let mut name: MappedLockGuard<'_, String> =
+    ///     LockGuard::map(lock.acquire().await, |p| &mut p.1);
+    /// name.push('b');
+    /// assert!(lock.locked());
+    /// drop(name);
+    /// assert_eq!(lock.acquire().await.1, "ab");
+    /// # });
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct MappedLockGuard<'a, U: ?Sized> { hold: MappedWrite<&'a TokenPool, U> }
 
-/// A [`ReadGuard`] narrowed to a part of the data, with [`ReadGuard::map`] or
-/// [`ReadGuard::try_map`]; still holds its read token, and gives it back when dropped.
-/// Derefs to the part.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{MappedReadGuard, ReadGuard, RwLock};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::with_value(vec![String::from("x")], 2);
-/// let first: MappedReadGuard<'_, str> = ReadGuard::map(rw.acquire_read().await, |v| v[0].as_str());
-/// let other_reader = rw.acquire_read().await; // readers still share the lock
-/// assert_eq!(&*first, "x");
-/// # drop((first, other_reader));
-/// # });
-/// ```
-#[must_use = "the read lock is released as soon as the guard is dropped"]
-pub struct MappedReadGuard<'a, U: ?Sized> {
-    hold: MappedRead<&'a TokenPool, U>,
-}
+    /// An [`OwnedLockGuard`] narrowed to a part of the data, with [`OwnedLockGuard::map`] or
+    /// [`OwnedLockGuard::try_map`]: keeps the lock's `Arc` (so it is `'static`), holds the
+    /// lock, and releases it when dropped. Derefs (mutably) to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{Lock, OwnedLockGuard, OwnedMappedLockGuard};
+    /// let lock = Arc::new(Lock::with_value(vec![1, 2, 3]));
+    /// let last: OwnedMappedLockGuard<Vec<i32>, i32> =
+    ///     OwnedLockGuard::map(lock.try_acquire_owned().unwrap(), |v| v.last_mut().unwrap());
+    /// std::thread::spawn(move || *{ last } += 10).join().unwrap();
+    /// assert_eq!(*lock.try_acquire().unwrap(), [1, 2, 13]);
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct OwnedMappedLockGuard<T, U: ?Sized = T> { hold: MappedWrite<Arc<Lock<T>>, U> }
 
-/// An [`OwnedReadGuard`] narrowed to a part of the data, with [`OwnedReadGuard::map`] or
-/// [`OwnedReadGuard::try_map`]: keeps the lock's `Arc`, holds a read token, and gives it
-/// back when dropped. Derefs to the part.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedMappedReadGuard, OwnedReadGuard, RwLock};
-/// let rw = Arc::new(RwLock::with_value((1, 2), 4));
-/// let second: OwnedMappedReadGuard<(i32, i32), i32> =
-///     OwnedReadGuard::map(rw.try_acquire_read_owned().unwrap(), |pair| &pair.1);
-/// assert_eq!(*second, 2);
-/// ```
-#[must_use = "the read lock is released as soon as the guard is dropped"]
-pub struct OwnedMappedReadGuard<T, U: ?Sized = T> {
-    hold: MappedRead<Arc<RwLock<T>>, U>,
-}
+    /// A [`ReadGuard`] narrowed to a part of the data, with [`ReadGuard::map`] or
+    /// [`ReadGuard::try_map`]; still holds its read token, and gives it back when dropped.
+    /// Derefs to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{MappedReadGuard, ReadGuard, RwLock};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::with_value(vec![String::from("x")], 2);
+    /// let first: MappedReadGuard<'_, str> =
+    ///     ReadGuard::map(rw.acquire_read().await, |v| v[0].as_str());
+    /// let other_reader = rw.acquire_read().await; // readers still share the lock
+    /// assert_eq!(&*first, "x");
+    /// # drop((first, other_reader));
+    /// # });
+    /// ```
+    #[must_use = "the read lock is released as soon as the guard is dropped"]
+    pub struct MappedReadGuard<'a, U: ?Sized> { hold: MappedRead<&'a TokenPool, U> }
 
-/// A [`WriteGuard`] narrowed to a part of the data, with [`WriteGuard::map`] or
-/// [`WriteGuard::try_map`]; still holds every token, and gives them back when dropped.
-/// Derefs (mutably) to the part.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{MappedWriteGuard, RwLock, WriteGuard};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::with_value([0u8; 4], 2);
-/// let mut tail: MappedWriteGuard<'_, [u8]> = WriteGuard::map(rw.acquire_write().await, |a| &mut a[2..]);
-/// tail.fill(9);
-/// assert!(rw.try_acquire_read().is_none()); // still written
-/// drop(tail);
-/// assert_eq!(*rw.acquire_read().await, [0, 0, 9, 9]);
-/// # });
-/// ```
-#[must_use = "the write lock is released as soon as the guard is dropped"]
-pub struct MappedWriteGuard<'a, U: ?Sized> {
-    hold: MappedWrite<&'a TokenPool, U>,
-}
+    /// An [`OwnedReadGuard`] narrowed to a part of the data, with [`OwnedReadGuard::map`] or
+    /// [`OwnedReadGuard::try_map`]: keeps the lock's `Arc`, holds a read token, and gives it
+    /// back when dropped. Derefs to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedMappedReadGuard, OwnedReadGuard, RwLock};
+    /// let rw = Arc::new(RwLock::with_value((1, 2), 4));
+    /// let second: OwnedMappedReadGuard<(i32, i32), i32> =
+    ///     OwnedReadGuard::map(rw.try_acquire_read_owned().unwrap(), |pair| &pair.1);
+    /// assert_eq!(*second, 2);
+    /// ```
+    #[must_use = "the read lock is released as soon as the guard is dropped"]
+    pub struct OwnedMappedReadGuard<T, U: ?Sized = T> { hold: MappedRead<Arc<RwLock<T>>, U> }
 
-/// An [`OwnedWriteGuard`] narrowed to a part of the data, with [`OwnedWriteGuard::map`]
-/// or [`OwnedWriteGuard::try_map`]: keeps the lock's `Arc`, holds every token, and gives
-/// them back when dropped. Derefs (mutably) to the part.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedMappedWriteGuard, OwnedWriteGuard, RwLock};
-/// let rw = Arc::new(RwLock::with_value((0, 0), 2));
-/// let mut first: OwnedMappedWriteGuard<(i32, i32), i32> =
-///     OwnedWriteGuard::map(rw.try_acquire_write_owned().unwrap(), |pair| &mut pair.0);
-/// *first = 5;
-/// drop(first);
-/// assert_eq!(*rw.try_acquire_read().unwrap(), (5, 0));
-/// ```
-#[must_use = "the write lock is released as soon as the guard is dropped"]
-pub struct OwnedMappedWriteGuard<T, U: ?Sized = T> {
-    hold: MappedWrite<Arc<RwLock<T>>, U>,
+    /// A [`WriteGuard`] narrowed to a part of the data, with [`WriteGuard::map`] or
+    /// [`WriteGuard::try_map`]; still holds every token, and gives them back when dropped.
+    /// Derefs (mutably) to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{MappedWriteGuard, RwLock, WriteGuard};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::with_value([0u8; 4], 2);
+    /// let mut tail: MappedWriteGuard<'_, [u8]> =
+    ///     WriteGuard::map(rw.acquire_write().await, |a| &mut a[2..]);
+    /// tail.fill(9);
+    /// assert!(rw.try_acquire_read().is_none()); // still written
+    /// drop(tail);
+    /// assert_eq!(*rw.acquire_read().await, [0, 0, 9, 9]);
+    /// # });
+    /// ```
+    #[must_use = "the write lock is released as soon as the guard is dropped"]
+    pub struct MappedWriteGuard<'a, U: ?Sized> { hold: MappedWrite<&'a TokenPool, U> }
+
+    /// An [`OwnedWriteGuard`] narrowed to a part of the data, with [`OwnedWriteGuard::map`]
+    /// or [`OwnedWriteGuard::try_map`]: keeps the lock's `Arc`, holds every token, and gives
+    /// them back when dropped. Derefs (mutably) to the part.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedMappedWriteGuard, OwnedWriteGuard, RwLock};
+    /// let rw = Arc::new(RwLock::with_value((0, 0), 2));
+    /// let mut first: OwnedMappedWriteGuard<(i32, i32), i32> =
+    ///     OwnedWriteGuard::map(rw.try_acquire_write_owned().unwrap(), |pair| &mut pair.0);
+    /// *first = 5;
+    /// drop(first);
+    /// assert_eq!(*rw.try_acquire_read().unwrap(), (5, 0));
+    /// ```
+    #[must_use = "the write lock is released as soon as the guard is dropped"]
+    pub struct OwnedMappedWriteGuard<T, U: ?Sized = T> { hold: MappedWrite<Arc<RwLock<T>>, U> }
 }
 
 /// `map` and `try_map` on a guard whose data, of type `$s`, is reached through `$ref $s`,
@@ -336,10 +367,12 @@ map_fns! {
 use toro_core::{MappedWriteGuard, RwLock, WriteGuard};
 let rw = RwLock::with_value((0, [1, 2]), 2);
 let pair = WriteGuard::map(rw.try_acquire_write().unwrap(), |t| &mut t.1);
+assert!(rw.try_acquire_read().is_none()); // narrowed, it still holds every token
+let pair = MappedWriteGuard::try_map(pair, |p| p.get_mut(7)).unwrap_err(); // comes back
 let mut one = MappedWriteGuard::map(pair, |p| &mut p[0]);
 *one = 5;
 drop(one);
-assert_eq!(rw.try_acquire_read().unwrap().1, [5, 2]);
+assert_eq!(*rw.try_acquire_read().unwrap(), (0, [5, 2]));
 ```"
 }
 
@@ -368,47 +401,4 @@ let mut last = OwnedMappedWriteGuard::map(inner, |p| &mut p.1);
 drop(last);
 assert_eq!(rw.try_acquire_read().unwrap().1, (2, 4));
 ```"
-}
-
-/// `Deref` (and, with `mut`, `DerefMut`) to the part, and a `Debug` that shows it, for
-/// mapped guards; `[$($p)*]` are the generic parameters before the part's `U`.
-macro_rules! mapped_access {
-    ($($mapped:ident<$($p:tt),*>: $name:literal;)*) => {$(
-        impl<$($p,)* U: ?Sized> Deref for $mapped<$($p,)* U> {
-            type Target = U;
-            #[inline]
-            fn deref(&self) -> &U {
-                self.hold.get()
-            }
-        }
-
-        impl<$($p,)* U: ?Sized + fmt::Debug> fmt::Debug for $mapped<$($p,)* U> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct($name).field("data", &self.hold.get()).finish()
-            }
-        }
-    )*};
-    ($(mut $mapped:ident<$($p:tt),*>;)*) => {$(
-        impl<$($p,)* U: ?Sized> DerefMut for $mapped<$($p,)* U> {
-            #[inline]
-            fn deref_mut(&mut self) -> &mut U {
-                self.hold.get_mut()
-            }
-        }
-    )*};
-}
-
-mapped_access! {
-    MappedLockGuard<'a>: "MappedLockGuard";
-    OwnedMappedLockGuard<T>: "OwnedMappedLockGuard";
-    MappedReadGuard<'a>: "MappedReadGuard";
-    OwnedMappedReadGuard<T>: "OwnedMappedReadGuard";
-    MappedWriteGuard<'a>: "MappedWriteGuard";
-    OwnedMappedWriteGuard<T>: "OwnedMappedWriteGuard";
-}
-mapped_access! {
-    mut MappedLockGuard<'a>;
-    mut OwnedMappedLockGuard<T>;
-    mut MappedWriteGuard<'a>;
-    mut OwnedMappedWriteGuard<T>;
 }

@@ -7,8 +7,9 @@
 //! failed or panicked, its future was dropped or its deadline passed), the turn goes,
 //! inside that call, to the oldest initialiser still in line, whose future then runs its
 //! own `f`. A turn handed to a waiter is a kept grant in its entry: if its future is
-//! dropped before it collects it, the line gives the turn on ([`Line::return_grant`]), as
-//! a `Condition` passes on a wake-up.
+//! dropped before it collects it, the line gives the turn on
+//! ([`Line::return_grant`](crate::waiters::Line::return_grant)), as a `Condition` passes on
+//! a wake-up.
 //!
 //! A waiter granted from that line learns what it was given from the value: set, it
 //! returns it; not set, it holds the turn. The value is written only under the line's
@@ -25,37 +26,14 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use super::{AsyncResult, ResultLine, value_of};
+use super::{AsyncResult, ResultLine, ResultWaiters, value_of};
 use crate::deadline::{Deadline, DeadlineExt, Deadlined};
 use crate::rt::LoopHandle;
-use crate::sync::{Mutex, lock};
-use crate::waiters::{Line, Waiter, WaiterList, WakeList, grants_are_data};
+use crate::sync::lock;
+use crate::waiters::{Waiter, WakeList};
 
-/// The line of initialisers waiting for their turn.
-struct Initialisers<T>(std::marker::PhantomData<T>);
-
-impl<T> Line for Initialisers<T> {
-    type Target = AsyncResult<T>;
-    type State = ResultLine;
-    /// Nothing: a granted initialiser reads from the value what it was given.
-    type Data = ();
-    grants_are_data!();
-    const RETURNS_GRANTS: bool = true;
-
-    fn state(result: &AsyncResult<T>) -> &Mutex<ResultLine> {
-        result.line()
-    }
-
-    fn list(line: &mut ResultLine) -> &mut WaiterList<()> {
-        &mut line.initialisers
-    }
-
-    /// A waiter handed the turn was dropped before it took it: the turn goes on (a
-    /// waiter handed the value takes nothing with it).
-    fn return_grant(result: &AsyncResult<T>, line: &mut ResultLine, (): (), wakes: &mut WakeList) {
-        result.pass_turn_locked(line, wakes);
-    }
-}
+/// The initialisers waiting for their turn (or for the value).
+type Initialisers<T> = ResultWaiters<T, true>;
 
 /// Where an initialiser stands.
 enum Turn<'a, T> {
@@ -222,7 +200,7 @@ impl<T> AsyncResult<T> {
 
     /// [`pass_turn`](Self::pass_turn) with the lock held. Once the value is set there is
     /// no turn to pass: everyone in line has been given the value.
-    fn pass_turn_locked(&self, line: &mut ResultLine, wakes: &mut WakeList) {
+    pub(super) fn pass_turn_locked(&self, line: &mut ResultLine, wakes: &mut WakeList) {
         if self.ready() {
             return;
         }

@@ -86,20 +86,42 @@ impl ResultLine {
     }
 }
 
-struct Readers<T>(std::marker::PhantomData<T>);
+/// The waiters of an [`AsyncResult`], in one of the two lists of its [`ResultLine`]: its
+/// `get()`s ([`Readers`]), or, `FOR_TURN`, its initialisers waiting for the turn
+/// ([`Initialisers`](init::Initialisers)).
+struct ResultWaiters<T, const FOR_TURN: bool>(std::marker::PhantomData<T>);
 
-impl<T> Line for Readers<T> {
+/// The `get()`s waiting for the value.
+type Readers<T> = ResultWaiters<T, false>;
+
+impl<T, const FOR_TURN: bool> Line for ResultWaiters<T, FOR_TURN> {
     type Target = AsyncResult<T>;
     type State = ResultLine;
+    /// Nothing: a granted waiter reads from the value what it was given (an initialiser:
+    /// the value if it is set, else the turn).
     type Data = ();
     grants_are_data!();
+    /// Only a turn is given back: a reader's grant is the value, which stays set.
+    const RETURNS_GRANTS: bool = FOR_TURN;
 
     fn state(result: &AsyncResult<T>) -> &Mutex<ResultLine> {
         result.line()
     }
 
     fn list(line: &mut ResultLine) -> &mut WaiterList<()> {
-        &mut line.readers
+        if FOR_TURN {
+            &mut line.initialisers
+        } else {
+            &mut line.readers
+        }
+    }
+
+    /// An initialiser handed the turn was dropped before it took it: the turn goes on (a
+    /// waiter handed the value takes nothing with it).
+    fn return_grant(result: &AsyncResult<T>, line: &mut ResultLine, (): (), wakes: &mut WakeList) {
+        if FOR_TURN {
+            result.pass_turn_locked(line, wakes);
+        }
     }
 }
 
@@ -318,5 +340,4 @@ wait_future! {
     #[must_use = "the wait is registered already; .await the future to get the value"]
     pub struct AsyncResultGet<'a, T>(Stage<'a, Readers<T>>) where T: 'a -> &'a T;
     finish |result, ()| value_of(result),
-    carries () |()| (),
 }

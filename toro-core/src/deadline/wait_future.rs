@@ -6,7 +6,8 @@
 /// and `block`. `finish` turns the waiter's granted data into the output (a guard, an
 /// item), the same on the fast path, after waiting, and when a grant beats the deadline;
 /// `carries` turns a waiter's data (`|data|`, or `|owner, data|` where the carry needs the
-/// primitive) into what a timed-out wait hands back.
+/// primitive) into what a timed-out wait hands back. Left out, a timeout hands back `()`:
+/// most waits carry nothing.
 macro_rules! wait_future {
     (
         $(#[$attr:meta])*
@@ -14,7 +15,7 @@ macro_rules! wait_future {
             $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)? $(= $default:ty)?),*>)?
             ($field_vis:vis $stage:ty) $(where $($wt:ident: $wl:lifetime),+)? -> $output:ty;
         finish |$target:pat_param, $data:pat_param| $finish:expr,
-        carries $carried:ty |$a:pat_param $(, $b:pat_param)?| $carry:expr $(,)?
+        $(carries $carried:ty |$a:pat_param $(, $b:pat_param)?| $carry:expr $(,)?)?
     ) => {
         $(#[$attr])*
         $vis struct $name $(<$($lt,)* $($tp $(: $bound)? $(= $default)?),*>)?
@@ -26,7 +27,18 @@ macro_rules! wait_future {
         $crate::deadline::wait_future! {
             @impl $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
             finish |$target, $data| $finish,
-            carries $carried |$a $(, $b)?| $carry,
+            $(carries $carried |$a $(, $b)?| $carry,)?
+        }
+    };
+    (
+        @impl $name:ident $(<$($lt:lifetime),* $(,)? $($tp:ident $(: $bound:path)?),*>)?
+            -> $output:ty,
+        finish |$target:pat_param, $data:pat_param| $finish:expr,
+    ) => {
+        $crate::deadline::wait_future! {
+            @impl $name $(<$($lt),* , $($tp $(: $bound)?),*>)? -> $output,
+            finish |$target, $data| $finish,
+            carries () |_, _| (),
         }
     };
     (

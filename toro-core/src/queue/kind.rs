@@ -7,6 +7,7 @@ use super::order::Fifo;
 #[cfg(doc)]
 use super::{JoinableQueue, LifoQueue, PriorityQueue, Queue};
 use crate::error::TooManyTaskDone;
+use crate::sealed::sealed_markers;
 
 mod kind_sealed {
     pub trait Sealed {}
@@ -30,34 +31,33 @@ pub trait Kind: kind_sealed::Sealed {
     const JOINABLE: bool;
 }
 
-/// A queue that only holds items: [`Queue`], [`LifoQueue`], [`PriorityQueue`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::queue::order::Fifo;
-/// use toro_core::queue::{Plain, QueueOf};
-/// let q: QueueOf<u8, Fifo<u8>, Plain> = toro_core::Queue::new(0);
-/// assert!(q.is_empty());
-/// ```
-#[derive(Debug)]
-pub enum Plain {}
+sealed_markers! {
+    kind_sealed::Sealed;
 
-/// A queue that counts unfinished tasks: [`JoinableQueue`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::queue::order::Fifo;
-/// use toro_core::queue::{Joinable, QueueOf};
-/// let q: QueueOf<&str, Fifo<&str>, Joinable> = toro_core::JoinableQueue::new(0);
-/// assert_eq!(q.unfinished_tasks(), 0);
-/// ```
-#[derive(Debug)]
-pub enum Joinable {}
+    /// A queue that only holds items: [`Queue`], [`LifoQueue`], [`PriorityQueue`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::queue::order::Fifo;
+    /// use toro_core::queue::{Plain, QueueOf};
+    /// let q: QueueOf<u8, Fifo<u8>, Plain> = toro_core::Queue::new(0);
+    /// assert!(q.is_empty());
+    /// ```
+    pub enum Plain {}
 
-impl kind_sealed::Sealed for Plain {}
-impl kind_sealed::Sealed for Joinable {}
+    /// A queue that counts unfinished tasks: [`JoinableQueue`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::queue::order::Fifo;
+    /// use toro_core::queue::{Joinable, QueueOf};
+    /// let q: QueueOf<&str, Fifo<&str>, Joinable> = toro_core::JoinableQueue::new(0);
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// ```
+    pub enum Joinable {}
+}
 
 impl Kind for Plain {
     const JOINABLE: bool = false;

@@ -37,7 +37,6 @@ wait_future! {
     pub struct AcquireRead<'a, T = ()>(pub(crate) StageOf<&'a RwLock<T>, Acquirers>)
         -> ReadGuard<'a, T>;
     finish |rw, request| ReadGuard { hold: ReadHold::new(Held::granted(rw, request)) },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -73,7 +72,6 @@ wait_future! {
     pub struct AcquireWrite<'a, T = ()>(pub(crate) StageOf<&'a RwLock<T>, Acquirers>)
         -> WriteGuard<'a, T>;
     finish |rw, request| WriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -101,7 +99,6 @@ wait_future! {
     pub struct OwnedAcquireRead<T = ()>(pub(crate) StageOf<Arc<RwLock<T>>, Acquirers>)
         -> OwnedReadGuard<T>;
     finish |rw, request| OwnedReadGuard { hold: ReadHold::new(Held::granted(rw, request)) },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -131,5 +128,4 @@ wait_future! {
     pub struct OwnedAcquireWrite<T = ()>(pub(crate) StageOf<Arc<RwLock<T>>, Acquirers>)
         -> OwnedWriteGuard<T>;
     finish |rw, request| OwnedWriteGuard { hold: WriteHold::new(Held::granted(rw, request)) },
-    carries () |_| (),
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::RwLock;
 use super::guards::{OwnedReadGuard, OwnedWriteGuard, ReadGuard, WriteGuard};
-use crate::cell::{ReadHold, UpgradableHold, WriteHold, guard_access};
+use crate::cell::{ReadHold, UpgradableHold, WriteHold, data_guards};
 use crate::deadline::wait_future;
 use crate::tokens::{Held, TokenPool, UpgradableAcquirers, Upgrades};
 use crate::waiters::StageOf;
@@ -114,54 +114,52 @@ impl<T> RwLock<T> {
     }
 }
 
-/// An upgradable read of an [`RwLock`]: a read token, and the right to upgrade it to a
-/// write without letting go of the lock. Derefs to the data.
-///
-/// Made by [`RwLock::acquire_upgradable`] and [`RwLock::try_acquire_upgradable`]. Only
-/// one exists at a time per lock. Turn it into a write with [`upgrade`](Self::upgrade)
-/// (a wait) or [`try_upgrade`](Self::try_upgrade), or into a plain read with
-/// [`downgrade`](Self::downgrade); these are associated functions
-/// (`UpgradableReadGuard::upgrade(guard)`), so that they hide no method of the data.
-/// Dropping it gives its token and the upgradable slot to the head of the line.
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::{RwLock, UpgradableReadGuard};
-/// # toro_core::block_on(async {
-/// let rw = RwLock::with_value(String::from("draft"), 3);
-/// let doc = rw.acquire_upgradable().await;
-/// if doc.starts_with("draft") {
-///     let mut doc = UpgradableReadGuard::upgrade(doc).await;
-///     doc.replace_range(..5, "final");
-/// }
-/// assert_eq!(*rw.acquire_read().await, "final");
-/// # });
-/// ```
-#[must_use = "the upgradable read is released as soon as the guard is dropped"]
-pub struct UpgradableReadGuard<'a, T = ()> {
-    pub(crate) hold: UpgradableHold<&'a RwLock<T>>,
-}
+data_guards! {
+    /// An upgradable read of an [`RwLock`]: a read token, and the right to upgrade it to a
+    /// write without letting go of the lock. Derefs to the data.
+    ///
+    /// Made by [`RwLock::acquire_upgradable`] and [`RwLock::try_acquire_upgradable`]. Only
+    /// one exists at a time per lock. Turn it into a write with [`upgrade`](Self::upgrade)
+    /// (a wait) or [`try_upgrade`](Self::try_upgrade), or into a plain read with
+    /// [`downgrade`](Self::downgrade); these are associated functions
+    /// (`UpgradableReadGuard::upgrade(guard)`), so that they hide no method of the data.
+    /// Dropping it gives its token and the upgradable slot to the head of the line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::{RwLock, UpgradableReadGuard};
+    /// # toro_core::block_on(async {
+    /// let rw = RwLock::with_value(String::from("draft"), 3);
+    /// let doc = rw.acquire_upgradable().await;
+    /// if doc.starts_with("draft") {
+    ///     let mut doc = UpgradableReadGuard::upgrade(doc).await;
+    ///     doc.replace_range(..5, "final");
+    /// }
+    /// assert_eq!(*rw.acquire_read().await, "final");
+    /// # });
+    /// ```
+    #[must_use = "the upgradable read is released as soon as the guard is dropped"]
+    pub struct UpgradableReadGuard<'a, T = ()> { pub(crate) hold: UpgradableHold<&'a RwLock<T>> }
 
-/// An upgradable read of an [`RwLock`] in an `Arc`: like [`UpgradableReadGuard`], but it
-/// borrows nothing and is `'static`.
-///
-/// Made by [`RwLock::acquire_upgradable_owned`] and
-/// [`RwLock::try_acquire_upgradable_owned`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use toro_core::{OwnedUpgradableReadGuard, RwLock};
-/// let rw = Arc::new(RwLock::with_value(1, 2));
-/// let guard = rw.try_acquire_upgradable_owned().unwrap();
-/// let write = OwnedUpgradableReadGuard::try_upgrade(guard).unwrap();
-/// assert_eq!(*write, 1);
-/// ```
-#[must_use = "the upgradable read is released as soon as the guard is dropped"]
-pub struct OwnedUpgradableReadGuard<T = ()> {
-    pub(crate) hold: UpgradableHold<Arc<RwLock<T>>>,
+    /// An upgradable read of an [`RwLock`] in an `Arc`: like [`UpgradableReadGuard`], but it
+    /// borrows nothing and is `'static`.
+    ///
+    /// Made by [`RwLock::acquire_upgradable_owned`] and
+    /// [`RwLock::try_acquire_upgradable_owned`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_core::{OwnedUpgradableReadGuard, RwLock};
+    /// let rw = Arc::new(RwLock::with_value(1, 2));
+    /// let guard = rw.try_acquire_upgradable_owned().unwrap();
+    /// let write = OwnedUpgradableReadGuard::try_upgrade(guard).unwrap();
+    /// assert_eq!(*write, 1);
+    /// ```
+    #[must_use = "the upgradable read is released as soon as the guard is dropped"]
+    pub struct OwnedUpgradableReadGuard<T = ()> { pub(crate) hold: UpgradableHold<Arc<RwLock<T>>> }
 }
 
 /// `upgrade`, `try_upgrade` and `downgrade` of an upgradable guard, into the write,
@@ -270,28 +268,20 @@ upgradable_fns! {
         |rw| Arc::clone(rw);
     "```
 use std::sync::Arc;
-use std::time::Duration;
 use toro_core::{OwnedUpgradableReadGuard, RwLock};
-# toro_core::block_on(async {
 let rw = Arc::new(RwLock::with_value(0, 2));
-let upgradable = rw.acquire_upgradable_owned().await;
-let reader = rw.acquire_read().await;
-let upgradable = OwnedUpgradableReadGuard::try_upgrade(upgradable).unwrap_err();
-let timed_out = OwnedUpgradableReadGuard::upgrade(upgradable).deadline(Duration::ZERO).await;
-let upgradable = timed_out.unwrap_err().into_inner();
+let reader = rw.try_acquire_read_owned().unwrap();
+let upgradable = rw.try_acquire_upgradable_owned().unwrap();
+let upgradable = OwnedUpgradableReadGuard::try_upgrade(upgradable).unwrap_err(); // a reader is in
+// Borrowing nothing, the guard can move to a thread and wait there for its upgrade.
+let writer = std::thread::spawn(move || {
+    *OwnedUpgradableReadGuard::upgrade(upgradable).block() += 1;
+});
 drop(reader);
-let mut write = OwnedUpgradableReadGuard::upgrade(upgradable).await;
-*write += 1;
-drop(write);
-let again = rw.acquire_upgradable_owned().await;
-assert_eq!(*OwnedUpgradableReadGuard::downgrade(again), 1);
-# });
+writer.join().unwrap();
+let read = OwnedUpgradableReadGuard::downgrade(rw.try_acquire_upgradable_owned().unwrap());
+assert_eq!(*read, 1);
 ```"
-}
-
-guard_access! {
-    UpgradableReadGuard<'a>: "UpgradableReadGuard";
-    OwnedUpgradableReadGuard: "OwnedUpgradableReadGuard";
 }
 
 wait_future! {
@@ -322,7 +312,6 @@ wait_future! {
     finish |rw, request| UpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -350,7 +339,6 @@ wait_future! {
     finish |rw, request| OwnedUpgradableReadGuard {
         hold: UpgradableHold::new(ReadHold::new(Held::granted(rw, request))),
     },
-    carries () |_| (),
 }
 
 wait_future! {

@@ -45,7 +45,6 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct SemaphoreAcquire<'a>(pub(crate) Stage<'a, Acquirers>) -> SemaphoreGuard<'a>;
     finish |pool, request| SemaphoreGuard { held: Held::granted(pool, not_closed(request)) },
-    carries () |_| (),
 }
 
 /// The plain acquires' output is a guard: a refused one cannot be told apart, so it says
@@ -56,6 +55,16 @@ fn not_closed(request: Request) -> Request {
         refused_plainly();
     }
     request
+}
+
+/// The `or_closed` acquires' output: a request refused by `close` is `Err(Closed)`.
+#[inline]
+fn or_closed(request: Request) -> Result<Request, Closed> {
+    if request.is_closed() {
+        Err(Closed)
+    } else {
+        Ok(request)
+    }
 }
 
 #[cold]
@@ -123,12 +132,9 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct SemaphoreAcquireOrClosed<'a>(pub(crate) Stage<'a, Acquirers>)
         -> Result<SemaphoreGuard<'a>, Closed>;
-    finish |pool, request| if request.is_closed() {
-        Err(Closed)
-    } else {
-        Ok(SemaphoreGuard { held: Held::granted(pool, request) })
+    finish |pool, request| {
+        or_closed(request).map(|request| SemaphoreGuard { held: Held::granted(pool, request) })
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -162,7 +168,6 @@ wait_future! {
     pub struct OwnedSemaphoreAcquire(pub(crate) StageOf<SemaphoreArc, Acquirers>)
         -> OwnedSemaphoreGuard;
     finish |sem, request| OwnedSemaphoreGuard { held: Held::granted(sem, not_closed(request)) },
-    carries () |_| (),
 }
 
 impl OwnedSemaphoreAcquire {
@@ -218,12 +223,9 @@ wait_future! {
     #[must_use = "the token is taken or the place in line held already; .await the future to get the guard"]
     pub struct OwnedSemaphoreAcquireOrClosed(pub(crate) StageOf<SemaphoreArc, Acquirers>)
         -> Result<OwnedSemaphoreGuard, Closed>;
-    finish |sem, request| if request.is_closed() {
-        Err(Closed)
-    } else {
-        Ok(OwnedSemaphoreGuard { held: Held::granted(sem, request) })
+    finish |sem, request| {
+        or_closed(request).map(|request| OwnedSemaphoreGuard { held: Held::granted(sem, request) })
     },
-    carries () |_| (),
 }
 
 wait_future! {
@@ -253,5 +255,4 @@ wait_future! {
     #[must_use = "the wait is registered already; .await the future to wait for a free token"]
     pub struct SemaphoreWait<'a>(pub(crate) Stage<'a, Watchers>) -> ();
     finish |_, ()| (),
-    carries () |()| (),
 }

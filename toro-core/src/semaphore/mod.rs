@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::TooManyReleases;
+use crate::sealed::sealed_markers;
 use crate::sync::const_fn;
 use crate::tokens::{Held, MAX_TOKENS, TokenPool, too_many_tokens};
 
@@ -66,51 +67,52 @@ pub trait Kind: kind_sealed::Sealed + Sized {
     fn arc(sem: Arc<SemaphoreOf<Self>>) -> SemaphoreArc;
 }
 
-/// A semaphore whose manual `release()` adds a token: [`Semaphore`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::semaphore::{SemaphoreOf, Unbounded};
-/// let sem: SemaphoreOf<Unbounded> = toro_core::Semaphore::new(0);
-/// sem.release();
-/// assert_eq!(sem.counter(), 1);
-/// ```
-#[derive(Debug)]
-pub enum Unbounded {}
+sealed_markers! {
+    kind_sealed::Sealed;
 
-/// A semaphore whose manual `release()` gives back only forgotten tokens:
-/// [`BoundedSemaphore`].
-///
-/// # Examples
-///
-/// ```
-/// use toro_core::semaphore::{Bounded, SemaphoreOf};
-/// let sem: SemaphoreOf<Bounded> = toro_core::BoundedSemaphore::new(1);
-/// assert!(sem.release().is_err()); // nothing was forgotten
-/// ```
-#[derive(Debug)]
-pub enum Bounded {}
+    /// A semaphore whose manual `release()` adds a token: [`Semaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::semaphore::{SemaphoreOf, Unbounded};
+    /// let sem: SemaphoreOf<Unbounded> = toro_core::Semaphore::new(0);
+    /// sem.release();
+    /// assert_eq!(sem.counter(), 1);
+    /// ```
+    pub enum Unbounded {}
 
-impl kind_sealed::Sealed for Unbounded {}
-impl kind_sealed::Sealed for Bounded {}
-
-impl Kind for Unbounded {
-    const NAME: &'static str = "Semaphore";
-    const BOUNDED: bool = false;
-    const TOO_MANY: &'static str = too_many_tokens!("Semaphore::new");
-    fn arc(sem: Arc<Semaphore>) -> SemaphoreArc {
-        SemaphoreArc::Unbounded(sem)
-    }
+    /// A semaphore whose manual `release()` gives back only forgotten tokens:
+    /// [`BoundedSemaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_core::semaphore::{Bounded, SemaphoreOf};
+    /// let sem: SemaphoreOf<Bounded> = toro_core::BoundedSemaphore::new(1);
+    /// assert!(sem.release().is_err()); // nothing was forgotten
+    /// ```
+    pub enum Bounded {}
 }
 
-impl Kind for Bounded {
-    const NAME: &'static str = "BoundedSemaphore";
-    const BOUNDED: bool = true;
-    const TOO_MANY: &'static str = too_many_tokens!("BoundedSemaphore::new");
-    fn arc(sem: Arc<BoundedSemaphore>) -> SemaphoreArc {
-        SemaphoreArc::Bounded(sem)
-    }
+/// Each kind's `Kind`, from its type's name: `new`'s panic message names the type, and its
+/// [`SemaphoreArc`] variant is the kind's own.
+macro_rules! kinds {
+    ($($kind:ident: $name:literal, bounded: $bounded:literal;)+) => {$(
+        impl Kind for $kind {
+            const NAME: &'static str = $name;
+            const BOUNDED: bool = $bounded;
+            const TOO_MANY: &'static str = too_many_tokens!($name, "::new");
+            fn arc(sem: Arc<SemaphoreOf<Self>>) -> SemaphoreArc {
+                SemaphoreArc::$kind(sem)
+            }
+        }
+    )+};
+}
+
+kinds! {
+    Unbounded: "Semaphore", bounded: false;
+    Bounded: "BoundedSemaphore", bounded: true;
 }
 
 /// A semaphore: `counter()` tokens, taken by [`acquire`](SemaphoreOf::acquire) and given

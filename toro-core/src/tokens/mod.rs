@@ -42,11 +42,11 @@ const ONE: usize = 2;
 /// The most tokens a pool can hold.
 pub(crate) const MAX_TOKENS: usize = usize::MAX >> 1;
 
-/// Pools are made with a message that names the type and this limit, for a constructor
-/// asked for more.
+/// Pools are made with a message that names the type (in one literal or several, joined)
+/// and this limit, for a constructor asked for more.
 macro_rules! too_many_tokens {
-    ($what:literal) => {
-        concat!($what, " exceeds the limit of usize::MAX / 2 tokens")
+    ($($what:literal),+) => {
+        concat!($($what,)+ " exceeds the limit of usize::MAX / 2 tokens")
     };
 }
 pub(crate) use too_many_tokens;
