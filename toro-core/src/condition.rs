@@ -224,5 +224,4 @@ wait_future! {
     #[must_use = "the place in line is held already; .await the future to wait for the notification"]
     pub struct ConditionWait<'a>(Stage<'a, Waiters>) -> ();
     finish |_, _| (),
-    carries () |_| (),
 }

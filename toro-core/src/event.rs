@@ -357,7 +357,6 @@ wait_future! {
     #[must_use = "the wait is registered already; .await the future to wait for the event"]
     pub struct EventWait<'a>(Stage<'a, Waiters>) -> ();
     finish |_, _| (),
-    carries () |_| (),
 }
 
 #[cfg(all(test, not(loom)))]
