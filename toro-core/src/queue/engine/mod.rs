@@ -229,7 +229,9 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn stamp_outside(&self, state: &mut State<T, O>) -> Stamp {
         let minor = state.next_minor;
         state.next_minor += 1;
-        Stamp::outside(self.ring.back(), minor)
+        // Without a ring (LIFO, priority) the counter alone orders the items.
+        let pos = if O::RING { self.ring.back() } else { 0 };
+        Stamp::outside(pos, minor)
     }
 
     /// Counts an item entering a `JoinableQueue`.
@@ -269,14 +271,21 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// The items in the queue. Mutex held, ring closed.
     fn len_locked(&self, state: &State<T, O>) -> usize {
-        self.ring.len() + state.stash.len() + state.buffer.len()
+        // Only a FIFO queue has a ring, and a stash in front of it.
+        let front = if O::RING {
+            self.ring.len() + state.stash.len()
+        } else {
+            0
+        };
+        front + state.buffer.len()
     }
 
     pub(crate) fn qsize(&self) -> usize {
         // It takes no lock, but a call back from this queue's own `Ord` is refused all the
         // same: every method of a queue is, so an `Ord` that uses its queue learns at once.
         let _ = self.checked_state();
-        self.ring.len() + self.outside.load(Ordering::Acquire)
+        let ring = if O::RING { self.ring.len() } else { 0 };
+        ring + self.outside.load(Ordering::Acquire)
     }
 
     pub(crate) fn full(&self) -> bool {
