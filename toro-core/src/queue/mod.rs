@@ -117,9 +117,11 @@
 
 mod engine;
 mod futures;
+mod getter;
 mod kind;
 pub mod order;
 mod ring;
+mod slot;
 mod stream;
 
 use std::fmt;
