@@ -389,6 +389,43 @@ impl<T: Ord> Priority<T> {
         self.sorted = false;
     }
 
+    /// Puts an item in its place: by its item, then by its stamp among equal items. A
+    /// `newest` stamp is newer than every other (a put, not an item given back).
+    fn insert(&mut self, stamp: Stamp, item: T, newest: bool) {
+        if self.sorted && self.items.len() >= SORTED_MAX {
+            self.make_heap();
+        }
+        // In the buffer before any `Ord` runs: a panic in it loses nothing.
+        self.items.push(Ranked {
+            item,
+            stamp: stamp.minor,
+        });
+        let end = self.items.len() - 1;
+        if !self.sorted {
+            sift_up(&mut self.items, end);
+            return;
+        }
+        // Its place: behind every item that leaves after it. Every comparison runs before
+        // anything moves; if one panics, the new item goes last out, where it disturbs
+        // the order of no other item.
+        let at = {
+            let last_out = LastOutOnPanic(&mut self.items);
+            let (rest, new) = last_out.0.split_at(end);
+            let new = &new[0];
+            let at = if newest {
+                // It leaves after every item equal to it: its item alone decides.
+                rest.partition_point(|other| new.item.cmp(&other.item).is_lt())
+            } else {
+                rest.partition_point(|other| new.before(other))
+            };
+            std::mem::forget(last_out);
+            at
+        };
+        if at < end {
+            self.items[at..].rotate_right(1);
+        }
+    }
+
     /// Sorts a heap that shrank to [`SORTED_AGAIN`] items again, the next out last. A
     /// panicking `Ord` leaves every item in the buffer, still a heap (in some order).
     #[cold]
@@ -413,36 +450,11 @@ impl<T: Ord> Order<T> for Priority<T> {
         self.items.len()
     }
     fn push(&mut self, stamp: Stamp, item: T) {
-        if self.sorted && self.items.len() >= SORTED_MAX {
-            self.make_heap();
-        }
-        // In the buffer before any `Ord` runs: a panic in it loses nothing.
-        self.items.push(Ranked {
-            item,
-            stamp: stamp.minor,
-        });
-        let end = self.items.len() - 1;
-        if !self.sorted {
-            sift_up(&mut self.items, end);
-            return;
-        }
-        // Its place: behind every item that leaves after it. Every comparison runs before
-        // anything moves; if one panics, the new item goes last out, where it disturbs
-        // the order of no other item.
-        let at = {
-            let last_out = LastOutOnPanic(&mut self.items);
-            let (rest, new) = last_out.0.split_at(end);
-            let at = rest.partition_point(|other| new[0].before(other));
-            std::mem::forget(last_out);
-            at
-        };
-        if at < end {
-            self.items[at..].rotate_right(1);
-        }
+        self.insert(stamp, item, true);
     }
     fn put_back(&mut self, stamp: Stamp, item: T) {
         // Its own stamp brings it back to its place among equal items.
-        self.push(stamp, item)
+        self.insert(stamp, item, false);
     }
     fn pop(&mut self) -> Option<(Stamp, T)> {
         // Sorted again before the item leaves: a panicking `Ord` keeps it in the buffer.
