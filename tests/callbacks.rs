@@ -2335,20 +2335,27 @@ fn priority_queue_item_given_back_whose_ord_panics_is_not_lost() {
     });
 }
 
-/// `shutdown_immediate` sorts the drained items after the queue's mutex is released; an
-/// `Ord` that panics there puts them back into the shut-down queue (where gets still
-/// drain them) before the panic goes on. (They were dropped with the sort's `Vec`.)
+/// `shutdown_immediate` sorts the drained items after the queue's mutex is released (a
+/// short queue keeps them sorted already: no `Ord` runs); an `Ord` that panics there puts
+/// them back into the shut-down queue (where gets still drain them) before the panic goes
+/// on. (They were dropped with the sort's `Vec`.)
 #[test]
 fn priority_queue_shutdown_immediate_whose_ord_panics_loses_no_item() {
     watchdog(|| {
         let q = PriorityQueue::with_items(0, [Touchy(3), Touchy(1), Touchy(2)]);
+        TOUCHY.with(|t| t.set(true));
+        let drained = q.shutdown_immediate();
+        TOUCHY.with(|t| t.set(false));
+        assert_eq!(drained, [Touchy(1), Touchy(2), Touchy(3)]);
+        // Past the sorted bound (128 items), the queue keeps a heap: draining sorts it.
+        let q = PriorityQueue::with_items(0, (0..200).rev().map(Touchy));
         assert_eq!(
             with_touchy_ord(|| drop(q.shutdown_immediate())),
             "Touchy::cmp"
         );
         assert!(q.is_shutdown());
-        assert_eq!(q.qsize(), 3, "every drained item is back");
-        assert_eq!(drain_touchy(&q), [1, 2, 3]);
+        assert_eq!(q.qsize(), 200, "every drained item is back");
+        assert_eq!(drain_touchy(&q), (0..200).collect::<Vec<_>>());
         assert!(q.get_nowait().is_err());
     });
 }

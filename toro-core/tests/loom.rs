@@ -1842,3 +1842,173 @@ fn semaphore_close_races_acquire() {
         assert_eq!(sem.counter(), 1);
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// A waiting getter's slot: parked, handed and released without the queue's mutex
+// ---------------------------------------------------------------------------------------
+
+/// A getter in line leaving its waker in its slot (first poll, no mutex) while a put on
+/// another thread hands it an item: it is ready at that poll, or woken by the put.
+#[test]
+fn queue_getter_parks_while_a_put_hands_it_an_item() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let mut getter = queue.get(); // in line at the call
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(3).unwrap())
+        };
+        let (woken, waker) = flag();
+        let item = match poll_with(&mut getter, &waker) {
+            std::task::Poll::Ready(item) => item,
+            std::task::Poll::Pending => {
+                while !woken.0.load(SeqCst) {
+                    thread::yield_now();
+                }
+                match poll_with(&mut getter, &waker) {
+                    std::task::Poll::Ready(item) => item,
+                    std::task::Poll::Pending => panic!("woken but not handed its item"),
+                }
+            }
+        };
+        putter.join().unwrap();
+        assert_eq!(item, 3);
+        assert!(queue.empty());
+        assert_eq!((queue.getters(), queue.putters()), (0, 0));
+    });
+}
+
+/// A parked getter re-polled with another waker (under the mutex) while a put hands it
+/// an item: ready at that poll, or the put wakes the new waker, never only the old one.
+#[test]
+fn queue_getter_waker_replaced_races_hand_off() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let mut getter = queue.get();
+        let (_first, first_waker) = flag();
+        assert!(poll_with(&mut getter, &first_waker).is_pending());
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(4).unwrap())
+        };
+        let (second, second_waker) = flag();
+        let item = match poll_with(&mut getter, &second_waker) {
+            std::task::Poll::Ready(item) => item,
+            std::task::Poll::Pending => {
+                while !second.0.load(SeqCst) {
+                    thread::yield_now();
+                }
+                match poll_with(&mut getter, &second_waker) {
+                    std::task::Poll::Ready(item) => item,
+                    std::task::Poll::Pending => panic!("woken but not handed its item"),
+                }
+            }
+        };
+        putter.join().unwrap();
+        assert_eq!(item, 4);
+    });
+}
+
+/// A parked getter dropped while a put on another thread hands it an item: the item is
+/// handed to nobody or comes back into the queue; counted exactly once either way.
+#[test]
+fn queue_parked_getter_dropped_races_hand_off() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let mut getter = queue.get();
+        let (_woken, waker) = flag();
+        assert!(poll_with(&mut getter, &waker).is_pending());
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(5).unwrap())
+        };
+        drop(getter);
+        putter.join().unwrap();
+        assert_eq!(queue.get_nowait(), Ok(5), "the item was lost");
+        assert!(queue.empty());
+        assert_eq!((queue.getters(), queue.putters()), (0, 0));
+    });
+}
+
+/// A parked getter's deadline racing a put that hands it an item: the get returns the
+/// item (the hand-off won) or times out and the item is in the queue; never both.
+#[test]
+fn queue_parked_getter_deadline_races_hand_off() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let handle = expired();
+        let mut getter = queue.get();
+        let (_woken, waker) = flag();
+        assert!(poll_with(&mut getter, &waker).is_pending());
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(6).unwrap())
+        };
+        let got = block_on(getter.deadline_on(&handle, Duration::ZERO));
+        putter.join().unwrap();
+        match got {
+            Ok(item) => {
+                assert_eq!(item, 6);
+                assert!(queue.empty());
+            }
+            Err(_) => assert_eq!(queue.get_nowait(), Ok(6), "the item was lost"),
+        }
+    });
+}
+
+/// Two threads ping-ponging through two capacity-1 queues: each getter's slot, freed on
+/// one thread, is the spare the next getter on either thread joins with. Every item
+/// arrives once, in order.
+#[test]
+fn queue_pingpong_reuses_slots_across_threads() {
+    loom::model(|| {
+        let queues = Arc::new((Queue::new(1), Queue::new(1)));
+        let echo = {
+            let queues = queues.clone();
+            thread::spawn(move || {
+                let (ping, pong) = &*queues;
+                for _ in 0..2 {
+                    let item = block_on(ping.get());
+                    block_on(pong.put(item * 10));
+                }
+            })
+        };
+        let (ping, pong) = &*queues;
+        for item in 1..=2 {
+            block_on(ping.put(item));
+            assert_eq!(block_on(pong.get()), item * 10);
+        }
+        echo.join().unwrap();
+        assert!(ping.empty() && pong.empty());
+    });
+}
+
+/// A shutdown racing a parked getter's poll: the getter ends (`recv` says shut down) and
+/// nothing waits any more.
+#[test]
+fn queue_shutdown_races_parked_recv() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::<u8>::new(1));
+        let mut getter = queue.recv();
+        let (woken, waker) = flag();
+        let first = poll_with(&mut getter, &waker);
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown())
+        };
+        let result = match first {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => loop {
+                if let std::task::Poll::Ready(result) = poll_with(&mut getter, &waker) {
+                    break result;
+                }
+                while !woken.0.load(SeqCst) {
+                    thread::yield_now();
+                }
+            },
+        };
+        closer.join().unwrap();
+        assert!(result.is_err());
+        assert_eq!((queue.getters(), queue.putters()), (0, 0));
+    });
+}

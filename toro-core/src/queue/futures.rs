@@ -2,8 +2,9 @@
 //! and [`QueueJoin`].
 
 use super::engine::{
-    Engine, GET_AFTER_SHUTDOWN, Getters, Joiners, Offered, PUT_AFTER_SHUTDOWN, Putters, Took,
+    Engine, GET_AFTER_SHUTDOWN, Joiners, Offered, PUT_AFTER_SHUTDOWN, Putters, Took,
 };
+use super::getter::{GetStage, InLine};
 use super::order::{Fifo, Order};
 use crate::deadline::wait_future;
 use crate::error::Shutdown;
@@ -28,11 +29,11 @@ pub(crate) fn put_stage<T, O: Order<T>>(
 /// A get's stage: an item, the end of a shut-down queue, or in line; built in the caller
 /// like [`put_stage`]'s.
 #[inline]
-pub(crate) fn get_stage<T, O: Order<T>>(engine: &Engine<T, O>) -> Stage<'_, Getters<T, O>> {
+pub(crate) fn get_stage<T, O: Order<T>>(engine: &Engine<T, O>) -> GetStage<'_, T, O> {
     match engine.get() {
-        Took::Item((stamp, item)) => Stage::granted(engine, Some((stamp, Parcel::new(item)))),
-        Took::Ended => Stage::granted(engine, None),
-        Took::Joined(spot) => Stage::Waiting(Waiter::queued(engine, spot, 0)),
+        Took::Item((stamp, item)) => GetStage::granted(engine, Some((stamp, Parcel::new(item)))),
+        Took::Ended => GetStage::granted(engine, None),
+        Took::Joined(joined) => GetStage::waiting(engine, InLine::new(joined)),
     }
 }
 
@@ -74,7 +75,7 @@ wait_future! {
     /// # });
     /// ```
     #[must_use = "the item is taken or the place in line held already; .await the future to get the item"]
-    pub struct QueueGet<'a, T, O: Order<T>>(pub(crate) Stage<'a, Getters<T, O>>) where T: 'a, O: 'a -> T;
+    pub struct QueueGet<'a, T, O: Order<T>>(pub(crate) GetStage<'a, T, O>) where T: 'a, O: 'a -> T;
     finish |_, handed| match handed {
         Some((_, item)) => item.take(),
         None => panic!("{}", GET_AFTER_SHUTDOWN),
@@ -180,7 +181,7 @@ wait_future! {
     /// # });
     /// ```
     #[must_use = "the item is taken or the place in line held already; .await the future to get the item"]
-    pub struct QueueRecv<'a, T, O: Order<T>>(pub(crate) Stage<'a, Getters<T, O>>) where T: 'a, O: 'a -> Result<T, Shutdown>;
+    pub struct QueueRecv<'a, T, O: Order<T>>(pub(crate) GetStage<'a, T, O>) where T: 'a, O: 'a -> Result<T, Shutdown>;
     finish |_, handed| handed.map(|(_, item)| item.take()).ok_or(Shutdown(())),
     carries () |_| (),
 }

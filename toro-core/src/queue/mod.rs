@@ -70,8 +70,9 @@
 //!
 //! The queue's mutex never runs an item's `Drop` or `Debug` (`Debug` for a queue shows
 //! its counts, not its items). A `PriorityQueue` must run the items' `Ord` under it; a
-//! panicking `Ord` loses no item and no wake-up (the heap only swaps items in place, and
-//! waiters granted before the panic are woken), and an `Ord` that calls back into its own
+//! panicking `Ord` loses no item and no wake-up (an item is in the buffer before `Ord`
+//! runs on it, the buffer only moves items in place, and waiters granted before the panic
+//! are woken), and an `Ord` that calls back into its own
 //! queue panics with "PriorityQueue: Ord called back into the queue" instead of
 //! deadlocking.
 //!
@@ -116,9 +117,11 @@
 
 mod engine;
 mod futures;
+mod getter;
 mod kind;
 pub mod order;
 mod ring;
+mod slot;
 mod stream;
 
 use std::fmt;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::engine::{Engine, LeftPutter};
+use super::getter::InLine;
 use super::order::Order;
 use super::{Kind, QueueOf};
 use crate::error::Shutdown;
@@ -16,7 +17,7 @@ use crate::waiters::Spot;
 /// Polls a stream's getter: `done` once the queue ended it, for good.
 fn poll_stream<T, O: Order<T>>(
     engine: &Engine<T, O>,
-    key: &mut Option<Spot>,
+    key: &mut Option<InLine<T>>,
     done: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<Option<T>> {
@@ -62,7 +63,7 @@ fn poll_stream<T, O: Order<T>>(
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<'a, T, O: Order<T>> {
     pub(crate) engine: &'a Engine<T, O>,
-    pub(crate) key: Option<Spot>,
+    pub(crate) key: Option<InLine<T>>,
     pub(crate) done: bool,
 }
 
@@ -122,14 +123,14 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
 /// # });
 /// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct OwnedQueueStream<Q> {
+pub struct OwnedQueueStream<Q: QueueItem> {
     pub(crate) queue: Arc<Q>,
-    pub(crate) key: Option<Spot>,
+    pub(crate) key: Option<InLine<Q::Item>>,
     pub(crate) done: bool,
-    pub(crate) leave: fn(&Q, Spot),
+    pub(crate) leave: fn(&Q, InLine<Q::Item>),
 }
 
-impl<Q> Drop for OwnedQueueStream<Q> {
+impl<Q: QueueItem> Drop for OwnedQueueStream<Q> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             (self.leave)(&self.queue, key);
@@ -137,7 +138,7 @@ impl<Q> Drop for OwnedQueueStream<Q> {
     }
 }
 
-impl<Q> fmt::Debug for OwnedQueueStream<Q> {
+impl<Q: QueueItem> fmt::Debug for OwnedQueueStream<Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedQueueStream")
             .field("waiting", &self.key.is_some())

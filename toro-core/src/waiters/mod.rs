@@ -23,8 +23,8 @@
 //! makes it so: amortised O(1), since a compaction that moves n waiters follows at least
 //! 3n removals. A future keeps the key it joined at, so a moved waiter finds its entry by
 //! its ticket in a table the compaction leaves ([`WaiterList::locate`]), dropped once all
-//! it lists have left. Entries hold only what a waiter carries: a queue's getter waits
-//! with an index into the queue's slab of handed items, not with room for an item.
+//! it lists have left. Entries hold only what a waiter carries (a blocked put's item),
+//! not room for what it waits for (a queue's getters wait in slots of their own).
 //!
 //! # Two kinds of grant
 //!

@@ -170,9 +170,4 @@ impl Remap {
     pub(super) fn link(&self, old: Link) -> Link {
         key_at(old).map_or(NIL, |key| self.0[key])
     }
-
-    /// The new key of the value that was at `old`.
-    pub(crate) fn key(&self, old: Key) -> Key {
-        key_at(self.0[old]).expect("toro: remapped a vacant key")
-    }
 }

@@ -24,8 +24,8 @@ pub(crate) trait Line {
     /// Each waiter's data: its request, and what it has been granted.
     type Data;
     /// What a granted waiter's future takes away: its data itself in most lines
-    /// ([`grants_are_data!`]); a queue's getter keeps only where its item waits, so a
-    /// line's entries hold no room for items nobody carries.
+    /// ([`grants_are_data!`]), or something made from it (a queue's putter refused by a
+    /// shutdown takes its item back in a parcel).
     type Grant;
 
     /// Turns a granted waiter's data into its grant, under the mutex, as its future

@@ -1,64 +1,21 @@
-//! The queue's three lines as the shared waiter mechanism sees them ([`Line`]): getters
-//! (granted an item), putters (admitted, or refused at shutdown with their item) and
-//! joiners; and the polls of a getter or putter that stands in line by key rather than
-//! inside a future (a stream's or a sink's).
+//! Two of the queue's lines as the shared waiter mechanism sees them ([`Line`]): putters
+//! (admitted, or refused at shutdown with their item) and joiners; and the polls of a
+//! getter or putter that stands in line outside a future (a stream's or a sink's). The
+//! getters' line is the queue's own (see [`getter`](crate::queue::getter)).
 
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
-use super::{Engine, Handed, LeftPutter, Offered, State, Wakes};
+use super::{Engine, LeftPutter, Offered, State, Wakes};
 use crate::error::Shutdown;
 use crate::parcel::Parcel;
+use crate::queue::getter::InLine;
 use crate::queue::order::Order;
 use crate::sync::Mutex;
-use crate::waiters::{FreshWaker, Key, Line, Removed, Spot, WaiterList, WakeList};
+use crate::waiters::{FreshWaker, Line, Removed, Spot, WaiterList, WakeList};
 
-pub(crate) struct Getters<T, O>(PhantomData<fn() -> (T, O)>);
 pub(crate) struct Putters<T, O>(PhantomData<fn() -> (T, O)>);
 pub(crate) struct Joiners<T, O>(PhantomData<fn() -> (T, O)>);
-
-impl<T, O: Order<T>> Line for Getters<T, O> {
-    type Target = Engine<T, O>;
-    type State = State<T, O>;
-    type Data = Option<Key>;
-    type Grant = Handed<T>;
-    const RETURNS_GRANTS: bool = true;
-
-    fn collect(state: &mut State<T, O>, handed: Option<Key>) -> Handed<T> {
-        let (stamp, item) = state.handed.remove(handed?);
-        if state.handed.is_sparse() {
-            state.compact_handed();
-        }
-        Some((stamp, Parcel::new(item)))
-    }
-
-    fn state(engine: &Engine<T, O>) -> &Mutex<State<T, O>> {
-        engine.checked_state()
-    }
-
-    fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<Key>> {
-        &mut state.getters
-    }
-
-    fn left_line(
-        engine: &Engine<T, O>,
-        state: &mut State<T, O>,
-        _: &mut Option<Key>,
-        _: &mut WakeList,
-    ) {
-        engine.settle(state);
-    }
-
-    fn return_grant(
-        engine: &Engine<T, O>,
-        state: &mut State<T, O>,
-        handed: Handed<T>,
-        wakes: &mut WakeList,
-    ) {
-        let Some((stamp, item)) = handed else { return };
-        engine.give_back(state, (stamp, item.take()), wakes);
-    }
-}
 
 impl<T, O: Order<T>> Line for Putters<T, O> {
     type Target = Engine<T, O>;
@@ -104,76 +61,48 @@ impl<T, O: Order<T>> Line for Joiners<T, O> {
 }
 
 impl<T, O: Order<T>> Engine<T, O> {
-    /// Polls a getter that stands in line by `key` rather than inside a future (a
-    /// stream's): takes an item, or joins the line, or collects what it was granted.
-    /// `Ready(None)`: shut down and drained.
-    ///
-    /// Like [`Waiter::poll_granted`](crate::waiters::Waiter), no waker is cloned or
-    /// dropped under the mutex: a poll that must store one releases the mutex, clones it,
-    /// and looks again.
+    /// Polls a getter that stands in line outside a future (a stream's): takes an item,
+    /// or joins the line, or collects what it was handed. `Ready(None)`: shut down and
+    /// drained.
     pub(crate) fn poll_getter(
         &self,
-        key: &mut Option<Spot>,
+        key: &mut Option<InLine<T>>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<T>> {
-        if key.is_none() && O::RING {
-            if let Some((_, item)) = self.ring.try_pop() {
-                return Poll::Ready(Some(item));
+        if key.is_none() {
+            if O::RING {
+                if let Some((_, item)) = self.ring.try_pop() {
+                    return Poll::Ready(Some(item));
+                }
             }
-        }
-        let mut fresh = FreshWaker::none();
-        loop {
             let mut wakes = Wakes::new();
             let mut state = self.begin();
-            let k = match key.map(|spot| state.getters.locate(spot)) {
-                Some(k) if state.getters.is_granted(k) => {
-                    *key = None;
-                    // A granted waiter's waker was taken by the grant: nothing to drop.
-                    let data = state.getters.remove(k).data;
-                    let handed = <Getters<T, O>>::collect(&mut state, data);
+            match self.take(&mut state, &mut wakes) {
+                Some((_, item)) if wakes.is_empty() => {
+                    self.settle(&state);
+                    return Poll::Ready(Some(item));
+                }
+                Some(handed) => {
                     self.settle(&state);
                     drop(state);
-                    return Poll::Ready(handed.map(|(_, item)| item.take()));
+                    let (_, item) = self.deliver_admitting(wakes, handed);
+                    return Poll::Ready(Some(item));
                 }
-                Some(k) => k,
-                None => match self.take(&mut state, &mut wakes) {
-                    Some((_, item)) if wakes.is_empty() => {
-                        self.settle(&state);
-                        return Poll::Ready(Some(item));
-                    }
-                    Some(handed) => {
-                        self.settle(&state);
-                        drop(state);
-                        let (_, item) = self.deliver_admitting(wakes, handed);
-                        return Poll::Ready(Some(item));
-                    }
-                    None if state.shutdown => return Poll::Ready(None),
-                    None => {
-                        // Joins before it has a waker at hand: a grant that comes while
-                        // it clones one is found at its next look.
-                        let spot = state.getters.join(None);
-                        *key = Some(spot);
-                        spot.key()
-                    }
-                },
-            };
-            if fresh.park(state, cx, |state| state.getters.waker_slot(k)) {
-                return Poll::Pending;
+                None if state.shutdown => return Poll::Ready(None),
+                // Joins before it has a waker at hand: a hand-off that comes while it
+                // clones one is found as it parks.
+                None => *key = Some(InLine::new(state.getters.join(&self.spare))),
             }
         }
+        let getter = key.as_mut().expect("in line");
+        let handoff = std::task::ready!(self.poll_in_line(getter, cx));
+        self.release_in_line(key.take().expect("in line"));
+        Poll::Ready(handoff.map(|(_, item)| item.take()))
     }
 
     /// A stream's getter leaves the line, giving back an item it had been handed.
-    pub(crate) fn leave_getter(&self, spot: Spot) {
-        let mut wakes = Wakes::new();
-        let mut state = self.lock_state();
-        let key = state.getters.locate(spot);
-        let Removed { data, waker, .. } = state.getters.remove(key);
-        let handed = <Getters<T, O>>::collect(&mut state, data);
-        <Getters<T, O>>::return_grant(self, &mut state, handed, wakes.list());
-        self.settle(&state);
-        drop(state);
-        drop(waker);
+    pub(crate) fn leave_getter(&self, getter: InLine<T>) {
+        self.drop_in_line(getter);
     }
 
     /// A sink's put: delivered, or in line by `key` holding its item (with no waker until

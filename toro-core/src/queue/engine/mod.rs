@@ -34,22 +34,18 @@ use std::task::Waker;
 
 use super::order::{Order, Stamp};
 use super::ring::Ring;
+pub(crate) use super::slot::Handed;
+use super::slot::{Handoff, SlotBox, SlotLine, Spare};
 use crate::error::{TooManyTaskDone, TryRecvError, TrySendError};
-use crate::parcel::Parcel;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, lock};
-use crate::waiters::{Key, Slab, Spot, WaiterList, WakeList};
+use crate::waiters::{Spot, WaiterList, WakeList};
 
 mod lines;
 mod user_code;
 
-pub(crate) use lines::{Getters, Joiners, Putters};
+pub(crate) use lines::{Joiners, Putters};
 pub(crate) use user_code::Wakes;
 use user_code::{OrdRunner, wake_unwinding};
-
-/// An item handed to a getter (or taken at the call), with the stamp that places it in
-/// the queue's order should the getter give it back; `None` for a getter ended by a
-/// shutdown.
-pub(crate) type Handed<T> = Option<(Stamp, Parcel<T>)>;
 
 /// What a sink's putter leaving the line gives back (its item, its waker), to be dropped
 /// after the queue's mutex is released.
@@ -67,6 +63,8 @@ pub(crate) struct Engine<T, O> {
     /// The thread running this queue's `Ord`, if any (a `PriorityQueue`'s guard against an
     /// `Ord` that calls back into its queue).
     ord_runner: OrdRunner,
+    /// A getter's slot kept for the next one to join (see [`Spare`]).
+    pub(in crate::queue) spare: Spare<T>,
     state: Mutex<State<T, O>>,
 }
 
@@ -77,12 +75,10 @@ pub(crate) struct State<T, O> {
     stash: Stash<T>,
     /// Stamps the items that arrive outside a ring (see [`Stamp`]).
     next_minor: u64,
-    /// Getters wait with an empty slot; a put hands them an item (kept in `handed`, so a
-    /// getter's entry holds no room for one) and grants them. A getter granted with
-    /// nothing was ended by a shutdown.
-    getters: WaiterList<Option<Key>>,
-    /// Items handed to getters in line, until their futures collect them.
-    handed: Slab<(Stamp, T)>,
+    /// Getters wait each in a slot of its own (see [`SlotLine`]); a put takes the oldest
+    /// out of the line and hands it an item there. A getter handed nothing was ended by a
+    /// shutdown.
+    getters: SlotLine<T>,
     /// Blocked putters wait holding their item; a get takes it and grants them. A putter
     /// granted with its item still there was refused by a shutdown.
     putters: WaiterList<Option<T>>,
@@ -105,26 +101,26 @@ pub(crate) enum Took<T> {
     Item((Stamp, T)),
     /// The queue is shut down and drained.
     Ended,
-    /// The queue is empty: the getter waits in line, here.
-    Joined(Spot),
+    /// The queue is empty: the getter waits in line, in this slot.
+    Joined(SlotBox<T>),
 }
 
 impl<T, O> State<T, O> {
-    /// Compacts the items handed and not yet collected, and points their getters at
-    /// where they went.
-    #[cold]
-    #[inline(never)]
-    fn compact_handed(&mut self) {
-        let remap = self.handed.compact();
-        for handed in self.getters.data_iter_mut().flatten() {
-            *handed = remap.key(*handed);
-        }
+    /// The line of getters, for a getter that leaves it or looks at its waker (see
+    /// [`SlotBox`]).
+    pub(in crate::queue) fn getters_mut(&mut self) -> &mut SlotLine<T> {
+        &mut self.getters
     }
 
-    /// Hands `item` to the getter at `key` and grants it, adding its waker to `wakes`.
-    fn hand_to_getter(&mut self, key: Key, item: (Stamp, T), wakes: &mut WakeList) {
-        *self.getters.data_mut(key) = Some(self.handed.insert(item));
-        wakes.push(self.getters.grant(key));
+    /// Hands `handoff` to the oldest getter, taking it out of the line, and adds its
+    /// waker to `wakes`; gives `handoff` back if no getter waits.
+    fn hand_to_getter(
+        &mut self,
+        handoff: Handoff<T>,
+        wakes: &mut WakeList,
+    ) -> Result<(), Handoff<T>> {
+        wakes.push(self.getters.hand_front(handoff)?);
+        Ok(())
     }
 }
 
@@ -142,12 +138,12 @@ impl<T, O: Order<T>> Engine<T, O> {
             outside: AtomicUsize::new(0),
             unfinished: AtomicUsize::new(0),
             ord_runner: OrdRunner::new(),
+            spare: Spare::new(),
             state: Mutex::new(State {
                 buffer: O::new(),
                 stash: Stash::new(),
                 next_minor: 0,
-                getters: WaiterList::new(),
-                handed: Slab::new(),
+                getters: SlotLine::new(),
                 putters: WaiterList::new(),
                 joiners: WaiterList::new(),
                 shutdown: false,
@@ -189,7 +185,7 @@ impl<T, O: Order<T>> Engine<T, O> {
     }
 
     #[inline]
-    fn lock_state(&self) -> MutexGuard<'_, State<T, O>> {
+    pub(in crate::queue) fn lock_state(&self) -> MutexGuard<'_, State<T, O>> {
         lock(self.checked_state())
     }
 
@@ -206,7 +202,7 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// Opens the ring again if nothing needs the mutex any more (see the module docs).
     /// Mutex held.
-    fn settle(&self, state: &State<T, O>) {
+    pub(in crate::queue) fn settle(&self, state: &State<T, O>) {
         if O::RING
             && !state.shutdown
             && state.getters.is_empty()
@@ -229,7 +225,9 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn stamp_outside(&self, state: &mut State<T, O>) -> Stamp {
         let minor = state.next_minor;
         state.next_minor += 1;
-        Stamp::outside(self.ring.back(), minor)
+        // Without a ring (LIFO, priority) the counter alone orders the items.
+        let pos = if O::RING { self.ring.back() } else { 0 };
+        Stamp::outside(pos, minor)
     }
 
     /// Counts an item entering a `JoinableQueue`.
@@ -269,14 +267,21 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// The items in the queue. Mutex held, ring closed.
     fn len_locked(&self, state: &State<T, O>) -> usize {
-        self.ring.len() + state.stash.len() + state.buffer.len()
+        // Only a FIFO queue has a ring, and a stash in front of it.
+        let front = if O::RING {
+            self.ring.len() + state.stash.len()
+        } else {
+            0
+        };
+        front + state.buffer.len()
     }
 
     pub(crate) fn qsize(&self) -> usize {
         // It takes no lock, but a call back from this queue's own `Ord` is refused all the
         // same: every method of a queue is, so an `Ord` that uses its queue learns at once.
         let _ = self.checked_state();
-        self.ring.len() + self.outside.load(Ordering::Acquire)
+        let ring = if O::RING { self.ring.len() } else { 0 };
+        ring + self.outside.load(Ordering::Acquire)
     }
 
     pub(crate) fn full(&self) -> bool {
@@ -295,6 +300,9 @@ impl<T, O: Order<T>> Engine<T, O> {
 
     /// Gives `item` to the oldest getter, or to the buffer if it has room. Mutex held,
     /// ring closed.
+    // Inlined into both slow paths (measured: out of line it cost a call and its answer's
+    // round trip through memory on every put that takes the mutex).
+    #[inline(always)]
     fn offer(
         &self,
         state: &mut State<T, O>,
@@ -303,10 +311,11 @@ impl<T, O: Order<T>> Engine<T, O> {
     ) -> Result<(), TrySendError<T>> {
         if state.shutdown {
             Err(TrySendError::Shutdown(item))
-        } else if let Some(key) = state.getters.front() {
+        } else if !state.getters.is_empty() {
             self.count_task();
             let stamp = self.stamp_outside(state);
-            state.hand_to_getter(key, (stamp, item), wakes.list());
+            let handed = state.hand_to_getter(Some((stamp, item)), wakes.list());
+            debug_assert!(handed.is_ok(), "a getter was in line");
             Ok(())
         } else if self.maxsize != 0 && self.len_locked(state) >= self.maxsize {
             Err(TrySendError::Full(item))
@@ -381,10 +390,9 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// place in the queue's order. Mutex held.
     fn give_back(&self, state: &mut State<T, O>, (stamp, item): (Stamp, T), wakes: &mut WakeList) {
         // Already counted when it entered.
-        if let Some(key) = state.getters.front() {
-            state.hand_to_getter(key, (stamp, item), wakes);
+        let Err(Some((stamp, item))) = state.hand_to_getter(Some((stamp, item)), wakes) else {
             return;
-        }
+        };
         self.count_outside(1);
         if O::RING {
             // In front of the ring: the ring stays closed until the stash is taken.
@@ -393,6 +401,16 @@ impl<T, O: Order<T>> Engine<T, O> {
         } else {
             self.in_ord(|| state.buffer.put_back(stamp, item));
         }
+    }
+
+    /// An item a getter took (at the call, or handed in line) and was dropped without
+    /// returning: to the next getter, or back to its place in the queue's order.
+    #[cold]
+    #[inline(never)]
+    pub(in crate::queue) fn return_item(&self, item: (Stamp, T)) {
+        let mut wakes = WakeList::new();
+        self.give_back(&mut self.lock_state(), item, &mut wakes);
+        wakes.wake_all();
     }
 
     /// `put_nowait`'s and `try_send`'s body.
@@ -513,7 +531,7 @@ impl<T, O: Order<T>> Engine<T, O> {
                 return Took::Item(self.deliver_admitting(wakes, handed));
             }
             None if state.shutdown => Took::Ended,
-            None => Took::Joined(state.getters.join(None)),
+            None => Took::Joined(state.getters.join(&self.spare)),
         };
         drop(state);
         drop(wakes);
@@ -542,7 +560,7 @@ impl<T, O: Order<T>> Engine<T, O> {
         let drained = {
             let mut state = self.begin();
             state.shutdown = true;
-            state.getters.grant_all(wakes.list());
+            while state.hand_to_getter(None, wakes.list()).is_ok() {}
             state.putters.grant_all(wakes.list());
             if !immediate {
                 return None;

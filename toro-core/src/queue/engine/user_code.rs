@@ -3,29 +3,35 @@
 //! midway, and the mark of the thread running a queue's `Ord` ([`OrdRunner`]),
 //! so that an `Ord` calling back into its own queue is caught instead of deadlocking.
 
+use std::mem::ManuallyDrop;
+
 use crate::sync::{AtomicUsize, Ordering};
 use crate::waiters::WakeList;
 
 /// Wakers collected under the queue's mutex, woken when this is dropped: after the mutex
 /// guard (declared later, dropped first), and also when user code (an `Ord`) panics
 /// midway, so a waiter granted before the panic is never left asleep.
-pub(crate) struct Wakes(Option<WakeList>);
+///
+/// Most calls wake nobody: dropping an empty one is a single test, inline. The list is
+/// never dropped as such: it is emptied (woken) instead, and an empty list holds no waker
+/// and no allocation (its first waker is kept inline, before any goes to its `Vec`).
+pub(crate) struct Wakes(ManuallyDrop<WakeList>);
 
 impl Wakes {
     #[inline]
     pub(crate) fn new() -> Self {
-        Wakes(Some(WakeList::new()))
+        Wakes(ManuallyDrop::new(WakeList::new()))
     }
 
     #[inline]
     pub(super) fn list(&mut self) -> &mut WakeList {
-        self.0.as_mut().expect("wake list already woken")
+        &mut self.0
     }
 
     /// Whether nobody is to be woken.
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(WakeList::is_empty)
+        self.0.is_empty()
     }
 
     /// Wakes now, keeping `value` (what the call is about to return: items) safe: if a
@@ -53,6 +59,12 @@ impl Wakes {
         let (value, _) = keep.0.take().expect("kept until the wake-ups are done");
         value
     }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_now(&mut self) {
+        std::mem::replace(&mut *self.0, WakeList::new()).wake_all();
+    }
 }
 
 /// Wakes `wakes` while a panic unwinds: one more panic would abort the process, so it is
@@ -64,25 +76,8 @@ pub(super) fn wake_unwinding(wakes: WakeList) {
 impl Drop for Wakes {
     #[inline]
     fn drop(&mut self) {
-        // Most calls wake nobody: that case costs one test, inline, and skips the list's
-        // drop glue (an empty list holds no waker and no allocation: its first waker is
-        // kept inline, before any goes to its `Vec`).
-        if self.is_empty() {
-            if let Some(empty) = self.0.take() {
-                std::mem::forget(empty);
-            }
-            return;
-        }
-        self.wake_now();
-    }
-}
-
-impl Wakes {
-    #[cold]
-    #[inline(never)]
-    pub(super) fn wake_now(&mut self) {
-        if let Some(wakes) = self.0.take() {
-            wakes.wake_all();
+        if !self.is_empty() {
+            self.wake_now();
         }
     }
 }
