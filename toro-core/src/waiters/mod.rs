@@ -32,9 +32,13 @@
 //! its future collects it under the mutex. A grant the waiter can rebuild from what it
 //! asked for (a lock's tokens, an event's wake-up) is *handed over*: the line frees the
 //! entry at once and moves a counter past the waiter's ticket ([`HandedOver`]), and the
-//! future learns of it with one atomic load, without the mutex. (Per-waiter heap nodes,
-//! the other way to skip that mutex, measured slower: the allocation and reference counts
-//! cost more than the critical section they save.)
+//! future learns of it with one atomic load, without the mutex.
+//!
+//! A queue's getter, whose grant is an item, waits instead in a heap node of its own
+//! (`queue/slot.rs`): it parks its waker there and finds its item there, neither time
+//! taking the mutex. The node is reused (one spare per queue) and needs no reference
+//! count, so it costs less than the two critical sections it saves; a waiter whose grant
+//! the line can hand over saves them without any node.
 //!
 //! # Lifecycle of a waiter
 //!

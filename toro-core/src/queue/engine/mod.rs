@@ -44,8 +44,8 @@ mod lines;
 mod user_code;
 
 pub(crate) use lines::{Joiners, Putters};
+use user_code::OrdRunner;
 pub(crate) use user_code::Wakes;
-use user_code::{OrdRunner, wake_unwinding};
 
 /// What a sink's putter leaving the line gives back (its item, its waker), to be dropped
 /// after the queue's mutex is released.
@@ -548,7 +548,8 @@ impl<T, O: Order<T>> Engine<T, O> {
         wakes.wake_keeping(handed, |handed| {
             let mut wakes = WakeList::new();
             self.give_back(&mut self.lock_state(), handed, &mut wakes);
-            wake_unwinding(wakes);
+            // While the waker's panic unwinds: `wake_all` catches a second one.
+            wakes.wake_all();
         })
     }
 

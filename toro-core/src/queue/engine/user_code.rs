@@ -67,12 +67,6 @@ impl Wakes {
     }
 }
 
-/// Wakes `wakes` while a panic unwinds: one more panic would abort the process, so it is
-/// caught (and the rest are still woken, see [`WakeList::wake_all`]).
-pub(super) fn wake_unwinding(wakes: WakeList) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wakes.wake_all()));
-}
-
 impl Drop for Wakes {
     #[inline]
     fn drop(&mut self) {
