@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use super::engine::{Engine, Handed};
 use super::order::Order;
 use super::slot::SlotBox;
-use crate::waiters::FreshWaker;
+use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
 
 /// A getter standing in the queue's line of getters: its slot.
 pub(crate) struct InLine<T> {
@@ -156,12 +156,7 @@ impl<'a, T, O: Order<T>> GetStage<'a, T, O> {
     ) -> Poll<X> {
         match &mut self.0 {
             Progress::Granted { engine, handed } => {
-                let handed = handed
-                    .take()
-                    .expect("toro future polled after it completed");
-                let engine = engine
-                    .take()
-                    .expect("toro future polled after it completed");
+                let (engine, handed) = take_granted(engine, handed, POLLED_AFTER);
                 Poll::Ready(finish(engine, handed))
             }
             Progress::Waiting { engine, getter } => match engine.poll_in_line(getter, cx) {
@@ -189,9 +184,11 @@ impl<'a, T, O: Order<T>> GetStage<'a, T, O> {
         carry: impl FnOnce(&'a Engine<T, O>, ()) -> C,
     ) -> Result<X, C> {
         match std::mem::replace(&mut self.0, Progress::DONE) {
-            Progress::Granted { engine, handed } => {
-                let handed = handed.expect("toro future given up after it completed");
-                let engine = engine.expect("toro future given up after it completed");
+            Progress::Granted {
+                mut engine,
+                mut handed,
+            } => {
+                let (engine, handed) = take_granted(&mut engine, &mut handed, GIVEN_UP_AFTER);
                 Ok(finish(engine, handed))
             }
             Progress::Waiting { engine, getter } => match engine.leave_line(getter) {

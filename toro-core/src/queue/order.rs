@@ -97,10 +97,10 @@ pub trait Order<T>: sealed::Sealed {
     /// Whether the order runs user code (`Ord`), so the queue must guard against a panic
     /// or a call back into itself from inside it.
     #[doc(hidden)]
-    const RUNS_USER_CODE: bool;
+    const RUNS_USER_CODE: bool = false;
     /// Whether a lock-free ring fronts the buffer (first in, first out).
     #[doc(hidden)]
-    const RING: bool;
+    const RING: bool = false;
     #[doc(hidden)]
     fn new() -> Self;
     #[doc(hidden)]
@@ -211,7 +211,6 @@ impl<T> sealed::Sealed for Priority<T> {}
 
 impl<T> Order<T> for Fifo<T> {
     const NAME: &'static str = "Queue";
-    const RUNS_USER_CODE: bool = false;
     const RING: bool = true;
     fn new() -> Self {
         Fifo(VecDeque::new())
@@ -264,8 +263,6 @@ fn shrink_vec<V>(vec: &mut Vec<V>) {
 
 impl<T> Order<T> for Lifo<T> {
     const NAME: &'static str = "LifoQueue";
-    const RUNS_USER_CODE: bool = false;
-    const RING: bool = false;
     fn new() -> Self {
         Lifo(Vec::new())
     }
@@ -439,7 +436,6 @@ impl<T: Ord> Priority<T> {
 impl<T: Ord> Order<T> for Priority<T> {
     const NAME: &'static str = "PriorityQueue";
     const RUNS_USER_CODE: bool = true;
-    const RING: bool = false;
     fn new() -> Self {
         Priority {
             items: Vec::new(),

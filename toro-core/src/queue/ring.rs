@@ -444,6 +444,15 @@ mod loom_models {
         }
     }
 
+    /// Runs `f` on a new loom thread, with the ring.
+    fn on_thread<R: Send + 'static>(
+        ring: &Arc<Ring<u32>>,
+        f: impl FnOnce(&Ring<u32>) -> R + Send + 'static,
+    ) -> thread::JoinHandle<R> {
+        let ring = ring.clone();
+        thread::spawn(move || f(&ring))
+    }
+
     fn pop(ring: &Ring<u32>) -> u32 {
         loop {
             match ring.try_pop() {
@@ -460,10 +469,7 @@ mod loom_models {
     fn ring_capacity_one_laps() {
         loom::model(|| {
             let ring = Arc::new(open(1));
-            let producer = {
-                let ring = ring.clone();
-                thread::spawn(move || (1..=3).for_each(|i| push(&ring, i)))
-            };
+            let producer = on_thread(&ring, |ring| (1..=3).for_each(|i| push(ring, i)));
             assert_eq!([pop(&ring), pop(&ring), pop(&ring)], [1, 2, 3]);
             producer.join().unwrap();
         });
@@ -476,10 +482,7 @@ mod loom_models {
             let ring = Arc::new(open(2));
             let producers: Vec<_> = [1, 2]
                 .into_iter()
-                .map(|item| {
-                    let ring = ring.clone();
-                    thread::spawn(move || push(&ring, item))
-                })
+                .map(|item| on_thread(&ring, move |ring| push(ring, item)))
                 .collect();
             let mut got = [pop(&ring), pop(&ring)];
             producers.into_iter().for_each(|p| p.join().unwrap());
@@ -494,10 +497,7 @@ mod loom_models {
     fn ring_close_races_a_claim() {
         loom::model(|| {
             let ring = Arc::new(open(2));
-            let producer = {
-                let ring = ring.clone();
-                thread::spawn(move || ring.try_push(7).is_ok())
-            };
+            let producer = on_thread(&ring, |ring| ring.try_push(7).is_ok());
             ring.close();
             let popped = ring.pop_locked().map(|(_, item)| item);
             let pushed = producer.join().unwrap();

@@ -92,11 +92,17 @@ impl<T, O: Order<T>> Drop for QueueStream<'_, T, O> {
 
 impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueStream")
-            .field("waiting", &self.key.is_some())
-            .field("done", &self.done)
-            .finish()
+        fmt_stream(f, "QueueStream", self.key.is_some(), self.done)
     }
+}
+
+/// The `Debug` of both stream types: whether a getter stands in line, and whether the
+/// stream has ended.
+fn fmt_stream(f: &mut fmt::Formatter<'_>, name: &str, waiting: bool, done: bool) -> fmt::Result {
+    f.debug_struct(name)
+        .field("waiting", &waiting)
+        .field("done", &done)
+        .finish()
 }
 
 /// A queue's getter side as an owned [`Stream`](futures_core::Stream) over an `Arc` of
@@ -140,10 +146,7 @@ impl<Q: QueueItem> Drop for OwnedQueueStream<Q> {
 
 impl<Q: QueueItem> fmt::Debug for OwnedQueueStream<Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedQueueStream")
-            .field("waiting", &self.key.is_some())
-            .field("done", &self.done)
-            .finish()
+        fmt_stream(f, "OwnedQueueStream", self.key.is_some(), self.done)
     }
 }
 

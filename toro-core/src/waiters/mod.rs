@@ -72,5 +72,8 @@ mod wake;
 pub(crate) use handed::HandedOver;
 pub(crate) use list::{Removed, Spot, WaiterList};
 pub(crate) use slab::{KEEP_BYTES, Key, Slab};
-pub(crate) use stage::{Anchor, Line, Stage, StageOf, Waiter, grants_are_data};
+pub(crate) use stage::{
+    Anchor, GIVEN_UP_AFTER, Line, POLLED_AFTER, Stage, StageOf, Waiter, grants_are_data,
+    take_granted,
+};
 pub(crate) use wake::{FreshWaker, WakeList};

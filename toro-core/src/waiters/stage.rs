@@ -395,8 +395,7 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     ) -> Poll<T> {
         match self {
             StageOf::Granted { owner, data } => {
-                let data = data.take().expect("toro future polled after it completed");
-                let owner = owner.take().expect("toro future polled after it completed");
+                let (owner, data) = take_granted(owner, data, POLLED_AFTER);
                 Poll::Ready(finish(owner, data))
             }
             StageOf::Waiting(waiter) => match waiter.poll_granted(cx) {
@@ -422,12 +421,7 @@ impl<R: Anchor<L::Target>, L: Line> StageOf<R, L> {
     ) -> Result<T, C> {
         match self {
             StageOf::Granted { owner, data } => {
-                let data = data
-                    .take()
-                    .expect("toro future given up after it completed");
-                let owner = owner
-                    .take()
-                    .expect("toro future given up after it completed");
+                let (owner, data) = take_granted(owner, data, GIVEN_UP_AFTER);
                 Ok(finish(owner, data))
             }
             StageOf::Waiting(waiter) => {
@@ -470,6 +464,25 @@ impl<R: Anchor<L::Target>, L: Line> Drop for StageOf<R, L> {
                 }
             }
         }
+    }
+}
+
+/// The panic of a future polled after it returned.
+pub(crate) const POLLED_AFTER: &str = "toro future polled after it completed";
+/// The panic of a future given up (at its deadline) after it returned.
+pub(crate) const GIVEN_UP_AFTER: &str = "toro future given up after it completed";
+
+/// Takes what a stage holds once granted, the owner and the grant, both `Some` until
+/// then: a second take panics with `after` ([`POLLED_AFTER`], [`GIVEN_UP_AFTER`]).
+#[inline]
+pub(crate) fn take_granted<O, G>(
+    owner: &mut Option<O>,
+    grant: &mut Option<G>,
+    after: &str,
+) -> (O, G) {
+    match (owner.take(), grant.take()) {
+        (Some(owner), Some(grant)) => (owner, grant),
+        _ => panic!("{after}"),
     }
 }
 
