@@ -1398,6 +1398,34 @@ fn queue_timed_out_put_keeps_its_item() {
     });
 }
 
+/// A sink's blocked item admitted by a get on another thread while the sink flushes: the
+/// admission hands the putter over (no entry to collect), so the flush completes (a lost
+/// wake-up would hang it) and the item is in the queue once; dropping the sink then takes
+/// nothing back.
+#[test]
+fn queue_sink_admission_races_its_flush() {
+    use futures::Sink;
+    use std::pin::Pin;
+    loom::model(|| {
+        let queue = Arc::new(Queue::with_items(1, [1]));
+        let mut sink = queue.sink();
+        Pin::new(&mut sink).start_send(2).unwrap(); // full: it waits in line
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.get_nowait().unwrap())
+        };
+        block_on(std::future::poll_fn(|cx| {
+            Pin::new(&mut sink).poll_flush(cx)
+        }))
+        .unwrap();
+        assert_eq!(getter.join().unwrap(), 1);
+        drop(sink);
+        assert_eq!(queue.get_nowait(), Ok(2));
+        assert!(queue.empty());
+        assert_eq!(queue.putters(), 0);
+    });
+}
+
 /// Producer and consumer on a queue of one slot: every item out once, in order.
 #[test]
 fn queue_bounded_producer_consumer() {

@@ -12,7 +12,7 @@ use crate::parcel::Parcel;
 use crate::queue::getter::InLine;
 use crate::queue::order::Order;
 use crate::sync::Mutex;
-use crate::waiters::{FreshWaker, Line, Removed, Spot, WaiterList, WakeList};
+use crate::waiters::{FreshWaker, HandedOver, Line, Removed, Spot, WaiterList, WakeList};
 
 pub(crate) struct Putters<T, O>(PhantomData<fn() -> (T, O)>);
 pub(crate) struct Joiners<T, O>(PhantomData<fn() -> (T, O)>);
@@ -33,6 +33,15 @@ impl<T, O: Order<T>> Line for Putters<T, O> {
 
     fn list(state: &mut State<T, O>) -> &mut WaiterList<Option<T>> {
         &mut state.putters
+    }
+
+    fn handed_over(engine: &Engine<T, O>) -> Option<&HandedOver> {
+        Some(&engine.admitted)
+    }
+
+    /// Admitted: its item is in the queue, nothing comes back.
+    fn handed_grant(_: usize) -> Option<Parcel<T>> {
+        None
     }
 
     fn left_line(
@@ -133,9 +142,19 @@ impl<T, O: Order<T>> Engine<T, O> {
         let Some(spot) = *key else {
             return Poll::Ready(Ok(()));
         };
+        if self.admitted.covers(spot.ticket()) {
+            *key = None;
+            return Poll::Ready(Ok(()));
+        }
         let mut fresh = FreshWaker::none();
         loop {
             let mut state = self.lock_state();
+            // Under the mutex an admission cannot come between this look and the key's.
+            if self.admitted.covers(spot.ticket()) {
+                *key = None;
+                drop(state);
+                return Poll::Ready(Ok(()));
+            }
             let k = state.putters.locate(spot);
             if state.putters.is_granted(k) {
                 *key = None;
@@ -152,7 +171,14 @@ impl<T, O: Order<T>> Engine<T, O> {
     /// A sink's putter leaves the line; its item (and waker) are dropped by the caller,
     /// after the mutex is released.
     pub(crate) fn leave_putter(&self, spot: Spot) -> LeftPutter<T> {
+        if self.admitted.covers(spot.ticket()) {
+            // Admitted: its entry is gone, its item in the queue.
+            return (None, None);
+        }
         let mut state = self.lock_state();
+        if self.admitted.covers(spot.ticket()) {
+            return (None, None);
+        }
         let key = state.putters.locate(spot);
         let Removed { data, waker, .. } = state.putters.remove(key);
         self.settle(&state);

@@ -38,7 +38,7 @@ pub(crate) use super::slot::Handed;
 use super::slot::{Handoff, SlotBox, SlotLine, Spare};
 use crate::error::{TooManyTaskDone, TryRecvError, TrySendError};
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, lock};
-use crate::waiters::{Spot, WaiterList, WakeList};
+use crate::waiters::{HandedOver, Spot, WaiterList, WakeList};
 
 mod lines;
 mod user_code;
@@ -65,6 +65,11 @@ pub(crate) struct Engine<T, O> {
     ord_runner: OrdRunner,
     /// A getter's slot kept for the next one to join (see [`Spare`]).
     pub(in crate::queue) spare: Spare<T>,
+    /// How far admissions have gone in the putters' line: an admitted putter (its item
+    /// taken into the queue) is handed over, and learns it with one load, no mutex. A
+    /// putter refused by a shutdown is granted in its entry, with its item: shutdown ends
+    /// admissions, so those entries are never covered by this counter.
+    pub(in crate::queue) admitted: HandedOver,
     state: Mutex<State<T, O>>,
 }
 
@@ -139,6 +144,7 @@ impl<T, O: Order<T>> Engine<T, O> {
             unfinished: AtomicUsize::new(0),
             ord_runner: OrdRunner::new(),
             spare: Spare::new(),
+            admitted: HandedOver::new(),
             state: Mutex::new(State {
                 buffer: O::new(),
                 stash: Stash::new(),
@@ -370,7 +376,8 @@ impl<T, O: Order<T>> Engine<T, O> {
         Some((self.stamp_outside(state), behind))
     }
 
-    /// The oldest blocked putter's item enters the buffer; the putter is granted.
+    /// The oldest blocked putter's item enters the buffer; the putter is handed over
+    /// (admitted: nothing to give it but the wake-up).
     fn admit_putter(&self, state: &mut State<T, O>, wakes: &mut Wakes) {
         if let Some(key) = state.putters.front() {
             let item = state
@@ -378,9 +385,9 @@ impl<T, O: Order<T>> Engine<T, O> {
                 .data_mut(key)
                 .take()
                 .expect("blocked putter without its item");
-            // Granted before `Ord` runs: if it panics, the putter is still woken (by
+            // Admitted before `Ord` runs: if it panics, the putter is still woken (by
             // `wakes`) and its item is in the buffer.
-            wakes.list().push(state.putters.grant(key));
+            state.putters.hand_over_front(&self.admitted, wakes.list());
             self.count_task();
             self.enter(state, item);
         }
