@@ -18,7 +18,7 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use gungraun::{library_benchmark, library_benchmark_group, main};
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 mod common;
 use common::{
     condition_pingpong, event_pingpong, notify_pingpong, pending_once, poll_once, priority,
-    toro_queue_pingpong, until_registered,
+    toro_queue_pingpong, waiter_tasks,
 };
 
 /// Operations per benchmark function.
@@ -405,39 +405,18 @@ library_benchmark_group!(
 /// Waiters per round of the `deadline_waiters` rows.
 const WAITERS: usize = 1000;
 
-/// `WAITERS` tasks each making the wait `wait()`, polling it once (it stands in line, its
-/// timer armed if it has one), counting itself and awaiting it; and a task that runs
-/// `release` once all are counted.
-fn waiter_tasks<W>(
+/// [`waiter_tasks`] for `WAITERS` waiters.
+fn waiters<W: Future<Output = ()> + Send + 'static>(
     wait: impl Fn() -> W,
     release: impl FnOnce() + Send + 'static,
-) -> Vec<JoinHandle<()>>
-where
-    W: Future<Output = ()> + Send + 'static,
-{
-    let registered = Arc::new(AtomicUsize::new(0));
-    let mut tasks: Vec<_> = (0..WAITERS)
-        .map(|_| {
-            let (wait, registered) = (wait(), registered.clone());
-            tokio::spawn(async move {
-                let mut wait = pin!(wait);
-                assert!(pending_once(&mut wait).await, "released before all waited");
-                registered.fetch_add(1, Ordering::AcqRel);
-                wait.await;
-            })
-        })
-        .collect();
-    tasks.push(tokio::spawn(async move {
-        until_registered(&registered, WAITERS).await;
-        release();
-    }));
-    tasks
+) -> Vec<JoinHandle<()>> {
+    waiter_tasks(WAITERS, &Arc::new(AtomicUsize::new(0)), wait, release)
 }
 
 fn toro_event_waiters(deadline: bool) -> Vec<JoinHandle<()>> {
     let event = Arc::new(toro::Event::new());
     let setter = event.clone();
-    waiter_tasks(
+    waiters(
         move || {
             let event = event.clone();
             async move {
@@ -455,7 +434,7 @@ fn toro_event_waiters(deadline: bool) -> Vec<JoinHandle<()>> {
 fn tokio_notify_waiters(with_timeout: bool) -> Vec<JoinHandle<()>> {
     let notify = Arc::new(tokio::sync::Notify::new());
     let notifier = notify.clone();
-    waiter_tasks(
+    waiters(
         move || {
             let notify = notify.clone();
             async move {

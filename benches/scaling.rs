@@ -34,7 +34,6 @@
 //! `scripts/bench-table`.
 
 use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -45,9 +44,7 @@ use tokio::time::timeout;
 
 #[macro_use]
 mod common;
-use common::{
-    bench_tasks, channel_functions, config, pending_once, runtimes, tokio_loop, until_registered,
-};
+use common::{bench_tasks, channel_functions, config, runtimes, tokio_loop, waiter_tasks};
 
 /// The task counts of the contention rows.
 const TASKS: [usize; 5] = [2, 4, 8, 16, 64];
@@ -116,23 +113,7 @@ fn bench_waiters<W, R>(
     bench_tasks(b, rt, || {
         reset();
         registered.store(0, Ordering::Release);
-        let mut tasks: Vec<_> = (0..n)
-            .map(|_| {
-                let (wait, registered) = (wait(), registered.clone());
-                tokio::spawn(async move {
-                    let mut wait = pin!(wait);
-                    assert!(pending_once(&mut wait).await, "released before all waited");
-                    registered.fetch_add(1, Ordering::AcqRel);
-                    wait.await;
-                })
-            })
-            .collect();
-        let (release, registered) = (release(), registered.clone());
-        tasks.push(tokio::spawn(async move {
-            until_registered(&registered, n).await;
-            release();
-        }));
-        tasks
+        waiter_tasks(n, &registered, &wait, release())
     })
 }
 

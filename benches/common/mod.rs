@@ -137,6 +137,38 @@ pub async fn until_registered(registered: &AtomicUsize, n: usize) {
     }
 }
 
+/// `n` tasks each making the wait `wait()`, polling it once (pending: it stands in line,
+/// its timer armed if it has one), counting itself in `registered` (zero at the call) and
+/// then awaiting it; and one task that runs `release` once all `n` are counted. The body
+/// of the `deadline_waiters` rows, timed (`scaling`) and counted (`instructions`).
+pub fn waiter_tasks<W>(
+    n: usize,
+    registered: &Arc<AtomicUsize>,
+    wait: impl Fn() -> W,
+    release: impl FnOnce() + Send + 'static,
+) -> Vec<JoinHandle<()>>
+where
+    W: Future<Output = ()> + Send + 'static,
+{
+    let mut tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (wait, registered) = (wait(), registered.clone());
+            tokio::spawn(async move {
+                let mut wait = pin!(wait);
+                assert!(pending_once(&mut wait).await, "released before all waited");
+                registered.fetch_add(1, Ordering::AcqRel);
+                wait.await;
+            })
+        })
+        .collect();
+    let registered = registered.clone();
+    tasks.push(tokio::spawn(async move {
+        until_registered(&registered, n).await;
+        release();
+    }));
+    tasks
+}
+
 /// toro's tokio handle, named explicitly (`.deadline_on(&tokio_loop(), d)`): what the
 /// facade's `tokio` feature selects by itself inside a tokio runtime.
 pub fn tokio_loop() -> toro::LoopHandle {
