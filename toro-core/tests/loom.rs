@@ -376,6 +376,26 @@ fn lock_fast_path_races_slow_path() {
     });
 }
 
+/// An acquire granted at the call and dropped unpolled (its tokens go back lock-free, as a
+/// guard's drop gives them) racing another thread's acquire that may be joining the line:
+/// that one gets the lock (a lost hand-off would hang its `block_on`), and the lock is
+/// free at the end.
+#[test]
+fn lock_unpolled_grant_dropped_races_an_acquirer_joining() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        let granted = lock.acquire(); // the lock is free: granted at the call
+        let other = {
+            let lock = lock.clone();
+            thread::spawn(move || drop(block_on(lock.acquire())))
+        };
+        drop(granted);
+        other.join().unwrap();
+        assert!(!lock.locked());
+        assert_eq!(lock.waiters(), 0);
+    });
+}
+
 /// A lock-free release racing an acquirer that is joining the line: the release must not
 /// add a token the acquirer never sees (it retries, or the release hands it over).
 #[test]

@@ -11,22 +11,18 @@ use std::task::{Context, Poll};
 
 use super::engine::{Engine, Handed};
 use super::order::Order;
-use super::slot::SlotBox;
+use super::slot::{Look, SlotBox};
 use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
 
-/// A getter standing in the queue's line of getters: its slot.
+/// A getter standing in the queue's line of getters: its slot (which also says whether
+/// the getter's waker is there yet).
 pub(crate) struct InLine<T> {
     slot: SlotBox<T>,
-    /// Whether its waker is in the slot (after its first pending poll).
-    parked: bool,
 }
 
 impl<T> InLine<T> {
     pub(crate) fn new(slot: SlotBox<T>) -> Self {
-        InLine {
-            slot,
-            parked: false,
-        }
+        InLine { slot }
     }
 }
 
@@ -39,16 +35,13 @@ impl<T, O: Order<T>> Engine<T, O> {
         getter: &mut InLine<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Handed<T>> {
-        if !getter.parked {
+        match getter.slot.look() {
             // Its first pending poll: the waker goes into the slot, no mutex.
-            if getter.slot.park(cx.waker()) {
-                getter.parked = true;
-                return Poll::Pending;
-            }
-        } else if !getter.slot.is_handed() {
-            return self.repark(getter, cx);
+            Look::Unparked if getter.slot.park(cx.waker()) => Poll::Pending,
+            Look::Parked => self.repark(getter, cx),
+            // Handed (also while it parked).
+            _ => Poll::Ready(getter.slot.take()),
         }
-        Poll::Ready(getter.slot.take())
     }
 
     /// A later poll of a getter still in line: under the mutex (a put takes the waker

@@ -135,7 +135,9 @@ impl<const SLOT: bool> Line for AcquirersOf<SLOT> {
     const RETURNS_GRANTS: bool = true;
 
     fn state(pool: &TokenPool) -> &Mutex<Lines> {
-        // Made now if a grant at the call comes back unused (the pool was never contended).
+        // Made now if an upgradable read granted at the call comes back unused (the pool was
+        // never contended); a plain acquirer's grant goes back without it
+        // (`return_grant_unlocked`).
         &pool.line().lines
     }
 

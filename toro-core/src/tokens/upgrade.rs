@@ -207,13 +207,13 @@ fn head_holds(lines: &mut Lines) -> usize {
 /// Takes up to `want` tokens from the waiters in line (an upgrade goes ahead of them):
 /// from the head, the only one that holds any ([`head_holds`]); says how many.
 fn take_from_line(lines: &mut Lines, want: usize) -> usize {
-    let in_line = head_holds(lines);
     let acquirers = &mut lines.acquirers;
     let Some(head) = acquirers.front() else {
         return 0;
     };
-    let k = in_line.min(want);
-    acquirers.data_mut(head).lose(k);
+    let request = acquirers.data_mut(head);
+    let k = request.held.min(want);
+    request.lose(k);
     k
 }
 

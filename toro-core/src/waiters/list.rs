@@ -152,7 +152,8 @@ impl<W> WaiterList<W> {
         }
     }
 
-    /// Every waiter's data, in line or granted, in no particular order.
+    /// Every waiter's data, in line or granted, in no particular order (for debug
+    /// assertions: nothing may depend on a scan of the line).
     pub(crate) fn data_iter_mut(&mut self) -> impl Iterator<Item = &mut W> {
         self.slab.iter_mut().map(|(_, node)| &mut node.data)
     }

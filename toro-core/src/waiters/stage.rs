@@ -65,8 +65,8 @@ pub(crate) trait Line {
 
     /// [`return_grant`](Self::return_grant) without the mutex, for a line that can give
     /// a grant back as its guard would (a plain acquirer's tokens): then a grant made at
-    /// the call and dropped unpolled touches no lock and makes no line. `Err` hands the
-    /// grant back, to be returned under the mutex.
+    /// the call and dropped unpolled, while nobody waits, touches no lock and makes no
+    /// line. `Err` hands the grant back, to be returned under the mutex.
     fn return_grant_unlocked(
         _target: &Self::Target,
         grant: Self::Grant,

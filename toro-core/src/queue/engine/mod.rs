@@ -552,12 +552,8 @@ impl<T, O: Order<T>> Engine<T, O> {
     #[cold]
     #[inline(never)]
     fn deliver_admitting(&self, wakes: Wakes, handed: (Stamp, T)) -> (Stamp, T) {
-        wakes.wake_keeping(handed, |handed| {
-            let mut wakes = WakeList::new();
-            self.give_back(&mut self.lock_state(), handed, &mut wakes);
-            // While the waker's panic unwinds: `wake_all` catches a second one.
-            wakes.wake_all();
-        })
+        // While the waker's panic unwinds: `return_item`'s `wake_all` catches a second one.
+        wakes.wake_keeping(handed, |handed| self.return_item(handed))
     }
 
     /// Shuts the queue down: every waiting getter and putter is granted (the getters with
