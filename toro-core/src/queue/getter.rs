@@ -11,18 +11,22 @@ use std::task::{Context, Poll};
 
 use super::engine::{Engine, Handed};
 use super::order::Order;
-use super::slot::{Look, SlotBox};
+use super::slot::SlotBox;
 use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
 
-/// A getter standing in the queue's line of getters: its slot (which also says whether
-/// the getter's waker is there yet).
+/// A getter standing in the queue's line of getters: its slot.
 pub(crate) struct InLine<T> {
     slot: SlotBox<T>,
+    /// Whether its waker is in the slot (after its first pending poll).
+    parked: bool,
 }
 
 impl<T> InLine<T> {
     pub(crate) fn new(slot: SlotBox<T>) -> Self {
-        InLine { slot }
+        InLine {
+            slot,
+            parked: false,
+        }
     }
 }
 
@@ -35,13 +39,16 @@ impl<T, O: Order<T>> Engine<T, O> {
         getter: &mut InLine<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Handed<T>> {
-        match getter.slot.look() {
+        if !getter.parked {
             // Its first pending poll: the waker goes into the slot, no mutex.
-            Look::Unparked if getter.slot.park(cx.waker()) => Poll::Pending,
-            Look::Parked => self.repark(getter, cx),
-            // Handed (also while it parked).
-            _ => Poll::Ready(getter.slot.take()),
+            if getter.slot.park(cx.waker()) {
+                getter.parked = true;
+                return Poll::Pending;
+            }
+        } else if !getter.slot.is_handed() {
+            return self.repark(getter, cx);
         }
+        Poll::Ready(getter.slot.take())
     }
 
     /// A later poll of a getter still in line: under the mutex (a put takes the waker

@@ -92,16 +92,6 @@ pub(crate) struct SlotLine<T> {
     len: usize,
 }
 
-/// Where a getter stands ([`SlotBox::look`]).
-pub(crate) enum Look {
-    /// Handed its item (or ended): [`SlotBox::take`] has it.
-    Handed,
-    /// In line, its waker in the slot (after its first pending poll).
-    Parked,
-    /// In line, no waker left yet.
-    Unparked,
-}
-
 /// A getter's own slot: frees it (or keeps it as the queue's spare) when it is done.
 pub(crate) struct SlotBox<T>(NonNull<Slot<T>>);
 
@@ -233,20 +223,6 @@ impl<T> SlotBox<T> {
     fn slot(&self) -> &Slot<T> {
         // SAFETY: the getter's hold keeps the slot alive until it is released.
         unsafe { self.0.as_ref() }
-    }
-
-    /// Where the getter stands, in one load: handed, or waiting with or without its waker
-    /// in the slot.
-    #[inline]
-    pub(crate) fn look(&self) -> Look {
-        let state = self.slot().state.load(Ordering::Acquire);
-        if state & HANDED != 0 {
-            Look::Handed
-        } else if state & PARKED != 0 {
-            Look::Parked
-        } else {
-            Look::Unparked
-        }
     }
 
     /// Whether the slot was handed its item (or ended): then [`take`](Self::take) has it.
