@@ -11,7 +11,9 @@
 //! `JoinableQueue::join`), the barrier's trip past wakers that panic or arrive again, an
 //! `RwLock`'s upgradable read and its upgrade, and the data of a `Lock<T>`; then every queue's waits and its items' `Drop`, `Debug` and
 //! `Ord`, streams and sinks. The waker tests shared by all waits are written once
-//! ([`waker_callbacks!`], [`queue_callbacks!`]).
+//! ([`waker_callbacks!`], [`queue_callbacks!`]), and run for `Event` and `Condition` too:
+//! among them, a stored waker whose `drop` panics, replaced by a later poll or dropped
+//! with its wait.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -1085,6 +1087,8 @@ where
 
 /// The message of a waker that panics when woken.
 const WAKE_PANICS: &str = "this waker panics when woken";
+/// The message of a waker that panics when its last clone is dropped.
+const DROP_PANICS: &str = "this waker panics when dropped";
 
 /// A probe whose wake-up panics with [`WAKE_PANICS`].
 fn panicking_probe() -> Probe {
@@ -1157,6 +1161,57 @@ macro_rules! waker_callbacks {
                         [format!("{:?}", $p)],
                         "dropped once, after the wait left the line"
                     );
+                    $release;
+                    assert_eq!(next.wakes(), 1, "the waiter left in line was let in");
+                    {
+                        let $out = next.ready(&mut staying);
+                        $granted;
+                    }
+                    drop(staying);
+                    $settled;
+                });
+            }
+
+            /// A second poll replaces a stored waker whose `drop` panics: the panic
+            /// reaches that poll only once the new waker has taken the old one's place
+            /// and the mutex is released, so the release still wakes the wait, and the
+            /// wait keeps its grant.
+            #[test]
+            fn replaced_waker_whose_drop_panics() {
+                watchdog(|| {
+                    let $p = Arc::new($new);
+                    let (old, _) = drop_hook_waker(|| panic!("{DROP_PANICS}"));
+                    let task = Probe::new();
+                    let mut wait = $wait;
+                    assert!(poll_by(&mut wait, &old).is_pending());
+                    drop(old); // toro holds the last clone
+                    assert_eq!(panic_message(|| task.pending(&mut wait)), DROP_PANICS);
+                    $release;
+                    assert_eq!(task.wakes(), 1, "the new waker was woken");
+                    {
+                        let $out = task.ready(&mut wait);
+                        $granted;
+                    }
+                    drop(wait);
+                    $settled;
+                });
+            }
+
+            /// A wait dropped in line whose stored waker's `drop` panics: the panic comes
+            /// once the wait has left the line, so the release goes to the waiter behind
+            /// it, and nothing stays in line or held.
+            #[test]
+            fn dropped_wait_whose_waker_drop_panics() {
+                watchdog(|| {
+                    let $p = Arc::new($new);
+                    let (waker, _) = drop_hook_waker(|| panic!("{DROP_PANICS}"));
+                    let next = Probe::new();
+                    let mut leaving = $wait;
+                    let mut staying = $wait;
+                    assert!(poll_by(&mut leaving, &waker).is_pending());
+                    next.pending(&mut staying);
+                    drop(waker);
+                    assert_eq!(panic_message(move || drop(leaving)), DROP_PANICS);
                     $release;
                     assert_eq!(next.wakes(), 1, "the waiter left in line was let in");
                     {
@@ -1316,6 +1371,24 @@ waker_callbacks! {
         },
         granted: |result| assert!(!result.is_leader()),
         settled: assert_eq!(format!("{p:?}"), BARRIER_EMPTY),
+    }
+}
+
+// Event and Condition have their own callback tests above; these add the shared ones.
+waker_callbacks! {
+    event: |p| {
+        new: Event::new(),
+        wait: p.wait(),
+        release: p.set(),
+        granted: |()| assert!(p.is_set()),
+        settled: assert_eq!(p.waiters(), 0),
+    }
+    condition: |p| {
+        new: Condition::new(),
+        wait: p.wait(),
+        release: p.notify(1),
+        granted: |()| assert_eq!(p.waiters(), 0),
+        settled: assert_eq!(p.waiters(), 0),
     }
 }
 
@@ -2566,5 +2639,79 @@ fn stream_and_sink_drop_replaced_wakers_outside_the_queues_mutex() {
             Poll::Ready(Some(1))
         );
         assert_eq!(q.get_nowait(), Ok(2), "the sink's item never entered");
+    });
+}
+
+/// A stream's or a sink's stored waker whose `drop` panics, replaced by a later poll or
+/// dropped with its owner: the panic comes once the waiter's place is settled, so no item
+/// is lost, the new waker is woken, and nobody is left in line.
+#[test]
+fn stream_and_sink_wakers_whose_drop_panics_lose_nothing() {
+    use futures::{Sink, Stream};
+    use std::pin::Pin;
+    use std::task::Context;
+    watchdog(|| {
+        let q = Arc::new(Queue::<u32>::new(1));
+        let probe = Probe::new();
+        fn cx(waker: &Waker) -> Context<'_> {
+            Context::from_waker(waker)
+        }
+        let panics_on_drop = || drop_hook_waker(|| panic!("{DROP_PANICS}")).0;
+        // A stream's stored waker, replaced by a later poll's: the new one is woken.
+        let mut stream = q.stream();
+        let waker = panics_on_drop();
+        assert!(
+            Pin::new(&mut stream)
+                .poll_next(&mut cx(&waker))
+                .is_pending()
+        );
+        drop(waker); // the queue holds the last clone
+        let message = panic_message(|| {
+            let _ = Pin::new(&mut stream).poll_next(&mut cx(probe.waker()));
+        });
+        assert_eq!(message, DROP_PANICS);
+        q.put_nowait(1).unwrap();
+        assert_eq!(probe.wakes(), 1, "the replacing waker was woken");
+        assert_eq!(
+            Pin::new(&mut stream).poll_next(&mut cx(probe.waker())),
+            Poll::Ready(Some(1))
+        );
+        // Dropped with the stream, in line: the next item stays in the queue.
+        let waker = panics_on_drop();
+        assert!(
+            Pin::new(&mut stream)
+                .poll_next(&mut cx(&waker))
+                .is_pending()
+        );
+        drop(waker);
+        assert_eq!(panic_message(move || drop(stream)), DROP_PANICS);
+        q.put_nowait(2).unwrap();
+        assert_eq!(q.get_nowait(), Ok(2), "the dropped stream took nothing");
+        // A sink's waiting item: its waker replaced, then the item admitted by a get.
+        q.put_nowait(3).unwrap(); // fills the queue
+        let mut sink = q.sink();
+        Pin::new(&mut sink).start_send(4).unwrap();
+        let waker = panics_on_drop();
+        assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());
+        drop(waker);
+        let message = panic_message(|| {
+            let _ = Pin::new(&mut sink).poll_flush(&mut cx(probe.waker()));
+        });
+        assert_eq!(message, DROP_PANICS);
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(probe.wakes(), 2, "the sink's new waker was woken");
+        assert!(matches!(
+            Pin::new(&mut sink).poll_flush(&mut cx(probe.waker())),
+            Poll::Ready(Ok(()))
+        ));
+        // Dropped with the sink, its item waiting: it leaves the line.
+        Pin::new(&mut sink).start_send(5).unwrap();
+        let waker = panics_on_drop();
+        assert!(Pin::new(&mut sink).poll_flush(&mut cx(&waker)).is_pending());
+        drop(waker);
+        assert_eq!(panic_message(move || drop(sink)), DROP_PANICS);
+        assert_eq!(q.get_nowait(), Ok(4), "the admitted item is in the queue");
+        assert!(q.empty(), "the dropped sink's item never entered");
+        assert!(format!("{q:?}").contains("getters: 0, putters: 0"), "{q:?}");
     });
 }

@@ -235,16 +235,32 @@ impl<T> SlotBox<T> {
     /// `false` if the slot was handed first (the waker is not needed then).
     #[inline]
     pub(crate) fn park(&mut self, waker: &Waker) -> bool {
-        let slot = self.slot();
-        if slot.state.load(Ordering::Acquire) & HANDED != 0 {
+        if self.is_handed() {
             return false;
         }
-        let waker = waker.clone();
+        self.leave_waker(waker.clone())
+    }
+
+    /// [`park`](Self::park)'s store: also reached when a put hands the slot between
+    /// `park`'s look and this store.
+    #[inline]
+    fn leave_waker(&mut self, waker: Waker) -> bool {
+        let slot = self.slot();
         // SAFETY: before `PARKED` only the getter (this thread, by `&mut` on its hold: it
         // parks once) touches the waker cell; a put reads it only after seeing `PARKED`.
         slot.waker.with_mut(|cell| unsafe { *cell = Some(waker) });
         // `Release`: the waker before `PARKED`; `Acquire`: a hand-off that came first.
-        slot.state.fetch_or(PARKED, Ordering::AcqRel) & HANDED == 0
+        if slot.state.fetch_or(PARKED, Ordering::AcqRel) & HANDED == 0 {
+            return true;
+        }
+        // Handed meanwhile, before the put could see the waker: it is still here. It is
+        // dropped now, while the item is still in the slot: were it dropped with the
+        // slot, after the getter took the item, a `drop` that panics would unwind with
+        // the item in hand, and lose it. Here such a panic leaves the item in the slot,
+        // where the getter's own drop finds it and gives it back.
+        // SAFETY: after `HANDED` (seen with `Acquire`) the slot is the getter's alone.
+        drop(slot.waker.with_mut(|cell| unsafe { (*cell).take() }));
+        false
     }
 
     /// The waker cell, for a later poll that must check or change the waker left at the
@@ -299,7 +315,9 @@ impl<T> SlotBox<T> {
 
     /// Done with the slot, once it is out of the line (handed, or left): it becomes the
     /// queue's spare, or is freed. Call it with no mutex held: the waker left in the slot
-    /// (and an item not taken) is dropped here.
+    /// (and an item not taken) is dropped here. A slot handed its item holds no waker by
+    /// then (the put took it, or [`park`](Self::park) dropped it), so a getter that took
+    /// its item runs no user code here.
     #[inline]
     pub(crate) fn release(self, spare: &Spare<T>) {
         let slot = self.0;
@@ -390,5 +408,52 @@ impl<T> Drop for Spare<T> {
             // SAFETY: the spare is owned by the queue being dropped, emptied when kept.
             drop(unsafe { Box::from_raw(slot.as_ptr()) });
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    use super::*;
+
+    /// A waker whose drop (of its last clone) panics.
+    struct PanicsOnDrop;
+
+    impl Wake for PanicsOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("this waker panics when dropped");
+        }
+    }
+
+    /// A put hands the slot between `park`'s look and its store: the waker left then is
+    /// dropped by `park`, while the item is still in the slot, so its panic loses
+    /// nothing: the item is still there to take (or for the getter's drop to give back).
+    #[test]
+    fn waker_left_after_the_hand_off_is_dropped_before_the_item_is_taken() {
+        let spare = Spare::new();
+        let mut line = SlotLine::new();
+        let mut getter = line.join(&spare);
+        // What `park` saw: not handed yet. The put hands now.
+        assert!(!getter.is_handed());
+        let waker = line
+            .hand_front(Some((Stamp::outside(0, 0), 7u32)))
+            .expect("a getter was in line");
+        assert!(waker.is_none(), "not parked when handed: no waker to take");
+        // The rest of `park`: the waker goes in, finds the slot handed, is dropped.
+        let parked = catch_unwind(AssertUnwindSafe(|| {
+            getter.leave_waker(Waker::from(Arc::new(PanicsOnDrop)))
+        }));
+        assert!(parked.is_err(), "the waker's drop panicked in `park`");
+        let handed = getter.take().expect("an item, not a shutdown");
+        assert_eq!(handed.1.take(), 7, "the item survived the panic");
+        // Nothing of user code is left in the slot to run when it is released.
+        getter.release(&spare);
     }
 }
