@@ -1,11 +1,13 @@
 //! [`Condition`]: a wait/notify line with no lock of its own.
 
 use std::fmt;
+use std::task::{Context, Poll};
 
 use crate::deadline::wait_future;
 use crate::lazy::LazyBox;
 use crate::sync::{Mutex, const_fn, lock};
-use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList, grants_are_data};
+use crate::waiters::slot::{SlotBox, SlotLine, Spare};
+use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, WakeList};
 
 /// A condition variable for coroutines: [`wait`](Self::wait) until [`notify`](Self::notify)
 /// wakes you.
@@ -31,42 +33,32 @@ use crate::waiters::{Line, Stage, Waiter, WaiterList, WakeList, grants_are_data}
 /// ```
 pub struct Condition {
     /// The line, made when the first waiter joins.
-    line: LazyBox<Mutex<WaiterList<Notice>>>,
+    line: LazyBox<CondLine>,
 }
 
-/// What a condition waiter was woken by: `notify(n)` hands out one wake-up each, passed on
-/// if its waiter is dropped before returning; `notify_all` wakes whoever is present.
-pub(crate) struct Notice {
-    pass_on: bool,
+/// What a [`Condition`] makes when its first waiter joins: its waiters, each in a slot of
+/// its own (see [`SlotLine`]), and one spare slot. A waiter leaves its waker in its slot,
+/// and learns there that it was woken, without the mutex: a wake-up costs the waiter no
+/// critical section beyond the one it joins in.
+struct CondLine {
+    waiters: Mutex<SlotLine<Notice>>,
+    spare: Spare<Notice>,
 }
 
-enum Waiters {}
-
-impl Line for Waiters {
-    type Target = Condition;
-    type State = WaiterList<Notice>;
-    type Data = Notice;
-    grants_are_data!();
-    const RETURNS_GRANTS: bool = true;
-
-    fn state(cond: &Condition) -> &Mutex<WaiterList<Notice>> {
-        cond.line()
-    }
-
-    fn list(list: &mut WaiterList<Notice>) -> &mut WaiterList<Notice> {
-        list
-    }
-
-    fn return_grant(
-        _: &Condition,
-        list: &mut WaiterList<Notice>,
-        notice: Notice,
-        wakes: &mut WakeList,
-    ) {
-        if notice.pass_on {
-            Condition::notify_locked(list, 1, wakes);
+impl CondLine {
+    fn new(_: usize) -> Self {
+        CondLine {
+            waiters: Mutex::new(SlotLine::new()),
+            spare: Spare::new(),
         }
     }
+}
+
+/// What a waiter's slot is handed: a wake-up from `notify(n)`, which passes on to the next
+/// waiter if its own is dropped before returning, or from `notify_all`, which does not.
+#[derive(Default)]
+pub(crate) struct Notice {
+    pass_on: bool,
 }
 
 impl Condition {
@@ -86,8 +78,8 @@ impl Condition {
     }
 
     /// The line, made now if it was not.
-    fn line(&self) -> &Mutex<WaiterList<Notice>> {
-        self.line.get_or_make(|_| Mutex::new(WaiterList::new()))
+    fn line(&self) -> &CondLine {
+        self.line.get_or_make(CondLine::new)
     }
 
     /// How many waiters are waiting (timed-out and dropped ones are gone already).
@@ -100,7 +92,7 @@ impl Condition {
     /// assert_eq!(cond.waiters(), 1);
     /// ```
     pub fn waiters(&self) -> usize {
-        self.line.get().map_or(0, |line| lock(line).len())
+        self.line.get().map_or(0, |line| lock(&line.waiters).len())
     }
 
     /// Waits for a notification. Always waits: a notification sent before the call is not
@@ -125,9 +117,14 @@ impl Condition {
     /// ```
     #[inline]
     pub fn wait(&self) -> ConditionWait<'_> {
-        let mut list = lock(self.line());
+        let line = self.line();
+        let slot = lock(&line.waiters).join(&line.spare);
         ConditionWait {
-            stage: Stage::Waiting(Waiter::enqueue(self, &mut *list, Notice { pass_on: false })),
+            stage: CondStage(Progress::Waiting {
+                cond: self,
+                slot,
+                parked: false,
+            }),
         }
     }
 
@@ -149,16 +146,16 @@ impl Condition {
         // Nobody ever waited: nothing to remember.
         let Some(line) = self.line.get() else { return };
         let mut wakes = WakeList::new();
-        Condition::notify_locked(&mut lock(line), n, &mut wakes);
-        wakes.wake_all();
-    }
-
-    fn notify_locked(list: &mut WaiterList<Notice>, n: usize, wakes: &mut WakeList) {
-        for _ in 0..n {
-            let Some(key) = list.front() else { break };
-            list.data_mut(key).pass_on = true;
-            wakes.push(list.grant(key));
+        {
+            let mut waiters = lock(&line.waiters);
+            for _ in 0..n {
+                match waiters.hand_front(Notice { pass_on: true }) {
+                    Ok(waker) => wakes.push(waker),
+                    Err(_) => break,
+                }
+            }
         }
+        wakes.wake_all();
     }
 
     /// Wakes every waiter present at the call. Waiters that arrive afterwards wait.
@@ -175,8 +172,141 @@ impl Condition {
     pub fn notify_all(&self) {
         let Some(line) = self.line.get() else { return };
         let mut wakes = WakeList::new();
-        lock(line).grant_all(&mut wakes);
+        {
+            let mut waiters = lock(&line.waiters);
+            while let Ok(waker) = waiters.hand_front(Notice { pass_on: false }) {
+                wakes.push(waker);
+            }
+        }
         wakes.wake_all();
+    }
+
+    /// A later poll of a waiter still in line: under the mutex (a notify takes the waker
+    /// under it), keeps the waker if it wakes the same task, or puts in a fresh one,
+    /// cloned and dropped outside the mutex. `false` if it was woken meanwhile.
+    #[cold]
+    #[inline(never)]
+    fn repark(&self, slot: &mut SlotBox<Notice>, cx: &mut Context<'_>) -> bool {
+        let line = self.line();
+        let mut fresh = FreshWaker::none();
+        loop {
+            let waiters = lock(&line.waiters);
+            // Under the mutex the hand-off cannot come between this look and the waker's.
+            if slot.is_handed() {
+                return false;
+            }
+            let slot = &mut *slot;
+            if fresh.park(waiters, cx, |waiters| {
+                slot.waker_in_line(waiters)
+                    .expect("toro: a waiter handed under the mutex it holds")
+            }) {
+                return true;
+            }
+        }
+    }
+}
+
+/// A condition waiter's progress: in line, in a slot of its own, or done.
+pub(crate) struct CondStage<'a>(Progress<'a>);
+
+enum Progress<'a> {
+    Waiting {
+        cond: &'a Condition,
+        slot: SlotBox<Notice>,
+        /// Whether its waker is in the slot (after its first pending poll).
+        parked: bool,
+    },
+    Done,
+}
+
+impl<'a> CondStage<'a> {
+    #[inline]
+    pub(crate) fn poll_with<X>(
+        &mut self,
+        cx: &mut Context<'_>,
+        finish: impl FnOnce(&'a Condition, ()) -> X,
+    ) -> Poll<X> {
+        let Progress::Waiting { cond, slot, parked } = &mut self.0 else {
+            panic!("{POLLED_AFTER}")
+        };
+        if !*parked {
+            // Its first pending poll: the waker goes into the slot, no mutex.
+            if slot.park(cx.waker()) {
+                *parked = true;
+                return Poll::Pending;
+            }
+        } else if !slot.is_handed() && cond.repark(slot, cx) {
+            return Poll::Pending;
+        }
+        // Woken: the wake-up is spent here; the slot (the notice in it) goes back, outside
+        // any mutex.
+        let Progress::Waiting { cond, slot, .. } = std::mem::replace(&mut self.0, Progress::Done)
+        else {
+            unreachable!("waiting")
+        };
+        slot.release(&cond.line().spare);
+        Poll::Ready(finish(cond, ()))
+    }
+
+    /// Leaves the line at a deadline: `Ok` if the waiter was woken first (ready wins; the
+    /// wake-up is its own then, not passed on), `Err` if it left unwoken.
+    #[inline]
+    pub(crate) fn give_up_with<X, C>(
+        &mut self,
+        finish: impl FnOnce(&'a Condition, ()) -> X,
+        carry: impl FnOnce(&'a Condition, ()) -> C,
+    ) -> Result<X, C> {
+        let Progress::Waiting { cond, .. } = self.0 else {
+            panic!("{GIVEN_UP_AFTER}")
+        };
+        match self.leave() {
+            Some(_) => Ok(finish(cond, ())),
+            None => Err(carry(cond, ())),
+        }
+    }
+
+    /// Takes the waiter out of the line: `None` if it left unwoken, otherwise the notice
+    /// that woke it first.
+    fn leave(&mut self) -> Option<Notice> {
+        let Progress::Waiting { cond, mut slot, .. } =
+            std::mem::replace(&mut self.0, Progress::Done)
+        else {
+            return None;
+        };
+        let line = cond.line();
+        if !slot.is_handed() {
+            let mut waiters = lock(&line.waiters);
+            if slot.leave(&mut waiters) {
+                drop(waiters);
+                // Its waker goes with the slot, after the mutex.
+                slot.release(&line.spare);
+                return None;
+            }
+        }
+        let notice = slot.take();
+        slot.release(&line.spare);
+        Some(notice)
+    }
+
+    #[inline]
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(&self.0, Progress::Waiting { slot, .. } if slot.is_handed())
+    }
+
+    /// Whether the future still stands in line (for `Debug`).
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(&self.0, Progress::Waiting { slot, .. } if !slot.is_handed())
+    }
+}
+
+impl Drop for CondStage<'_> {
+    fn drop(&mut self) {
+        if let Progress::Waiting { cond, .. } = self.0 {
+            // Dropped after `notify(n)` woke it: the wake-up goes to the next waiter.
+            if let Some(Notice { pass_on: true }) = self.leave() {
+                cond.notify(1);
+            }
+        }
     }
 }
 
@@ -222,6 +352,6 @@ wait_future! {
     /// # });
     /// ```
     #[must_use = "the place in line is held already; .await the future to wait for the notification"]
-    pub struct ConditionWait<'a>(Stage<'a, Waiters>) -> ();
+    pub struct ConditionWait<'a>(CondStage<'a>) -> ();
     finish |_, _| (),
 }

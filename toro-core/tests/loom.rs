@@ -828,6 +828,117 @@ fn condition_notify_races_deadline() {
     });
 }
 
+/// A waiter parking its waker in its slot (at its first poll, no mutex) while `notify(1)`
+/// on another thread hands it the wake-up: ready at that poll, or woken; never missed.
+#[test]
+fn condition_waiter_parks_while_notify_hands_it() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let mut wait = cond.wait(); // in line at the call
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        let (woken, waker) = flag();
+        if poll_with(&mut wait, &waker).is_pending() {
+            while !woken.0.load(SeqCst) {
+                thread::yield_now();
+            }
+            assert!(
+                poll_with(&mut wait, &waker).is_ready(),
+                "woken but not notified"
+            );
+        }
+        notifier.join().unwrap();
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
+/// A parked waiter re-polled with another waker (under the mutex) while `notify(1)` hands
+/// it the wake-up: ready at that poll, or the new waker is woken, never only the old one.
+#[test]
+fn condition_waker_replaced_races_notify() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let mut wait = cond.wait();
+        let (_first, first_waker) = flag();
+        assert!(poll_with(&mut wait, &first_waker).is_pending());
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        let (second, second_waker) = flag();
+        if poll_with(&mut wait, &second_waker).is_pending() {
+            while !second.0.load(SeqCst) {
+                thread::yield_now();
+            }
+            assert!(
+                poll_with(&mut wait, &second_waker).is_ready(),
+                "woken but not notified"
+            );
+        }
+        notifier.join().unwrap();
+    });
+}
+
+/// A parked waiter dropped while `notify(1)` hands it the wake-up, a second waiter behind
+/// it: the wake-up reaches the second either way (passed on if the first had it), and
+/// exactly one wake-up is spent.
+#[test]
+fn condition_parked_waiter_dropped_races_notify() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let mut first = cond.wait();
+        let mut second = cond.wait();
+        let (_w1, waker1) = flag();
+        assert!(poll_with(&mut first, &waker1).is_pending());
+        let (woken2, waker2) = flag();
+        assert!(poll_with(&mut second, &waker2).is_pending());
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(1))
+        };
+        drop(first);
+        notifier.join().unwrap();
+        assert!(
+            woken2.0.load(SeqCst),
+            "the wake-up was lost with the first waiter"
+        );
+        assert!(poll_with(&mut second, &waker2).is_ready());
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
+/// `notify_all` racing a parked waiter's drop: the waiter behind it is woken by the
+/// `notify_all` itself; a dropped waiter's `notify_all` wake-up is not passed on, so a
+/// third waiter that joins afterwards still waits.
+#[test]
+fn condition_notify_all_races_parked_waiter_drop() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let mut first = cond.wait();
+        let mut second = cond.wait();
+        let (_w1, waker1) = flag();
+        assert!(poll_with(&mut first, &waker1).is_pending());
+        let (_w2, waker2) = flag();
+        assert!(poll_with(&mut second, &waker2).is_pending());
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify_all())
+        };
+        drop(first);
+        notifier.join().unwrap();
+        let mut third = cond.wait();
+        assert!(poll_with(&mut second, &waker2).is_ready());
+        let (_w3, waker3) = flag();
+        assert!(
+            poll_with(&mut third, &waker3).is_pending(),
+            "a notify_all wake-up passed on"
+        );
+        assert_eq!(cond.waiters(), 1);
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Event
 // ---------------------------------------------------------------------------------------

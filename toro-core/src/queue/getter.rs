@@ -11,18 +11,18 @@ use std::task::{Context, Poll};
 
 use super::engine::{Engine, Handed};
 use super::order::Order;
-use super::slot::SlotBox;
+use crate::waiters::slot::SlotBox;
 use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
 
 /// A getter standing in the queue's line of getters: its slot.
 pub(crate) struct InLine<T> {
-    slot: SlotBox<T>,
+    slot: SlotBox<Handed<T>>,
     /// Whether its waker is in the slot (after its first pending poll).
     parked: bool,
 }
 
 impl<T> InLine<T> {
-    pub(crate) fn new(slot: SlotBox<T>) -> Self {
+    pub(crate) fn new(slot: SlotBox<Handed<T>>) -> Self {
         InLine {
             slot,
             parked: false,

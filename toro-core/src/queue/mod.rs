@@ -121,7 +121,6 @@ mod getter;
 mod kind;
 pub mod order;
 mod ring;
-mod slot;
 mod stream;
 
 use std::fmt;

@@ -34,11 +34,12 @@
 //! entry at once and moves a counter past the waiter's ticket ([`HandedOver`]), and the
 //! future learns of it with one atomic load, without the mutex.
 //!
-//! A queue's getter, whose grant is an item, waits instead in a heap node of its own
-//! (`queue/slot.rs`): it parks its waker there and finds its item there, neither time
-//! taking the mutex. The node is reused (one spare per queue) and needs no reference
-//! count, so it costs less than the two critical sections it saves; a waiter whose grant
-//! the line can hand over saves them without any node.
+//! A queue's getter, whose grant is an item, and a condition's waiter, whose grant says
+//! whether its wake-up passes on, wait instead in a heap node of their own ([`slot`]):
+//! the waiter parks its waker there and finds its grant there, neither time taking the
+//! mutex. The node is reused (one spare per line) and needs no reference count, so it
+//! costs less than the two critical sections it saves; a waiter whose grant the line can
+//! hand over saves the second without any node.
 //!
 //! # Lifecycle of a waiter
 //!
@@ -62,10 +63,13 @@
 //!   way into a waiter's entry.
 //! - [`stage`]: the [`Line`] a primitive describes its waiters with, and the [`Waiter`] and
 //!   [`StageOf`] every wait future is made of.
+//! - [`slot`]: the line of waiters each in a slot of its own (a queue's getters, a
+//!   condition's waiters), with its `unsafe` cells.
 
 mod handed;
 mod list;
 mod slab;
+pub(crate) mod slot;
 mod stage;
 mod wake;
 

@@ -34,10 +34,10 @@ use std::task::Waker;
 
 use super::order::{Order, Stamp};
 use super::ring::Ring;
-pub(crate) use super::slot::Handed;
-use super::slot::{Handoff, SlotBox, SlotLine, Spare};
 use crate::error::{TooManyTaskDone, TryRecvError, TrySendError};
+use crate::parcel::Parcel;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, lock};
+use crate::waiters::slot::{SlotBox, SlotLine, Spare};
 use crate::waiters::{HandedOver, Spot, WaiterList, WakeList};
 
 mod lines;
@@ -64,7 +64,7 @@ pub(crate) struct Engine<T, O> {
     /// `Ord` that calls back into its queue).
     ord_runner: OrdRunner,
     /// A getter's slot kept for the next one to join (see [`Spare`]).
-    pub(in crate::queue) spare: Spare<T>,
+    pub(in crate::queue) spare: Spare<Handed<T>>,
     /// How far admissions have gone in the putters' line: an admitted putter (its item
     /// taken into the queue) is handed over, and learns it with one load, no mutex. A
     /// putter refused by a shutdown is granted in its entry, with its item: shutdown ends
@@ -83,7 +83,7 @@ pub(crate) struct State<T, O> {
     /// Getters wait each in a slot of its own (see [`SlotLine`]); a put takes the oldest
     /// out of the line and hands it an item there. A getter handed nothing was ended by a
     /// shutdown.
-    getters: SlotLine<T>,
+    getters: SlotLine<Handed<T>>,
     /// Blocked putters wait holding their item; a get takes it and grants them. A putter
     /// granted with its item still there was refused by a shutdown.
     putters: WaiterList<Option<T>>,
@@ -107,13 +107,13 @@ pub(crate) enum Took<T> {
     /// The queue is shut down and drained.
     Ended,
     /// The queue is empty: the getter waits in line, in this slot.
-    Joined(SlotBox<T>),
+    Joined(SlotBox<Handed<T>>),
 }
 
 impl<T, O> State<T, O> {
     /// The line of getters, for a getter that leaves it or looks at its waker (see
     /// [`SlotBox`]).
-    pub(in crate::queue) fn getters_mut(&mut self) -> &mut SlotLine<T> {
+    pub(in crate::queue) fn getters_mut(&mut self) -> &mut SlotLine<Handed<T>> {
         &mut self.getters
     }
 
@@ -124,10 +124,27 @@ impl<T, O> State<T, O> {
         handoff: Handoff<T>,
         wakes: &mut WakeList,
     ) -> Result<(), Handoff<T>> {
-        wakes.push(self.getters.hand_front(handoff)?);
+        if self.getters.is_empty() {
+            return Err(handoff);
+        }
+        // Parcelled before the slot is touched (a large item is boxed here).
+        let handed = handoff.map(|(stamp, item)| (stamp, Parcel::new(item)));
+        match self.getters.hand_front(handed) {
+            Ok(waker) => wakes.push(waker),
+            Err(_) => unreachable!("toro: a getter was in line"),
+        }
         Ok(())
     }
 }
+
+/// What a put hands a getter: an item with its stamp, or `None` for a shutdown.
+pub(crate) type Handoff<T> = Option<(Stamp, T)>;
+
+/// An item handed to a getter (or taken at the call), with the stamp that places it in
+/// the queue's order should the getter give it back; `None` for a getter ended by a
+/// shutdown. The item is in a [`Parcel`], so that a getter's slot (like a get's future)
+/// has room for a few words of item, not for a large one.
+pub(crate) type Handed<T> = Option<(Stamp, Parcel<T>)>;
 
 pub(crate) const PUT_AFTER_SHUTDOWN: &str =
     "put on a shut-down queue: use send() or try_send() where the queue may be shut down";
