@@ -1,13 +1,14 @@
 //! [`Condition`]: a wait/notify line with no lock of its own.
 
 use std::fmt;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use crate::deadline::wait_future;
 use crate::lazy::LazyBox;
 use crate::sync::{Mutex, const_fn, lock};
-use crate::waiters::slot::{SlotBox, SlotLine, Spare};
-use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, WakeList};
+use crate::waiters::in_slot::InSlot;
+use crate::waiters::slot::{SlotLine, Spare};
+use crate::waiters::{GIVEN_UP_AFTER, POLLED_AFTER, WakeList};
 
 /// A condition variable for coroutines: [`wait`](Self::wait) until [`notify`](Self::notify)
 /// wakes you.
@@ -122,8 +123,7 @@ impl Condition {
         ConditionWait {
             stage: CondStage(Progress::Waiting {
                 cond: self,
-                slot,
-                parked: false,
+                waiter: InSlot::new(slot),
             }),
         }
     }
@@ -180,30 +180,6 @@ impl Condition {
         }
         wakes.wake_all();
     }
-
-    /// A later poll of a waiter still in line: under the mutex (a notify takes the waker
-    /// under it), keeps the waker if it wakes the same task, or puts in a fresh one,
-    /// cloned and dropped outside the mutex. `false` if it was woken meanwhile.
-    #[cold]
-    #[inline(never)]
-    fn repark(&self, slot: &mut SlotBox<Notice>, cx: &mut Context<'_>) -> bool {
-        let line = self.line();
-        let mut fresh = FreshWaker::none();
-        loop {
-            let waiters = lock(&line.waiters);
-            // Under the mutex the hand-off cannot come between this look and the waker's.
-            if slot.is_handed() {
-                return false;
-            }
-            let slot = &mut *slot;
-            if fresh.park(waiters, cx, |waiters| {
-                slot.waker_in_line(waiters)
-                    .expect("toro: a waiter handed under the mutex it holds")
-            }) {
-                return true;
-            }
-        }
-    }
 }
 
 /// A condition waiter's progress: in line, in a slot of its own, or done.
@@ -212,9 +188,7 @@ pub(crate) struct CondStage<'a>(Progress<'a>);
 enum Progress<'a> {
     Waiting {
         cond: &'a Condition,
-        slot: SlotBox<Notice>,
-        /// Whether its waker is in the slot (after its first pending poll).
-        parked: bool,
+        waiter: InSlot<Notice>,
     },
     Done,
 }
@@ -226,25 +200,18 @@ impl<'a> CondStage<'a> {
         cx: &mut Context<'_>,
         finish: impl FnOnce(&'a Condition, ()) -> X,
     ) -> Poll<X> {
-        let Progress::Waiting { cond, slot, parked } = &mut self.0 else {
+        let Progress::Waiting { cond, waiter } = &mut self.0 else {
             panic!("{POLLED_AFTER}")
         };
-        if !*parked {
-            // Its first pending poll: the waker goes into the slot, no mutex.
-            if slot.park(cx.waker()) {
-                *parked = true;
-                return Poll::Pending;
-            }
-        } else if !slot.is_handed() && cond.repark(slot, cx) {
-            return Poll::Pending;
-        }
-        // Woken: the wake-up is spent here; the slot (the notice in it) goes back, outside
-        // any mutex.
-        let Progress::Waiting { cond, slot, .. } = std::mem::replace(&mut self.0, Progress::Done)
+        let cond: &'a Condition = cond;
+        ready!(waiter.poll(cx, || lock(&cond.line().waiters), |waiters| waiters));
+        // Woken: the wake-up is spent here; the slot (the notice in it) goes back,
+        // outside any mutex.
+        let Progress::Waiting { cond, waiter } = std::mem::replace(&mut self.0, Progress::Done)
         else {
             unreachable!("waiting")
         };
-        slot.release(&cond.line().spare);
+        waiter.finish(&cond.line().spare);
         Poll::Ready(finish(cond, ()))
     }
 
@@ -268,34 +235,27 @@ impl<'a> CondStage<'a> {
     /// Takes the waiter out of the line: `None` if it left unwoken, otherwise the notice
     /// that woke it first.
     fn leave(&mut self) -> Option<Notice> {
-        let Progress::Waiting { cond, mut slot, .. } =
-            std::mem::replace(&mut self.0, Progress::Done)
+        let Progress::Waiting { cond, waiter } = std::mem::replace(&mut self.0, Progress::Done)
         else {
             return None;
         };
         let line = cond.line();
-        if !slot.is_handed() {
-            let mut waiters = lock(&line.waiters);
-            if slot.leave(&mut waiters) {
-                drop(waiters);
-                // Its waker goes with the slot, after the mutex.
-                slot.release(&line.spare);
-                return None;
-            }
-        }
-        let notice = slot.take();
-        slot.release(&line.spare);
-        Some(notice)
+        waiter.leave(
+            &line.spare,
+            || lock(&line.waiters),
+            |waiters| waiters,
+            |_| {},
+        )
     }
 
     #[inline]
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(&self.0, Progress::Waiting { slot, .. } if slot.is_handed())
+        matches!(&self.0, Progress::Waiting { waiter, .. } if waiter.is_handed())
     }
 
     /// Whether the future still stands in line (for `Debug`).
     pub(crate) fn is_waiting(&self) -> bool {
-        matches!(&self.0, Progress::Waiting { slot, .. } if !slot.is_handed())
+        matches!(&self.0, Progress::Waiting { waiter, .. } if !waiter.is_handed())
     }
 }
 

@@ -961,6 +961,65 @@ fn event_set_races_wait() {
     });
 }
 
+/// A waiter parking its waker (at its first poll) while `set()` on another thread
+/// releases it: ready at that poll, or woken; never missed.
+#[test]
+fn event_waiter_parks_while_set_releases_it() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let mut wait = event.wait(); // in line at the call
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        let (woken, waker) = flag();
+        if poll_with(&mut wait, &waker).is_pending() {
+            while !woken.0.load(SeqCst) {
+                thread::yield_now();
+            }
+            assert!(
+                poll_with(&mut wait, &waker).is_ready(),
+                "woken but not released"
+            );
+        }
+        setter.join().unwrap();
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
+/// The last parked waiter dropped while `set()` comes on another thread: the set finds
+/// it in line and releases it, or finds the line empty (the waiter cleared `WAITING` as
+/// it left, or the set takes the lock after it); either way a later wait after a `clear`
+/// waits, and one before it passes.
+#[test]
+fn event_last_waiter_leaves_while_set_comes() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let mut leaving = event.wait();
+        let (_, waker) = flag();
+        assert!(poll_with(&mut leaving, &waker).is_pending());
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        drop(leaving);
+        setter.join().unwrap();
+        assert_eq!(event.waiters(), 0);
+        assert!(
+            poll_with(&mut event.wait(), &waker).is_ready(),
+            "set, so it passes"
+        );
+        event.clear();
+        let mut after = event.wait();
+        assert!(
+            poll_with(&mut after, &waker).is_pending(),
+            "cleared, so it waits"
+        );
+        event.set();
+        assert!(poll_with(&mut after, &waker).is_ready());
+    });
+}
+
 /// A pulse (`set` then `clear`) releases the waiter that was present.
 #[test]
 fn event_pulse_releases_present_waiter() {

@@ -11,93 +11,36 @@ use std::task::{Context, Poll};
 
 use super::engine::{Engine, Handed};
 use super::order::Order;
-use crate::waiters::slot::SlotBox;
-use crate::waiters::{FreshWaker, GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
+use crate::waiters::in_slot::InSlot;
+use crate::waiters::{GIVEN_UP_AFTER, POLLED_AFTER, take_granted};
 
-/// A getter standing in the queue's line of getters: its slot.
-pub(crate) struct InLine<T> {
-    slot: SlotBox<Handed<T>>,
-    /// Whether its waker is in the slot (after its first pending poll).
-    parked: bool,
-}
-
-impl<T> InLine<T> {
-    pub(crate) fn new(slot: SlotBox<Handed<T>>) -> Self {
-        InLine {
-            slot,
-            parked: false,
-        }
-    }
-}
+/// A getter standing in the queue's line of getters, in its slot.
+pub(crate) type InLine<T> = InSlot<Handed<T>>;
 
 impl<T, O: Order<T>> Engine<T, O> {
     /// Polls a getter in line: `Ready` with what it was handed (an item, or `None` once a
     /// shutdown ended it).
     #[inline]
-    pub(crate) fn poll_in_line(
-        &self,
-        getter: &mut InLine<T>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Handed<T>> {
-        if !getter.parked {
-            // Its first pending poll: the waker goes into the slot, no mutex.
-            if getter.slot.park(cx.waker()) {
-                getter.parked = true;
-                return Poll::Pending;
-            }
-        } else if !getter.slot.is_handed() {
-            return self.repark(getter, cx);
-        }
-        Poll::Ready(getter.slot.take())
-    }
-
-    /// A later poll of a getter still in line: under the mutex (a put takes the waker
-    /// under it), keeps the waker if it wakes the same task, or puts in a fresh one,
-    /// cloned and dropped outside the mutex.
-    #[cold]
-    #[inline(never)]
-    fn repark(&self, getter: &mut InLine<T>, cx: &mut Context<'_>) -> Poll<Handed<T>> {
-        let mut fresh = FreshWaker::none();
-        loop {
-            let state = self.lock_state();
-            // Under the mutex the hand-off cannot come between this look and the waker's.
-            if getter.slot.is_handed() {
-                drop(state);
-                return Poll::Ready(getter.slot.take());
-            }
-            let slot = &mut getter.slot;
-            if fresh.park(state, cx, |state| {
-                slot.waker_in_line(state.getters_mut())
-                    .expect("toro: a getter handed under the mutex it holds")
-            }) {
-                return Poll::Pending;
-            }
-        }
+    pub(crate) fn poll_in_line(&self, getter: &mut InLine<T>, cx: &mut Context<'_>) -> Poll<()> {
+        getter.poll(cx, || self.lock_state(), |state| state.getters_mut())
     }
 
     /// Takes a getter out of the line: `None` if it left unserved, otherwise what it was
     /// handed first (a hand-off wins over a deadline).
     pub(crate) fn leave_line(&self, getter: InLine<T>) -> Option<Handed<T>> {
-        let InLine { mut slot, .. } = getter;
-        if !slot.is_handed() {
-            let mut state = self.lock_state();
-            if slot.leave(state.getters_mut()) {
-                self.settle(&state);
-                drop(state);
-                // Its waker goes with the slot, after the mutex.
-                slot.release(&self.spare);
-                return None;
-            }
-        }
-        let handed = slot.take();
-        slot.release(&self.spare);
-        Some(handed)
+        getter.leave(
+            &self.spare,
+            || self.lock_state(),
+            |state| state.getters_mut(),
+            |state| self.settle(state),
+        )
     }
 
-    /// A getter done with its slot (handed, taken): the slot goes back, after the mutex.
+    /// A getter handed its item ([`poll_in_line`](Self::poll_in_line) said `Ready`): the
+    /// item, and the slot back, after the mutex.
     #[inline]
-    pub(crate) fn release_in_line(&self, getter: InLine<T>) {
-        getter.slot.release(&self.spare);
+    pub(crate) fn release_in_line(&self, getter: InLine<T>) -> Handed<T> {
+        getter.finish(&self.spare)
     }
 
     /// A getter dropped in line: leaves it, and gives back an item it had been handed.
@@ -160,14 +103,14 @@ impl<'a, T, O: Order<T>> GetStage<'a, T, O> {
                 Poll::Ready(finish(engine, handed))
             }
             Progress::Waiting { engine, getter } => match engine.poll_in_line(getter, cx) {
-                Poll::Ready(handed) => {
+                Poll::Ready(()) => {
                     let Progress::Waiting { engine, getter } =
                         std::mem::replace(&mut self.0, Progress::DONE)
                     else {
                         unreachable!("waiting")
                     };
                     // Its slot goes back here, outside any mutex.
-                    engine.release_in_line(getter);
+                    let handed = engine.release_in_line(getter);
                     Poll::Ready(finish(engine, handed))
                 }
                 Poll::Pending => Poll::Pending,

@@ -34,12 +34,14 @@
 //! entry at once and moves a counter past the waiter's ticket ([`HandedOver`]), and the
 //! future learns of it with one atomic load, without the mutex.
 //!
-//! A queue's getter, whose grant is an item, and a condition's waiter, whose grant says
-//! whether its wake-up passes on, wait instead in a heap node of their own ([`slot`]):
-//! the waiter parks its waker there and finds its grant there, neither time taking the
+//! A queue's getter (its grant is an item) and a condition's waiter (whether its wake-up
+//! passes on) wait instead in a heap node of their own ([`slot`], [`in_slot`]): the
+//! waiter parks its waker there and finds its grant there, neither time taking the
 //! mutex. The node is reused (one spare per line) and needs no reference count, so it
 //! costs less than the two critical sections it saves; a waiter whose grant the line can
-//! hand over saves the second without any node.
+//! hand over saves the second without any node. (An event's waiters keep to the slab:
+//! a `set` releases many at once, and a node each, beyond the one spare, cost an
+//! allocation more than the critical section it saved; see the README.)
 //!
 //! # Lifecycle of a waiter
 //!
@@ -64,9 +66,11 @@
 //! - [`stage`]: the [`Line`] a primitive describes its waiters with, and the [`Waiter`] and
 //!   [`StageOf`] every wait future is made of.
 //! - [`slot`]: the line of waiters each in a slot of its own (a queue's getters, a
-//!   condition's waiters), with its `unsafe` cells.
+//!   condition's waiters), with its `unsafe` cells; [`in_slot`]: how such a waiter polls
+//!   and leaves.
 
 mod handed;
+pub(crate) mod in_slot;
 mod list;
 mod slab;
 pub(crate) mod slot;

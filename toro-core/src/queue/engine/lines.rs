@@ -104,8 +104,8 @@ impl<T, O: Order<T>> Engine<T, O> {
             }
         }
         let getter = key.as_mut().expect("in line");
-        let handoff = std::task::ready!(self.poll_in_line(getter, cx));
-        self.release_in_line(key.take().expect("in line"));
+        std::task::ready!(self.poll_in_line(getter, cx));
+        let handoff = self.release_in_line(key.take().expect("in line"));
         Poll::Ready(handoff.map(|(_, item)| item.take()))
     }
 
