@@ -31,8 +31,11 @@ pub struct Event {
     /// [`GENERATION_SHIFT`]), in one word so that `set` learns all three in the
     /// read-modify-write that sets the flag.
     ///
-    /// `WAITING` says whether anyone is in line, so that `set` with nobody waiting takes
-    /// no lock; it changes only under the lock. Each `clear` of a set flag starts a new
+    /// `WAITING` says whether anyone may be in line, so that `set` with nobody waiting
+    /// takes no lock; it changes only under the lock. A waiter sets it as it joins; a
+    /// waiter leaving unreleased clears it if it was the last; a release that empties the
+    /// line leaves it set, for the next waiter (a task that waits again) to join without
+    /// a read-modify-write, and a later `set` that finds the line empty clears it. Each `clear` of a set flag starts a new
     /// generation, and a waiter joins the line stamped with the generation it saw: a `set`
     /// hands over only the waiters of its own generation and older. A waiter that came
     /// after a `clear` which followed the `set` (while that `set` was on its way to the
@@ -217,9 +220,13 @@ impl Event {
         {
             let line = self.line();
             let mut list = lock(&line.waiters);
-            list.hand_over_while(&line.handed, &mut wakes, |&joined| joined_by(joined, set));
             if list.is_empty() {
+                // `WAITING` outlived the line's last waiter: a release that empties the
+                // line leaves it set, for the next waiter (the usual case: a task that
+                // waits again) to find set, and this `set` came for nobody.
                 self.flag.fetch_and(!WAITING, Ordering::SeqCst);
+            } else {
+                list.hand_over_while(&line.handed, &mut wakes, |&joined| joined_by(joined, set));
             }
         }
         wakes.wake_all();
@@ -300,8 +307,16 @@ impl Event {
     fn wait_slow(&self) -> Option<Spot> {
         let mut list = lock(&self.line().waiters);
         // Announce the waiter and look at the flag in one step: a `set` either came first
-        // (seen here) or sees `WAITING` and comes for the line.
-        let now = self.flag.fetch_or(WAITING, Ordering::SeqCst);
+        // (seen here) or sees `WAITING` and comes for the line. Already announced (a
+        // release left `WAITING` set): the load is that step, since a `set`'s
+        // read-modify-write of the same word comes before it (seen) or after (it sees
+        // `WAITING`).
+        let seen = self.flag.load(Ordering::SeqCst);
+        let now = if seen & WAITING != 0 {
+            seen
+        } else {
+            self.flag.fetch_or(WAITING, Ordering::SeqCst)
+        };
         if now & SET != 0 {
             if list.is_empty() {
                 self.flag.fetch_and(!WAITING, Ordering::SeqCst);
