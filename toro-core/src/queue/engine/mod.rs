@@ -237,6 +237,19 @@ impl<T, O: Order<T>> Engine<T, O> {
         }
     }
 
+    /// [`settle`](Self::settle) after a put, which `hands` its item to a waiting getter or
+    /// not. A put that handed its item leaves the ring closed: the getter's task is
+    /// likely to wait again (a ping-pong, a consumer keeping up with its producer), and a
+    /// ring opened now would be closed again by its next get, two read-modify-writes of
+    /// shared words each way. The next operation that finds nobody waiting (it takes the
+    /// mutex, the ring being closed) opens it. Mutex held.
+    #[inline]
+    fn settle_after_put(&self, state: &State<T, O>, hands: bool) {
+        if !hands {
+            self.settle(state);
+        }
+    }
+
     /// Runs a buffer operation, marked as this queue's `Ord` if the order has one.
     #[inline]
     fn in_ord<R>(&self, op: impl FnOnce() -> R) -> R {
@@ -458,8 +471,9 @@ impl<T, O: Order<T>> Engine<T, O> {
         let mut wakes = Wakes::new();
         let result = {
             let mut state = self.begin();
+            let hands = !state.getters.is_empty();
             let result = self.offer(&mut state, item, &mut wakes);
-            self.settle(&state);
+            self.settle_after_put(&state, hands);
             result
         };
         drop(wakes);
@@ -488,12 +502,13 @@ impl<T, O: Order<T>> Engine<T, O> {
     fn put_slow(&self, item: T) -> Offered<T> {
         let mut wakes = Wakes::new();
         let mut state = self.begin();
+        let hands = !state.getters.is_empty();
         let offered = match self.offer(&mut state, item, &mut wakes) {
             Ok(()) => Offered::Delivered,
             Err(TrySendError::Shutdown(item)) => Offered::Refused(item),
             Err(TrySendError::Full(item)) => Offered::Joined(state.putters.join(Some(item))),
         };
-        self.settle(&state);
+        self.settle_after_put(&state, hands);
         drop(state);
         drop(wakes);
         offered
