@@ -756,6 +756,34 @@ impl<T, O: Order<T>, K: Kind> fmt::Debug for QueueOf<T, O, K> {
 mod tests {
     use super::*;
 
+    /// A put that hands its item to a waiting getter leaves the ring closed (the getter
+    /// is likely to wait again); the next put that finds nobody waiting opens it, so the
+    /// fast paths come back as soon as the queue streams again.
+    #[test]
+    fn a_hand_off_leaves_the_ring_closed_until_nobody_waits() {
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::task::{Context, Waker};
+        let q = Queue::new(4);
+        q.put_nowait(0).unwrap();
+        assert_eq!(q.get_nowait(), Ok(0));
+        assert!(q.engine.ring_is_open(), "open while nobody waits");
+        let mut get = q.get();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(Pin::new(&mut get).poll(&mut cx).is_pending());
+        assert!(!q.engine.ring_is_open(), "closed while a getter waits");
+        q.put_nowait(1).unwrap(); // handed to the getter
+        assert_eq!(Pin::new(&mut get).poll(&mut cx), std::task::Poll::Ready(1));
+        assert!(!q.engine.ring_is_open(), "left closed by the hand-off");
+        q.put_nowait(2).unwrap(); // nobody waits: into the ring, which opens
+        assert!(
+            q.engine.ring_is_open(),
+            "opened by the put that found nobody waiting"
+        );
+        assert_eq!(q.get_nowait(), Ok(2));
+        assert!(q.engine.ring_is_open());
+    }
+
     /// A put's answer: a word-sized item, a spot (two words) and the case.
     #[test]
     fn a_puts_answer_fits_in_three_words() {

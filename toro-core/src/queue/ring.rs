@@ -173,6 +173,12 @@ impl<T> Ring<T> {
     /// Closes the ring: no fast put or get succeeds until it opens again. The queue's
     /// mutex is held.
     #[inline]
+    /// Whether the fast claims are open (both words without `CLOSED`).
+    #[cfg(test)]
+    pub(crate) fn is_open(&self) -> bool {
+        (self.head.load(Ordering::Acquire) | self.tail.load(Ordering::Acquire)) & CLOSED == 0
+    }
+
     pub(crate) fn close(&self) {
         if self.tail.load(Ordering::Relaxed) & CLOSED == 0 {
             self.tail.fetch_or(CLOSED, Ordering::AcqRel);

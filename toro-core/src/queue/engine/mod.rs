@@ -250,6 +250,12 @@ impl<T, O: Order<T>> Engine<T, O> {
         }
     }
 
+    /// Whether the ring's fast paths are open.
+    #[cfg(test)]
+    pub(crate) fn ring_is_open(&self) -> bool {
+        self.ring.is_open()
+    }
+
     /// Runs a buffer operation, marked as this queue's `Ord` if the order has one.
     #[inline]
     fn in_ord<R>(&self, op: impl FnOnce() -> R) -> R {
