@@ -35,7 +35,8 @@ pub struct Event {
     /// takes no lock; it changes only under the lock. A waiter sets it as it joins; a
     /// waiter leaving unreleased clears it if it was the last; a release that empties the
     /// line leaves it set, for the next waiter (a task that waits again) to join without
-    /// a read-modify-write, and a later `set` that finds the line empty clears it. Each `clear` of a set flag starts a new
+    /// a read-modify-write, and a later `set` that finds the line empty clears it
+    /// ([`forget_waiting`](Self::forget_waiting)). Each `clear` of a set flag starts a new
     /// generation, and a waiter joins the line stamped with the generation it saw: a `set`
     /// hands over only the waiters of its own generation and older. A waiter that came
     /// after a `clear` which followed the `set` (while that `set` was on its way to the
@@ -130,9 +131,7 @@ impl Line for Waiters {
         _: &mut Generation,
         _: &mut WakeList,
     ) {
-        if list.is_empty() {
-            event.flag.fetch_and(!WAITING, Ordering::SeqCst);
-        }
+        event.forget_waiting(list);
     }
 }
 
@@ -220,11 +219,11 @@ impl Event {
         {
             let line = self.line();
             let mut list = lock(&line.waiters);
+            // A release that empties the line leaves `WAITING` set, for the next waiter
+            // (the usual case: a task that waits again); a `set` that finds the line
+            // empty came for nobody, and clears it.
             if list.is_empty() {
-                // `WAITING` outlived the line's last waiter: a release that empties the
-                // line leaves it set, for the next waiter (the usual case: a task that
-                // waits again) to find set, and this `set` came for nobody.
-                self.flag.fetch_and(!WAITING, Ordering::SeqCst);
+                self.forget_waiting(&list);
             } else {
                 list.hand_over_while(&line.handed, &mut wakes, |&joined| joined_by(joined, set));
             }
@@ -301,6 +300,14 @@ impl Event {
         }
     }
 
+    /// Clears `WAITING` if nobody is in line: `set` need not come for the line. Mutex
+    /// held (`list` is borrowed from its guard).
+    fn forget_waiting(&self, list: &WaiterList<Generation>) {
+        if list.is_empty() {
+            self.flag.fetch_and(!WAITING, Ordering::SeqCst);
+        }
+    }
+
     /// Joins the line (`Some`), unless the event was set meanwhile.
     #[cold]
     #[inline(never)]
@@ -318,9 +325,7 @@ impl Event {
             self.flag.fetch_or(WAITING, Ordering::SeqCst)
         };
         if now & SET != 0 {
-            if list.is_empty() {
-                self.flag.fetch_and(!WAITING, Ordering::SeqCst);
-            }
+            self.forget_waiting(&list);
             return None;
         }
         Some(list.join(generation(now)))

@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
-use super::{Engine, LeftPutter, Offered, State, Wakes};
+use super::{Engine, LeftPutter, Offered, State, Took};
 use crate::error::Shutdown;
 use crate::parcel::Parcel;
 use crate::queue::getter::InLine;
@@ -79,28 +79,13 @@ impl<T, O: Order<T>> Engine<T, O> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<T>> {
         if key.is_none() {
-            if O::RING {
-                if let Some((_, item)) = self.ring.try_pop() {
-                    return Poll::Ready(Some(item));
-                }
-            }
-            let mut wakes = Wakes::new();
-            let mut state = self.begin();
-            match self.take(&mut state, &mut wakes) {
-                Some((_, item)) if wakes.is_empty() => {
-                    self.settle(&state);
-                    return Poll::Ready(Some(item));
-                }
-                Some(handed) => {
-                    self.settle(&state);
-                    drop(state);
-                    let (_, item) = self.deliver_admitting(wakes, handed);
-                    return Poll::Ready(Some(item));
-                }
-                None if state.shutdown => return Poll::Ready(None),
-                // Joins before it has a waker at hand: a hand-off that comes while it
-                // clones one is found as it parks.
-                None => *key = Some(InLine::new(state.getters.join(&self.spare))),
+            // A get's own start: an item, the end, or a place in line (taken before it
+            // has a waker at hand: a hand-off that comes while it clones one is found as
+            // it parks).
+            match self.get() {
+                Took::Item((_, item)) => return Poll::Ready(Some(item)),
+                Took::Ended => return Poll::Ready(None),
+                Took::Joined(slot) => *key = Some(InLine::new(slot)),
             }
         }
         let getter = key.as_mut().expect("in line");
