@@ -1020,6 +1020,28 @@ fn event_last_waiter_leaves_while_set_comes() {
     });
 }
 
+/// A release that empties the line leaves `WAITING` set; the next wait joins seeing it
+/// with a load (no read-modify-write) while a `set` comes on another thread: the wait is
+/// released by that `set`, or sees it at the call; never left in line.
+#[test]
+fn event_wait_joining_on_a_left_waiting_bit_races_set() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let first = event.wait();
+        event.set(); // releases `first`, leaves `WAITING` set
+        block_on(first);
+        event.clear();
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        block_on(event.wait());
+        setter.join().unwrap();
+        assert!(event.is_set());
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
 /// A pulse (`set` then `clear`) releases the waiter that was present.
 #[test]
 fn event_pulse_releases_present_waiter() {
